@@ -1,0 +1,302 @@
+"""Inbound activity handlers, one small function per type. Every handler is idempotent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from federation import vocab
+from federation.client import FetchError
+from node.actors import fetch_actor, store_remote_actor
+from node.delivery import publish
+from node.models import Activity, Actor, Follow, Interaction, Post
+from node.runtime import Node
+from node.sanitize import clean_html
+
+log = logging.getLogger("agora.inbox")
+
+Handler = Callable[[Node, Actor, dict[str, Any]], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*kinds: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for kind in kinds:
+            HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+REFETCH = "_agora_refetch"  # set (in memory only) on forwarded activities whose object must be refetched
+
+
+async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None:
+    record = await Activity.get_or_none(uri=activity_uri)
+    if record is None:
+        return
+    doc: dict[str, Any] = dict(record.data)
+    if refetch:
+        doc[REFETCH] = True
+    handler = HANDLERS.get(vocab.type_of(doc))
+    if handler is None:
+        log.debug("no handler for %s", vocab.type_of(doc))
+        return
+    actor = await fetch_actor(node, record.actor_uri)
+    await handler(node, actor, doc)
+
+
+async def _object_doc(node: Node, actor: Actor, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The activity's object as a document, refetched from its origin when the activity is unverified
+    (forwarded) or when only a reference was sent."""
+    obj = doc.get("object")
+    ref = vocab.id_of(obj)
+    if ref is None:
+        return None
+    if isinstance(obj, dict) and not doc.get(REFETCH):
+        return obj
+    if node.urls.is_local(ref):
+        return None
+    try:
+        return await node.client.get_json(ref, signer=node.instance_signer)
+    except FetchError as exc:
+        log.info("object %s not fetched: %s", ref, exc)
+        return None
+
+
+async def _local_target(node: Node, ref: str | None) -> Actor | None:
+    if ref is None or not node.urls.is_local(ref):
+        return None
+    return await Actor.get_or_none(uri=ref, local=True, deleted_at=None)
+
+
+# ------------------------------------------------------------------ follows
+
+
+def accept_document(node: Node, target: Actor, follow_doc: Mapping[str, Any], kind: str = "Accept") -> dict[str, Any]:
+    embedded = {k: v for k, v in follow_doc.items() if k not in ("@context", "signature", REFETCH)}
+    slug = f"{kind.lower()}-{abs(hash((follow_doc.get('id'), target.uri))):x}"
+    return vocab.activity(kind, f"{target.uri}#{slug}-{vocab.iso(_now()).replace(':', '')}", target.uri, embedded,
+                          to=[vocab.id_of(follow_doc.get("actor"))])
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def answer_follow(node: Node, target: Actor, follower: Actor, follow_doc: Mapping[str, Any], kind: str) -> None:
+    await publish(node, target, accept_document(node, target, follow_doc, kind), followers=False, recipients=[follower.uri])
+
+
+@handles("Follow")
+async def on_follow(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    target = await _local_target(node, vocab.id_of(doc.get("object")))
+    if target is None:
+        return
+    if target.kind == "Application":
+        await answer_follow(node, target, actor, doc, "Reject")
+        return
+    state = "pending" if target.manually_approves_followers else "accepted"
+    async with in_transaction():
+        existing = await Follow.get_or_none(follower=actor, target=target)
+        if existing is None:
+            await Follow.create(uri=doc["id"], follower=actor, target=target, state=state)
+        else:
+            existing.uri = doc["id"]
+            await existing.save(update_fields=["uri"])
+            state = existing.state
+    if state == "accepted":
+        await answer_follow(node, target, actor, doc, "Accept")
+
+
+async def approve_follow(node: Node, follow: Follow, accept: bool) -> None:
+    """An admin's decision on a pending follow request."""
+    target = await Actor.get(id=follow.target_id)  # type: ignore[attr-defined]
+    follower = await Actor.get(id=follow.follower_id)  # type: ignore[attr-defined]
+    follow_doc = {"id": follow.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
+    if accept:
+        follow.state = "accepted"
+        await follow.save(update_fields=["state"])
+    else:
+        await follow.delete()
+    await answer_follow(node, target, follower, follow_doc, "Accept" if accept else "Reject")
+
+
+@handles("Accept")
+async def on_accept(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    ref = vocab.id_of(doc.get("object"))
+    follow = await Follow.get_or_none(uri=ref) if ref else None
+    if follow is not None and follow.target_id == actor.id:  # type: ignore[attr-defined]
+        follow.state = "accepted"
+        await follow.save(update_fields=["state"])
+
+
+@handles("Reject")
+async def on_reject(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    ref = vocab.id_of(doc.get("object"))
+    if ref:
+        await Follow.filter(uri=ref, target=actor).delete()
+
+
+# ------------------------------------------------------------------ undo
+
+
+@handles("Undo")
+async def on_undo(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    obj = doc.get("object")
+    ref = vocab.id_of(obj)
+    kind = vocab.type_of(obj)
+    if ref is None:
+        return
+    if kind in ("Follow", ""):
+        deleted = await Follow.filter(uri=ref, follower=actor).delete()
+        if deleted or kind == "Follow":
+            if not deleted and isinstance(obj, dict):  # Undo of a Follow whose id we never saw
+                target = await _local_target(node, vocab.id_of(obj.get("object")))
+                if target is not None:
+                    await Follow.filter(follower=actor, target=target).delete()
+            return
+    interaction = await Interaction.get_or_none(uri=ref, actor=actor)
+    if interaction is not None:
+        post_id = interaction.post_id  # type: ignore[attr-defined]
+        await interaction.delete()
+        await recount(post_id)
+
+
+# ------------------------------------------------------------------ likes and boosts
+
+
+async def recount(post_id: int) -> None:
+    likes = await Interaction.filter(post_id=post_id, kind="Like").count()
+    boosts = await Interaction.filter(post_id=post_id, kind="Announce").count()
+    replies = await Post.filter(in_reply_to_id=post_id, deleted_at=None).count()
+    await Post.filter(id=post_id).update(like_count=likes, announce_count=boosts, reply_count=replies)
+
+
+async def _interact(actor: Actor, doc: dict[str, Any], kind: str) -> None:
+    ref = vocab.id_of(doc.get("object"))
+    post = await Post.get_or_none(uri=ref, deleted_at=None) if ref else None
+    if post is None:
+        return
+    try:
+        await Interaction.create(uri=doc["id"], kind=kind, actor=actor, post=post)
+    except IntegrityError:
+        return  # the same like or boost again
+    await recount(post.id)
+
+
+@handles("Like", "EmojiReact")
+async def on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    await _interact(actor, doc, "Like")
+
+
+@handles("Announce")
+async def on_announce(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    await _interact(actor, doc, "Announce")
+
+
+# ------------------------------------------------------------------ notes
+
+
+async def _is_relevant(node: Node, note: vocab.RemoteNote, parent: Post | None) -> bool:
+    if parent is not None:
+        return True
+    if any(t.get("type") == "Mention" and node.urls.is_local(str(t.get("href", ""))) for t in note.tags):
+        return True
+    if any(node.urls.is_local(a) for a in note.to + note.cc):
+        return True
+    return await Follow.filter(follower__local=True, target__uri=note.attributed_to, state="accepted").exists()
+
+
+async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post | None:
+    note = vocab.parse_note(obj)
+    if note.attributed_to != actor.uri or vocab.host_of(note.id) != actor.domain:
+        log.info("refused %s: author is not the sender", note.id)
+        return None
+    parent = await Post.get_or_none(uri=note.in_reply_to) if note.in_reply_to else None
+    if not await _is_relevant(node, note, parent):
+        return None
+    values = {
+        "kind": note.type,
+        "author": actor,
+        "url": note.url,
+        "content": clean_html(note.content),
+        "content_map": {k: clean_html(v) for k, v in note.content_map.items()} if note.content_map else None,
+        "summary": note.summary,
+        "sensitive": note.sensitive,
+        "language": note.language,
+        "visibility": vocab.visibility_of(note.to, note.cc, actor.followers_url),
+        "in_reply_to_uri": note.in_reply_to,
+        "in_reply_to": parent,
+        "tags": note.tags,
+        "to": note.to,
+        "cc": note.cc,
+        "data": dict(obj),
+        "published": note.published or _now(),
+        "updated": note.updated,
+    }
+    post = await Post.get_or_none(uri=note.id)
+    if post is None:
+        try:
+            post = await Post.create(uri=note.id, local=False, **values)
+        except IntegrityError:
+            post = await Post.get(uri=note.id)
+    elif post.author_id == actor.id:  # type: ignore[attr-defined]
+        await post.update_from_dict(values).save()
+    if parent is not None:
+        await recount(parent.id)
+    return post
+
+
+@handles("Create")
+async def on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    obj = await _object_doc(node, actor, doc)
+    if obj is None or vocab.type_of(obj) not in vocab.CONTENT_TYPES:
+        return
+    try:
+        await store_note(node, actor, obj)
+    except vocab.VocabError as exc:
+        log.info("Create from %s ignored: %s", actor.uri, exc)
+
+
+@handles("Update")
+async def on_update(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    obj = await _object_doc(node, actor, doc)
+    if obj is None:
+        return
+    kind = vocab.type_of(obj)
+    if kind in vocab.ACTOR_TYPES:
+        if vocab.id_of(obj) == actor.uri:
+            await store_remote_actor(obj, source_url=actor.uri)
+        return
+    existing = await Post.get_or_none(uri=vocab.id_of(obj), author=actor)
+    if existing is None or kind not in vocab.CONTENT_TYPES:
+        return
+    try:
+        await store_note(node, actor, obj)
+    except vocab.VocabError as exc:
+        log.info("Update from %s ignored: %s", actor.uri, exc)
+
+
+@handles("Delete")
+async def on_delete(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    ref = vocab.id_of(doc.get("object"))
+    if ref is None:
+        return
+    if ref == actor.uri:
+        await Follow.filter(follower=actor).delete()
+        await Post.filter(author=actor, local=False).delete()
+        await Actor.filter(id=actor.id).update(deleted_at=_now())
+        return
+    post = await Post.get_or_none(uri=ref, author=actor, local=False)
+    if post is None:
+        return
+    parent_id = post.in_reply_to_id  # type: ignore[attr-defined]
+    await post.delete()
+    if parent_id:
+        await recount(parent_id)

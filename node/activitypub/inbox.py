@@ -1,0 +1,142 @@
+"""POST /inbox and /users/<name>/inbox: cheap refusals, signature, ownership, durable insert, 202."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from federation import vocab
+from federation.ldsig import ld_signature_creator, verify_ld_signature
+from federation.signatures import SignatureResult, verify_with_keys
+from node import jobs
+from node.actors import lookup_key
+from node.delivery import revive_host
+from node.models import Activity, Actor
+from node.runtime import Node
+
+log = logging.getLogger("agora.inbox")
+
+INBOX_JOB = "inbox"
+JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def refuse(status: int, reason: str) -> Response:
+    return PlainTextResponse(reason + "\n", status_code=status)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def external_url(node: Node, request: Request) -> str:
+    """The URL the sender signed: the node's public base URL + the path and query it requested."""
+    query = request.url.query
+    return f"{node.settings.base_url}{request.url.path}" + (f"?{query}" if query else "")
+
+
+def signed_headers(node: Node, request: Request) -> dict[str, str]:
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    forwarded_host = headers.get("x-forwarded-host")
+    if forwarded_host and request.client and request.client.host in node.settings.trusted_proxies:
+        headers["host"] = forwarded_host.split(",")[0].strip()
+    return headers
+
+
+async def verify_signature(node: Node, request: Request, body: bytes) -> SignatureResult:
+    async def fetch_key(key_id: str, refresh: bool) -> Any:
+        return await lookup_key(node, key_id, refresh)
+
+    return await verify_with_keys(request.method, external_url(node, request), signed_headers(node, request), body, fetch_key)
+
+
+async def verify_forwarded(node: Node, doc: dict[str, Any], actor_uri: str) -> bool:
+    """A forwarded activity: accepted when a valid LD signature by its actor covers it."""
+    creator = ld_signature_creator(doc)
+    if creator is None:
+        return False
+    key = await lookup_key(node, creator, False)
+    if key is None or key.owner != actor_uri:
+        return False
+    result = verify_ld_signature(doc, key.pem)
+    if not result.ok:
+        key = await lookup_key(node, creator, True)
+        result = verify_ld_signature(doc, key.pem) if key and key.owner == actor_uri else result
+    return result.ok
+
+
+async def is_unknown_self_delete(envelope: vocab.Envelope, doc: dict[str, Any]) -> bool:
+    actor_uri = vocab.id_of(envelope.actor)
+    if envelope.type != "Delete" or vocab.id_of(doc.get("object")) != actor_uri:
+        return False
+    return not await Actor.filter(uri=actor_uri).exists()
+
+
+async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) -> bool:
+    """Insert the activity and its job in one transaction; False when it was already received."""
+    try:
+        async with in_transaction():
+            await Activity.create(
+                uri=doc["id"], kind=vocab.type_of(doc)[:32], actor_uri=actor_uri, outgoing=False, data=doc
+            )
+            await jobs.enqueue(INBOX_JOB, {"activity": doc["id"], "refetch": refetch})
+    except IntegrityError:
+        return False
+    node.wake_worker()
+    return True
+
+
+async def inbox_endpoint(request: Request) -> Response:
+    node: Node = request.app.state.node
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        return refuse(415, "expected application/activity+json")
+    try:
+        body = await read_body(request, node.settings.federation.max_body_bytes)
+    except BodyTooLarge:
+        return refuse(413, f"body larger than {node.settings.federation.max_body_bytes} bytes")
+    try:
+        envelope = vocab.decode_envelope(body)
+        doc = json.loads(body)
+    except (vocab.VocabError, ValueError, RecursionError) as exc:
+        return refuse(400, str(exc) or "malformed activity")
+    actor_uri = vocab.id_of(envelope.actor) or ""
+    if vocab.host_of(envelope.id) != vocab.host_of(actor_uri):
+        return refuse(400, "activity id is not on its actor's host")
+    if await is_unknown_self_delete(envelope, doc):
+        return Response(status_code=202)
+    result = await verify_signature(node, request, body)
+    if not result.ok:
+        log.info("inbox refused %s from %s: %s", envelope.type, actor_uri, result.reason)
+        return refuse(401, f"signature not verified: {result.reason}")
+    log.info("inbox verified scheme=%s key=%s type=%s", result.scheme, result.key_id, envelope.type)
+    refetch = False
+    if result.owner != actor_uri:
+        if await verify_forwarded(node, doc, actor_uri):
+            pass
+        elif envelope.type in ("Create", "Update") and isinstance(doc.get("object"), dict):
+            refetch = True  # forwarded without proof: the handler refetches the object from its origin
+        else:
+            return refuse(401, "the signer does not own the activity's actor")
+    await revive_host(vocab.host_of(result.owner or actor_uri))
+    await store(node, doc, actor_uri, refetch)
+    return Response(status_code=202)

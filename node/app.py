@@ -1,0 +1,135 @@
+"""The Starlette app factory: routes, middleware, and a lifespan that owns database, client and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import httpx2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from tortoise.context import TortoiseContext
+
+from node import delivery, jobs
+from node.actors import ensure_instance_actor, signer_for
+from node.activitypub import handlers
+from node.activitypub.inbox import INBOX_JOB
+from node.activitypub.routes import routes as ap_routes
+from node.db import open_database
+from node.runtime import Node, make_client
+from node.settings import Settings
+from node.urls import Urls
+from node.web import pages
+
+log = logging.getLogger("agora")
+
+
+class TortoiseContextMiddleware:
+    """Runs every request inside this node's database context (two nodes can share a process)."""
+
+    def __init__(self, app: ASGIApp, holder: dict[str, Any]) -> None:
+        self.app = app
+        self.holder = holder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx: TortoiseContext | None = self.holder.get("ctx")
+        if ctx is None or scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        with ctx:
+            await self.app(scope, receive, send)
+
+
+def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
+    async def inbox(payload: Mapping[str, Any], attempt: int) -> None:
+        await handlers.dispatch(node, payload["activity"], bool(payload.get("refetch")))
+
+    async def fanout(payload: Mapping[str, Any], attempt: int) -> None:
+        await delivery.run_fanout(node, payload)
+
+    async def deliver(payload: Mapping[str, Any], attempt: int) -> None:
+        await delivery.run_delivery(node, payload, attempt)
+
+    return {INBOX_JOB: inbox, delivery.FANOUT: fanout, delivery.DELIVER: deliver}
+
+
+async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> Node:
+    ctx = await open_database(settings)
+    urls = Urls(settings.base_url)
+    node = Node(settings=settings, ctx=ctx, client=make_client(settings, transport), urls=urls)
+    with ctx:
+        node.instance_signer = signer_for(await ensure_instance_actor(urls))
+    worker = jobs.Worker(
+        job_handlers(node),
+        ctx=ctx,
+        concurrency=settings.worker.concurrency,
+        lease_seconds=settings.worker.lease_seconds,
+        poll_interval=settings.worker.poll_interval,
+    )
+    node.extra["worker"] = worker
+    return node
+
+
+async def stop_node(node: Node) -> None:
+    await node.client.aclose()
+    with node.ctx:
+        await node.ctx.close_connections()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    run_worker: bool | None = None,
+) -> Starlette:
+    """The node as an ASGI app. `transport` routes outgoing HTTP (tests); `run_worker` overrides the config."""
+    holder: dict[str, Any] = {}
+    in_process = settings.worker.in_process if run_worker is None else run_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        node = await start_node(settings, transport)
+        app.state.node = node
+        holder["ctx"] = node.ctx
+        stop = asyncio.Event()
+        task = None
+        if in_process:
+            with node.ctx:
+                task = asyncio.create_task(node.extra["worker"].run_forever(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            await stop_node(node)
+
+    middleware = [
+        Middleware(TortoiseContextMiddleware, holder=holder),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key or "development-only-secret",
+            session_cookie="agora_session",
+            same_site="lax",
+            https_only=settings.base_url.startswith("https://"),
+            max_age=14 * 24 * 3600,
+        ),
+    ]
+    app = Starlette(
+        routes=[
+            *ap_routes(pages.post_page),
+            *pages.routes(),
+            Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={Exception: pages.server_error},
+    )
+    return app

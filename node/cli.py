@@ -1,0 +1,381 @@
+"""The `agora` command: init, serve, worker, migrate, user, post, followers, config check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import uvicorn
+from tortoise.exceptions import BaseORMException
+
+from node import jobs
+from node.actors import RESERVED_USERNAMES, create_local_actor, ensure_instance_actor, local_actor
+from node.app import create_app, start_node, stop_node
+from node.activitypub.handlers import approve_follow
+from node.content import ContentError, Draft, create_post, delete_post, update_post
+from node.db import open_database, run_migrations
+from node.models import Actor, Follow, Post, User
+from node.runtime import Node
+from node.settings import Settings, SettingsError, load_settings, validate
+from node.urls import Urls
+from node.web.auth import ROLES, hash_password, new_password
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(getattr(args, "config", None))
+
+
+def run(coro: Awaitable[T]) -> T:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T:
+    node = await start_node(settings)
+    try:
+        with node.ctx:
+            return await fn(node)
+    finally:
+        await stop_node(node)
+
+
+# ------------------------------------------------------------------ init
+
+
+def toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def config_text(args: argparse.Namespace, data_dir: Path) -> str:
+    lines = [
+        "# Written by `agora init`. Every setting is documented in config/default.toml.",
+        f"base_url = {toml_string(args.base_url.rstrip('/'))}",
+        f"data_dir = {toml_string(str(data_dir))}",
+        f"secret_key = {toml_string(secrets.token_urlsafe(32))}",
+        f"allow_private_addresses = {'true' if args.dev else 'false'}",
+    ]
+    if args.database_url:
+        lines.append(f"database_url = {toml_string(args.database_url)}")
+    lines += [
+        "",
+        "[association]",
+        f"handle = {toml_string(args.handle)}",
+        f"name = {toml_string(args.name)}",
+    ]
+    if args.language:
+        lines.append(f"language = {toml_string(args.language)}")
+    return "\n".join(lines) + "\n"
+
+
+def valid_username(name: str) -> str:
+    if not name or len(name) > 30 or not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+        raise CliError(f"{name!r} is not a valid username (letters, digits and _, at most 30)")
+    if name.lower() in RESERVED_USERNAMES:
+        raise CliError(f"{name!r} is reserved")
+    return name
+
+
+async def add_user(node: Node, username: str, email: str, role: str) -> tuple[User, str]:
+    valid_username(username)
+    if role not in ROLES:
+        raise CliError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email or len(email) > 320:
+        raise CliError(f"{email!r} is not an email address")
+    if await Actor.filter(local=True, username=username).exists() or await User.filter(username=username).exists():
+        raise CliError(f"the name {username!r} is taken")
+    if await User.filter(email=email.lower()).exists():
+        raise CliError(f"a member with {email} exists already")
+    password = new_password()
+    actor = await create_local_actor(node.urls, kind="Person", username=username, name=username)
+    user = await User.create(
+        username=username, email=email.lower(), password_hash=hash_password(password), role=role,
+        actor=actor, must_change_password=True,
+    )
+    return user, password
+
+
+async def ensure_association(node: Node) -> Actor:
+    assoc = node.settings.association
+    actor = await local_actor(assoc.handle)
+    if actor is None:
+        actor = await create_local_actor(
+            node.urls, kind="Group", username=assoc.handle, name=assoc.name, summary=assoc.summary,
+            manually_approves=assoc.manually_approves_followers,
+        )
+    return actor
+
+
+async def bootstrap(node: Node, admin_email: str | None, admin_name: str) -> str | None:
+    """Create the instance actor, the association and (once) the first admin. Returns its password."""
+    await ensure_instance_actor(node.urls)
+    await ensure_association(node)
+    if admin_email and not await User.filter(role="admin").exists():
+        _, password = await add_user(node, admin_name, admin_email, "admin")
+        return password
+    return None
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    data_dir = Path(args.data_dir).resolve()
+    config_path = data_dir / "agora.toml"
+    if config_path.exists() and not args.force:
+        raise CliError(f"{config_path} exists already (use --force to overwrite it)")
+    valid_username(args.handle)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    text = config_text(args, data_dir)
+    tmp = config_path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        settings = load_settings(tmp, env={})
+    except SettingsError:
+        tmp.unlink()
+        raise
+    tmp.replace(config_path)
+    config_path.chmod(0o600)
+    settings = load_settings(config_path)
+    run(run_migrations(settings))
+    password = run(with_node(settings, lambda node: bootstrap(node, args.admin_email, args.admin_name)))
+    print(f"Wrote {config_path}")
+    print(f"Association @{settings.association.handle}@{settings.host} at {Urls(settings.base_url).actor(settings.association.handle)}")
+    if password:
+        print(f"Admin {args.admin_name} <{args.admin_email}> one-time password: {password}")
+    print(f"Next: AGORA_CONFIG={config_path} agora serve")
+
+
+# ------------------------------------------------------------------ serve, worker, migrate
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    run(run_migrations(settings))
+    run(with_node(settings, lambda node: bootstrap(node, None, "")))
+    app = create_app(settings)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True,
+        forwarded_allow_ips=",".join(settings.trusted_proxies), server_header=False,
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    if settings.is_sqlite:
+        raise CliError("stand-alone workers need PostgreSQL; on SQLite `agora serve` runs the worker itself")
+
+    async def work(node: Node) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"worker {node.extra['worker'].worker_id} running", flush=True)
+        await node.extra["worker"].run_forever(stop)
+
+    run(with_node(settings, work))
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    run(run_migrations(settings))
+    print("database is up to date")
+
+
+# ------------------------------------------------------------------ users
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+
+    async def act(node: Node) -> None:
+        if args.user_command == "add":
+            user, password = await add_user(node, args.username, args.email, args.role)
+            print(f"added {user.username} ({user.role}); one-time password: {password}")
+        elif args.user_command == "list":
+            for user in await User.all().order_by("id"):
+                print(f"{user.username}\t{user.email}\t{user.role}")
+        elif args.user_command == "role":
+            if args.role not in ROLES:
+                raise CliError(f"role must be one of {', '.join(ROLES)}")
+            if not await User.filter(username=args.username).update(role=args.role):
+                raise CliError(f"no member named {args.username!r}")
+            print(f"{args.username} is now {args.role}")
+
+    run(with_node(settings, act))
+
+
+# ------------------------------------------------------------------ post
+
+
+async def find_local_post(node: Node, url: str) -> Post:
+    post = await Post.get_or_none(uri=url, local=True)
+    if post is None or post.deleted_at is not None:
+        raise CliError(f"no post of this node at {url}")
+    return post
+
+
+def cmd_post(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+
+    async def act(node: Node) -> str:
+        draft = Draft(text=args.text or "", summary=args.summary, language=args.language, visibility=args.visibility)
+        try:
+            if args.delete:
+                await delete_post(node, await find_local_post(node, args.delete))
+                return f"deleted {args.delete}"
+            if args.edit:
+                post = await update_post(node, await find_local_post(node, args.edit), draft)
+                return post.uri
+            actor = await local_actor(args.as_handle or settings.association.handle)
+            if actor is None or actor.kind == "Application":
+                raise CliError(f"no local account {args.as_handle!r}")
+            return (await create_post(node, actor, draft)).uri
+        except ContentError as exc:
+            raise CliError(str(exc)) from None
+
+    print(run(with_node(settings, act)))
+
+
+# ------------------------------------------------------------------ followers
+
+
+def cmd_followers(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+
+    async def act(node: Node) -> None:
+        group = await ensure_association(node)
+        if args.followers_command == "list":
+            rows = await Follow.filter(target=group).prefetch_related("follower").order_by("id")
+            for row in rows:
+                print(f"{row.state}\t{row.follower.handle}\t{row.follower.uri}")
+            return
+        follower = await Actor.get_or_none(uri=args.actor) or await Actor.get_or_none(
+            username=args.actor.lstrip("@").split("@")[0], domain=args.actor.lstrip("@").partition("@")[2]
+        )
+        row = await Follow.get_or_none(follower=follower, target=group) if follower else None
+        if row is None or row.state != "pending":
+            raise CliError(f"no pending follow request from {args.actor}")
+        await approve_follow(node, row, args.followers_command == "approve")
+        print(f"{args.followers_command}d {args.actor}")
+
+    run(with_node(settings, act))
+
+
+# ------------------------------------------------------------------ config check
+
+
+def cmd_config(args: argparse.Namespace) -> None:
+    settings = validate(settings_from(args))
+
+    async def check() -> None:
+        ctx = await open_database(settings)
+        with ctx:
+            try:
+                await User.all().count()
+            except BaseORMException as exc:
+                raise CliError(f"database not ready ({exc}); run `agora migrate`") from None
+            finally:
+                await ctx.close_connections()
+
+    run(check())
+    print(f"config: {settings.config_path or '(defaults only)'}")
+    print(f"base_url: {settings.base_url}")
+    print(f"association: @{settings.association.handle}@{settings.host}")
+    print(f"database: {'sqlite' if settings.is_sqlite else 'postgresql'} (reachable, migrated)")
+    print(f"allow_private_addresses: {str(settings.allow_private_addresses).lower()}")
+    if not settings.secret_key:
+        print("warning: secret_key is empty; sessions use a development key", file=sys.stderr)
+    print("ok")
+
+
+# ------------------------------------------------------------------ parser
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="agora", description="An ActivityPub node for an association.")
+    p.add_argument("--config", help="config file (default: $AGORA_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a config, the database, the association and its first admin")
+    init.add_argument("--base-url", required=True, help="public address, e.g. https://asso.example")
+    init.add_argument("--handle", required=True, help="the association's handle (@handle@domain)")
+    init.add_argument("--name", required=True, help="the association's display name")
+    init.add_argument("--admin-email", required=True)
+    init.add_argument("--admin-name", default="admin", help="the first admin's username (default: admin)")
+    init.add_argument("--data-dir", default="data", help="where agora.toml, the database and media go")
+    init.add_argument("--database-url", help="postgres://... (default: SQLite in the data dir)")
+    init.add_argument("--language", help="default content language (BCP 47, default en)")
+    init.add_argument("--dev", action="store_true", help="development: allow loopback and private peers")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config")
+    init.set_defaults(func=cmd_init)
+
+    serve = sub.add_parser("serve", help="run the node (web, federation and, by default, the worker)")
+    serve.add_argument("--host", default=os.environ.get("AGORA_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("AGORA_PORT", "8000")))
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="run a stand-alone worker (PostgreSQL)").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="manage member accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add a member; prints a one-time password")
+    add.add_argument("username")
+    add.add_argument("email")
+    add.add_argument("--role", default="member", choices=ROLES)
+    user_sub.add_parser("list", help="list members")
+    role = user_sub.add_parser("role", help="set a member's role")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    user.set_defaults(func=cmd_user)
+
+    post = sub.add_parser("post", help="publish, edit or delete a post; prints its URL")
+    post.add_argument("text", nargs="?", help="Markdown text")
+    post.add_argument("--as", dest="as_handle", help="local account to publish as (default: the association)")
+    post.add_argument("--summary", default="", help="content warning")
+    post.add_argument("--language", help="language tag")
+    post.add_argument("--visibility", default="public", choices=["public", "unlisted", "followers"])
+    post.add_argument("--edit", metavar="URL", help="replace the text of this post")
+    post.add_argument("--delete", metavar="URL", help="delete this post")
+    post.set_defaults(func=cmd_post)
+
+    fol = sub.add_parser("followers", help="the association's followers and pending requests")
+    fol_sub = fol.add_subparsers(dest="followers_command", required=True)
+    fol_sub.add_parser("list")
+    for verb in ("approve", "reject"):
+        v = fol_sub.add_parser(verb)
+        v.add_argument("actor", help="the requester's actor URL or @user@host")
+    fol.set_defaults(func=cmd_followers)
+
+    conf = sub.add_parser("config", help="configuration tools")
+    conf_sub = conf.add_subparsers(dest="config_command", required=True)
+    conf_sub.add_parser("check", help="validate the config and reach the database")
+    conf.set_defaults(func=cmd_config)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "post" and not args.delete and not args.text:
+        print("agora: error: post needs TEXT (or --delete URL)", file=sys.stderr)
+        return 2
+    try:
+        args.func(args)
+    except (CliError, SettingsError) as exc:
+        print(f"agora: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"agora: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,188 @@
+"""Tortoise models. Migrations live in node/migrations (Tortoise's built-in migration commands)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+URI = 2048
+
+
+class Actor(Model):
+    """A local or remote ActivityPub actor. Local actors hold their private key here and nowhere else."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, unique=True)
+    local = fields.BooleanField(default=False, db_index=True)
+    kind = fields.CharField(max_length=32, default="Person")
+    username = fields.CharField(max_length=255, null=True)
+    domain = fields.CharField(max_length=255, db_index=True)
+    name = fields.CharField(max_length=512, default="")
+    summary = fields.TextField(default="")
+    url = fields.CharField(max_length=URI, null=True)
+    icon_url = fields.CharField(max_length=URI, null=True)
+    inbox = fields.CharField(max_length=URI, null=True)
+    shared_inbox = fields.CharField(max_length=URI, null=True)
+    followers_url = fields.CharField(max_length=URI, null=True)
+    key_id = fields.CharField(max_length=URI, null=True, db_index=True)
+    public_key_pem = fields.TextField(null=True)
+    private_key_pem = fields.TextField(null=True)
+    manually_approves_followers = fields.BooleanField(default=False)
+    data = fields.JSONField(null=True)
+    fetched_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "actors"
+        indexes = (("domain", "username"),)
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.domain}" if self.username else self.uri
+
+    def __str__(self) -> str:
+        return self.handle
+
+
+class User(Model):
+    """A member account of this node, with its own Person actor."""
+
+    id = fields.BigIntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=320, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    role = fields.CharField(max_length=16, default="member")
+    actor: fields.OneToOneRelation[Actor] = fields.OneToOneField("models.Actor", related_name="user")
+    must_change_password = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_login_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "users"
+
+
+class Follow(Model):
+    """follower -> target. `uri` is the Follow activity's id, which Undo and Accept refer to."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, unique=True)
+    follower: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="following_rel", on_delete=fields.CASCADE
+    )
+    target: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="followers_rel", on_delete=fields.CASCADE
+    )
+    state = fields.CharField(max_length=16, default="pending")  # pending | accepted
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "follows"
+        unique_together = (("follower", "target"),)
+
+
+class Post(Model):
+    """A Note (or other object) written here or received from elsewhere."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, unique=True)
+    local = fields.BooleanField(default=False, db_index=True)
+    kind = fields.CharField(max_length=32, default="Note")
+    author: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="posts", on_delete=fields.CASCADE
+    )
+    url = fields.CharField(max_length=URI, null=True)
+    source = fields.TextField(default="")
+    content = fields.TextField(default="")
+    content_map = fields.JSONField(null=True)
+    summary = fields.TextField(default="")
+    sensitive = fields.BooleanField(default=False)
+    language = fields.CharField(max_length=35, null=True)
+    visibility = fields.CharField(max_length=16, default="public")
+    in_reply_to_uri = fields.CharField(max_length=URI, null=True, db_index=True)
+    in_reply_to: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="replies", null=True, on_delete=fields.SET_NULL
+    )
+    tags = fields.JSONField(default=list)
+    to = fields.JSONField(default=list)
+    cc = fields.JSONField(default=list)
+    data = fields.JSONField(null=True)
+    reply_count = fields.IntField(default=0)
+    like_count = fields.IntField(default=0)
+    announce_count = fields.IntField(default=0)
+    published = fields.DatetimeField(db_index=True)
+    updated = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "posts"
+
+
+class Interaction(Model):
+    """A Like or an Announce (boost) of a post, by its activity id so that Undo can find it."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, unique=True)
+    kind = fields.CharField(max_length=16)  # Like | Announce
+    actor: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="interactions", on_delete=fields.CASCADE
+    )
+    post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
+        "models.Post", related_name="interactions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "interactions"
+        unique_together = (("kind", "actor", "post"),)
+
+
+class Activity(Model):
+    """Every activity received (unique id = idempotence) or sent (so that its id dereferences)."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, unique=True)
+    kind = fields.CharField(max_length=32)
+    actor_uri = fields.CharField(max_length=URI)
+    outgoing = fields.BooleanField(default=False)
+    data = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "activities"
+
+
+class Job(Model):
+    """The durable queue. Leases, not deletes: a crashed worker's jobs return when locked_until passes."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    payload = fields.JSONField()
+    status = fields.CharField(max_length=16, default="queued")  # queued | running | done | dead
+    attempts = fields.IntField(default=0)
+    run_at = fields.DatetimeField()
+    locked_by = fields.CharField(max_length=64, null=True)
+    locked_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    dedupe_key = fields.CharField(max_length=URI, null=True, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "jobs"
+        indexes = (("status", "run_at"),)
+
+
+class Host(Model):
+    """Delivery health of one remote host."""
+
+    id = fields.BigIntField(primary_key=True)
+    domain = fields.CharField(max_length=255, unique=True)
+    failures = fields.IntField(default=0)
+    first_failure_at = fields.DatetimeField(null=True)
+    next_probe_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    last_success_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hosts"

@@ -88,28 +88,33 @@ def create_app(
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     run_worker: bool | None = None,
+    node: Node | None = None,
 ) -> Starlette:
-    """The node as an ASGI app. `transport` routes outgoing HTTP (tests); `run_worker` overrides the config."""
-    holder: dict[str, Any] = {}
+    """The node as an ASGI app. `transport` routes outgoing HTTP (tests); `run_worker` overrides the
+    config; a `node` already started (tests) is used as it is and its lifetime left to the caller."""
+    holder: dict[str, Any] = {"ctx": node.ctx if node else None}
     in_process = settings.worker.in_process if run_worker is None else run_worker
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        node = await start_node(settings, transport)
-        app.state.node = node
-        holder["ctx"] = node.ctx
+        if node is not None:
+            yield
+            return
+        running = await start_node(settings, transport)
+        app.state.node = running
+        holder["ctx"] = running.ctx
         stop = asyncio.Event()
         task = None
         if in_process:
-            with node.ctx:
-                task = asyncio.create_task(node.extra["worker"].run_forever(stop))
+            with running.ctx:
+                task = asyncio.create_task(running.extra["worker"].run_forever(stop))
         try:
             yield
         finally:
             stop.set()
             if task is not None:
                 await task
-            await stop_node(node)
+            await stop_node(running)
 
     middleware = [
         Middleware(TortoiseContextMiddleware, holder=holder),
@@ -132,4 +137,6 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={Exception: pages.server_error},
     )
+    if node is not None:
+        app.state.node = node
     return app

@@ -43,6 +43,7 @@ class Draft:
     summary: str = ""
     language: str | None = None
     visibility: str = "public"
+    in_reply_to: str | None = None
 
     def validate(self) -> None:
         if not self.text.strip():
@@ -148,14 +149,30 @@ def note_document(node: Node, post: Post, author: Actor) -> dict[str, Any]:
     return doc
 
 
+async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
+    """The post replied to (when stored here) and its author's actor id."""
+    parent = await Post.get_or_none(uri=uri, deleted_at=None)
+    if parent is not None:
+        return parent, (await Actor.get(id=parent.author_id)).uri  # type: ignore[attr-defined]
+    try:
+        doc = await node.client.get_json(uri, signer=node.instance_signer)
+        author = vocab.parse_note(doc).attributed_to
+    except (FetchError, vocab.VocabError) as exc:
+        raise ContentError(f"cannot reply to {uri}: {exc}") from None
+    return None, author
+
+
 async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
     draft.validate()
+    parent, parent_author = await reply_target(node, draft.in_reply_to) if draft.in_reply_to else (None, None)
     mentions = await resolve_mentions(node, draft.text)
     html, tags = render(node.urls, draft.text, mentions)
     language = draft.language or node.settings.association.language
     slug = new_slug()
     uri = node.urls.post(slug)
     mentioned = [t["href"] for t in tags if t["type"] == "Mention" and t["href"] != author.uri]
+    if parent_author and parent_author != author.uri and parent_author not in mentioned:
+        mentioned.append(parent_author)
     to, cc = vocab.addressing(draft.visibility, author.followers_url or "", mentioned)
     now = datetime.now().astimezone()
     async with in_transaction():
@@ -174,6 +191,8 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
             tags=tags,
             to=to,
             cc=cc,
+            in_reply_to_uri=draft.in_reply_to,
+            in_reply_to=parent,
             published=now,
         )
         doc = vocab.activity(

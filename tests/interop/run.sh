@@ -29,6 +29,10 @@ die() { log "ERROR: $*"; exit 1; }
 
 mkdir -p "$WORK"
 T0=$SECONDS
+# Everything the lane talks to is on loopback: never send that through a proxy
+# (registries keep using whatever proxy the environment configures).
+export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+export NO_PROXY="$no_proxy"
 
 # ------------------------------------------------------------- snac2 ----
 
@@ -161,7 +165,11 @@ PIDS=()
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  local pid
+  local pid f
+  # Agora nodes are started by the tests; they record their pid in the run dir
+  for f in "$RUN"/agora-*.pid; do
+    [[ -f "$f" ]] && PIDS+=("$(cat "$f")")
+  done
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -169,7 +177,6 @@ cleanup() {
   done
   if [[ $rc -ne 0 ]]; then
     log "FAILED (exit $rc); logs follow"
-    local f
     for f in "$RUN"/*.log; do
       [[ -f "$f" ]] || continue
       printf '\n===== %s (last 300 lines) =====\n' "${f#"$ROOT"/}" >&2
@@ -197,7 +204,7 @@ EOF
 wait_http() { # url timeout-seconds what
   local i
   for i in $(seq 1 $(($2 * 5))); do
-    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+    curl -fsS --noproxy "*" -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
     sleep 0.2
   done
   die "$3 did not answer $1 within $2s"

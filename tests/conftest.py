@@ -1,0 +1,151 @@
+"""Shared fixtures: real node instances (SQLite, or PostgreSQL with AGORA_TEST_DATABASE_URL) federating
+in-process through an httpx transport that routes each host to its app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx2
+import pytest
+
+from node.app import create_app, start_node, stop_node
+from node.cli import add_user, bootstrap
+from node.db import run_migrations
+from node.models import Actor
+from node.runtime import Node
+from node.settings import AssociationSettings, Settings, WorkerSettings
+
+PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
+
+
+class Network(httpx2.AsyncBaseTransport):
+    """Routes each request to the ASGI app registered for its host; unknown hosts fail to connect."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, httpx2.ASGITransport] = {}
+        self.log: list[tuple[str, str, int]] = []
+        self.down: set[str] = set()
+
+    def add(self, host: str, app: Any) -> None:
+        self.apps[host] = httpx2.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        host = request.url.netloc.decode() if isinstance(request.url.netloc, bytes) else str(request.url.netloc)
+        transport = self.apps.get(host)
+        if transport is None or host in self.down:
+            raise httpx2.ConnectError(f"no route to {host}", request=request)
+        response = await transport.handle_async_request(request)
+        self.log.append((request.method, str(request.url), response.status_code))
+        return response
+
+
+async def _create_pg_database() -> str:
+    name = f"agora_t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    parts = urlsplit(PG_URL)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+async def _drop_pg_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def node_settings(tmp: Path, host: str, *, database_url: str | None = None, **association: Any) -> Settings:
+    return Settings(
+        base_url=f"http://{host}",
+        data_dir=str(tmp),
+        database_url=database_url or f"sqlite://{tmp}/agora.sqlite3",
+        secret_key="test-secret",
+        allow_private_addresses=True,
+        association=AssociationSettings(handle="asso", name=f"Association of {host}", **association),
+        worker=WorkerSettings(in_process=False, concurrency=4, lease_seconds=30, poll_interval=0.05),
+    )
+
+
+class Federation:
+    """Several nodes on one in-process network."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.network = Network()
+        self.nodes: list[Node] = []
+        self.pg_urls: list[str] = []
+
+    async def add_node(self, host: str, **association: Any) -> Node:
+        tmp = self.tmp_path / host.replace(":", "_")
+        tmp.mkdir(parents=True, exist_ok=True)
+        database_url = None
+        if PG_URL:
+            database_url = await _create_pg_database()
+            self.pg_urls.append(database_url)
+        settings = node_settings(tmp, host, database_url=database_url, **association)
+        await run_migrations(settings)
+        node = await start_node(settings, transport=self.network)
+        with node.ctx:
+            await bootstrap(node, None, "")
+        node.extra["app"] = create_app(settings, node=node)
+        self.network.add(host, node.extra["app"])
+        self.nodes.append(node)
+        return node
+
+    async def settle(self, rounds: int = 50) -> int:
+        """Run every node's due jobs until the whole network is quiet."""
+        total = 0
+        for _ in range(rounds):
+            ran = 0
+            for node in self.nodes:
+                ran += await node.extra["worker"].drain()
+            total += ran
+            if ran == 0:
+                return total
+        raise AssertionError("the network did not settle")
+
+    async def close(self) -> None:
+        for node in self.nodes:
+            await stop_node(node)
+        for url in self.pg_urls:
+            await _drop_pg_database(url)
+
+
+@pytest.fixture
+async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
+    fed = Federation(tmp_path)
+    try:
+        yield fed
+    finally:
+        await fed.close()
+
+
+@pytest.fixture
+async def node(federation: Federation) -> Node:
+    return await federation.add_node("a.test")
+
+
+def client_for(node: Node, **kwargs: Any) -> httpx2.AsyncClient:
+    """An HTTP client that talks to one node's app directly."""
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=node.extra["app"]), base_url=node.settings.base_url, **kwargs
+    )
+
+
+async def member(node: Node, username: str, role: str = "member") -> tuple[Actor, str]:
+    with node.ctx:
+        user, password = await add_user(node, username, f"{username}@example.org", role)
+        return await Actor.get(id=user.actor_id), password  # type: ignore[attr-defined]
+
+

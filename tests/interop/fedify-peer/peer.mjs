@@ -143,30 +143,44 @@ function langString(v) {
   return v == null ? null : String(v);
 }
 
+function typeName(obj) {
+  return obj?.constructor?.typeId?.href?.split("#").pop() ?? obj?.constructor?.name ?? null;
+}
+
 async function describe(ctx, activity) {
+  const raw = await activity.toJsonLd({ format: "compact" });
+  // Only look at an embedded object: never dereference (ours would 404 for
+  // follows, and a deleted remote note answers 410).
   let object = null;
-  try {
-    object = await activity.getObject({ suppressError: true });
-  } catch {
-    object = null;
+  if (raw && typeof raw.object === "object" && raw.object !== null) {
+    try {
+      object = await activity.getObject({ suppressError: true });
+    } catch {
+      object = null;
+    }
   }
+  const objectId = activity.objectId?.href ?? object?.id?.href ?? null;
   const entry = {
     at: new Date().toISOString(),
-    type: activity.constructor.typeId?.href?.split("#").pop() ??
-      activity.constructor.name,
+    type: typeName(activity),
     id: activity.id?.href ?? null,
     actor: activity.actorId?.href ?? null,
     recipient: ctx.recipient ?? null,
-    objectId: activity.objectId?.href ?? object?.id?.href ?? null,
-    objectType: object ? object.constructor.typeId?.href?.split("#").pop() ?? null : null,
+    objectId,
+    objectType: object ? typeName(object) : null,
     content: object && "content" in object ? langString(object.content) : null,
     inReplyTo: object?.replyTargetId?.href ?? null,
     verified: true, // inbox listeners only run after Fedify verified the request
-    raw: await activity.toJsonLd({ format: "compact" }),
+    raw,
   };
   if (entry.type === "Accept" || entry.type === "Reject" || entry.type === "Undo") {
-    entry.innerType = object?.constructor.typeId?.href?.split("#").pop() ?? null;
+    entry.innerType = object ? typeName(object) : null;
     entry.innerObject = object?.objectId?.href ?? null;
+    if (entry.innerType == null && objectId != null) {
+      for (const f of following.values()) {
+        if (f.followId === objectId) entry.innerType = "Follow";
+      }
+    }
   }
   return entry;
 }

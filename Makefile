@@ -1,0 +1,46 @@
+# Agora: `make run` starts a development node, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-postgres interop bench typecheck migrations venv clean
+
+$(BIN)/agora: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+venv: $(BIN)/agora
+
+run: venv
+	@test -f $(DATA)/agora.toml || $(BIN)/agora init --dev --data-dir $(DATA) \
+	  --base-url http://$(HOST):$(PORT) --handle demo --name "Demo Association" \
+	  --admin-email admin@example.org
+	AGORA_CONFIG=$(CURDIR)/$(DATA)/agora.toml $(BIN)/agora serve --host $(HOST) --port $(PORT)
+
+test: venv
+	$(BIN)/pytest tests --ignore=tests/interop -q
+
+test-postgres: venv
+	AGORA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests --ignore=tests/interop -q
+
+interop: venv
+	bash tests/interop/run.sh
+
+bench: venv
+	$(BIN)/python tests/bench/bench.py
+
+typecheck: venv
+	$(BIN)/mypy --strict federation
+
+# After changing node/models.py: write the next migration into node/migrations.
+migrations: venv
+	$(BIN)/python -m node.makemigrations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache interop-work

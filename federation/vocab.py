@@ -191,7 +191,7 @@ def parse_actor(doc: Mapping[str, Any]) -> RemoteActor:
     if kind not in ACTOR_TYPES:
         raise VocabError(f"not an actor type: {kind!r}")
     inbox = doc.get("inbox")
-    if not is_http_url(inbox):
+    if not isinstance(inbox, str) or not is_http_url(inbox):
         raise VocabError("actor has no inbox")
     endpoints = doc.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, Mapping) else None

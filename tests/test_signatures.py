@@ -565,7 +565,7 @@ def test_hmac_with_public_key_as_secret_is_refused() -> None:
         result = verify(headers)
         assert result.ok is False, label
     headers["Signature"] = cavage_value(PRIV, lines, algorithm="hmac-sha256", signature=mac.digest())
-    refused(verify(headers), "hmac")
+    refused(verify(headers), "HMAC signatures (hmac-sha256) are not accepted")
 
 
 def test_algorithm_label_contradicting_key_type_is_refused() -> None:
@@ -610,6 +610,22 @@ def test_header_listed_but_missing_is_refused() -> None:
         f'headers="{" ".join(covered)}"',
     )
     refused(verify({**headers, "Signature": signature}), "x-missing")
+
+
+def test_header_value_with_line_break_is_refused() -> None:
+    # A line break inside a value would make the signing string ambiguous
+    # (one header could impersonate several signed lines).
+    headers = mastodon_post()
+    lines = [
+        ("(request-target)", TARGET),
+        ("host", HOST),
+        ("date", headers["Date"]),
+        ("digest", headers["Digest"]),
+        ("content-type", "application/activity+json\nx-injected: 1"),
+    ]
+    headers["Content-Type"] = lines[-1][1]
+    headers["Signature"] = cavage_value(PRIV, lines)
+    refused(verify(headers), "line break")
 
 
 def test_host_not_matching_url_is_refused() -> None:
@@ -791,6 +807,15 @@ def test_rfc9421_tampered_body_is_refused() -> None:
     refused(verify(added, body=BODY + b" "), "content-digest")
 
 
+async def test_rfc9421_body_mismatch_is_not_a_key_problem() -> None:
+    # The body is checked against Content-Digest before any key is involved, so a
+    # mismatch does not trigger a key refresh.
+    added = sign_rfc9421("POST", INBOX, {}, BODY, KEY_ID, PRIV, now=NOW)
+    fetch = Fetcher(PublicKey(KEY_ID, ACTOR, PUB), PublicKey(KEY_ID, ACTOR, PUB))
+    refused(await verify_with_keys("POST", INBOX, added, b"{}", fetch, now=NOW), "content-digest")
+    assert fetch.calls == [(KEY_ID, False)]
+
+
 def test_rfc9421_tampered_content_digest_is_refused() -> None:
     added = sign_rfc9421("POST", INBOX, {}, BODY, KEY_ID, PRIV, now=NOW)
     evil = b'{"type":"Delete"}'
@@ -826,7 +851,7 @@ def test_rfc9421_content_digest_sha512() -> None:
 
 
 def test_rfc9421_post_must_cover_content_digest() -> None:
-    refused(verify(lib_sign(body=None)), "content-digest")
+    refused(verify(lib_sign(body=None)), "does not cover content-digest")
 
 
 def test_rfc9421_must_cover_method_and_target() -> None:
@@ -859,7 +884,10 @@ def test_rfc9421_hmac_with_public_key_as_secret_is_refused() -> None:
     for include_alg in (True, False):
         forged = lib_sign(algorithm=algorithms.HMAC_SHA256, key=PUB.encode(), include_alg=include_alg)
         assert verify(forged).ok is False
-    refused(verify(lib_sign(algorithm=algorithms.HMAC_SHA256, key=PUB.encode())), "hmac")
+    refused(
+        verify(lib_sign(algorithm=algorithms.HMAC_SHA256, key=PUB.encode())),
+        "HMAC signatures (hmac-sha256) are not accepted",
+    )
 
 
 def test_both_schemes_prefer_rfc9421() -> None:

@@ -95,7 +95,7 @@ def get_ap(url: str) -> Reply:
 
 
 def wait_for(
-    probe: Callable[[], T],
+    probe: Callable[[], T | None],
     what: str,
     timeout: float = DEFAULT_TIMEOUT,
     interval: float = 0.3,

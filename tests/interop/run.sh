@@ -41,26 +41,41 @@ SNAC_BIN="$SNAC_ROOT/root/usr/bin/snac"
 
 snac_works() { [[ -x "$SNAC_BIN" ]] && [[ "$("$SNAC_BIN" 2>/dev/null || true)" == snac\ * ]]; }
 
-# Pick the Debian mirror the machine already uses (first non-security
-# deb822 "URIs:" or one-line "deb" entry), so the same host is used here.
+# Pick the Debian mirror the machine already uses: the first URI serving the
+# release's main suite (deb822 *.sources stanzas or one-line *.list entries),
+# so the private sources list goes to the same host.
 debian_mirror() {
-  local f uri=""
-  shopt -s nullglob
-  for f in /etc/apt/sources.list.d/*.sources; do
-    uri="$(awk 'tolower($1)=="uris:" {for (i=2;i<=NF;i++) print $i}' "$f" \
-      | grep -v -- '-security' | grep -E '/debian/?$' | head -1 || true)"
-    [[ -n "$uri" ]] && break
-  done
-  if [[ -z "$uri" ]]; then
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [[ -f "$f" ]] || continue
-      uri="$(awk '$1=="deb" {for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; break}}' "$f" \
-        | grep -v -- '-security' | grep -E '/debian/?$' | head -1 || true)"
-      [[ -n "$uri" ]] && break
-    done
-  fi
-  shopt -u nullglob
-  echo "${uri:-http://deb.debian.org/debian}"
+  "$PY" - "$1" <<'EOF_PY'
+import glob, re, sys
+codename = sys.argv[1]
+found = []
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    try:
+        text = open(path).read()
+    except OSError:
+        continue
+    for stanza in re.split(r"\n\s*\n", text):
+        fields = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line or line[:1].isspace():
+                continue
+            k, v = line.split(":", 1)
+            fields[k.strip().lower()] = v.split()
+        if fields.get("enabled", ["yes"])[0].lower() == "no":
+            continue
+        if "deb" in fields.get("types", []) and codename in fields.get("suites", []):
+            found += fields.get("uris", [])
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        line = re.sub(r"\[[^]]*\]", " ", line.split("#", 1)[0]).split()
+        if len(line) >= 3 and line[0] == "deb" and line[2] == codename:
+            found.append(line[1])
+print(found[0].rstrip("/") if found else "http://deb.debian.org/debian")
+EOF_PY
 }
 
 install_snac() {
@@ -68,7 +83,7 @@ install_snac() {
   local t=$SECONDS codename suite mirror keyring apt_opts
   codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
   suite="${INTEROP_SUITE:-$codename-backports}"
-  mirror="$(debian_mirror)"
+  mirror="$(debian_mirror "$codename")"
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   log "snac2: downloading from $mirror $suite (private apt state under $SNAC_ROOT/apt)"
   rm -rf "$SNAC_ROOT"

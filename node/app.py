@@ -47,6 +47,28 @@ class TortoiseContextMiddleware:
             await self.app(scope, receive, send)
 
 
+class ForwardedHeadersMiddleware:
+    """Believes X-Forwarded-For/-Proto/-Host only from the configured reverse proxies. The forwarded host
+    is kept in the scope so that the inbox verifies a signature over the host the sender used."""
+
+    def __init__(self, app: ASGIApp, trusted: tuple[str, ...]) -> None:
+        self.app = app
+        self.trusted = frozenset(trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and client and client[0] in self.trusted:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            scope = dict(scope)
+            if "x-forwarded-for" in headers:
+                scope["client"] = (headers["x-forwarded-for"].split(",")[0].strip(), 0)
+            if headers.get("x-forwarded-proto") in ("http", "https"):
+                scope["scheme"] = headers["x-forwarded-proto"]
+            if "x-forwarded-host" in headers:
+                scope["agora.forwarded_host"] = headers["x-forwarded-host"].split(",")[0].strip()
+        await self.app(scope, receive, send)
+
+
 def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     async def inbox(payload: Mapping[str, Any], attempt: int) -> None:
         await handlers.dispatch(node, payload["activity"], bool(payload.get("refetch")))
@@ -117,6 +139,7 @@ def create_app(
             await stop_node(running)
 
     middleware = [
+        Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
         Middleware(TortoiseContextMiddleware, holder=holder),
         Middleware(
             SessionMiddleware,

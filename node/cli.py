@@ -164,8 +164,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     run(with_node(settings, lambda node: bootstrap(node, None, "")))
     app = create_app(settings)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True,
-        forwarded_allow_ips=",".join(settings.trusted_proxies), server_header=False,
+        app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=False,
+        server_header=False,
     )
 
 

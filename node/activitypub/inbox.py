@@ -54,11 +54,12 @@ def external_url(node: Node, request: Request) -> str:
     return f"{node.settings.base_url}{request.url.path}" + (f"?{query}" if query else "")
 
 
-def signed_headers(node: Node, request: Request) -> dict[str, str]:
+def signed_headers(request: Request) -> dict[str, str]:
+    """The request's headers, with the Host the sender used when a trusted proxy forwarded it."""
     headers = {k.lower(): v for k, v in request.headers.items()}
-    forwarded_host = headers.get("x-forwarded-host")
-    if forwarded_host and request.client and request.client.host in node.settings.trusted_proxies:
-        headers["host"] = forwarded_host.split(",")[0].strip()
+    forwarded_host = request.scope.get("agora.forwarded_host")
+    if forwarded_host:
+        headers["host"] = forwarded_host
     return headers
 
 
@@ -66,7 +67,7 @@ async def verify_signature(node: Node, request: Request, body: bytes) -> Signatu
     async def fetch_key(key_id: str, refresh: bool) -> Any:
         return await lookup_key(node, key_id, refresh)
 
-    return await verify_with_keys(request.method, external_url(node, request), signed_headers(node, request), body, fetch_key)
+    return await verify_with_keys(request.method, external_url(node, request), signed_headers(request), body, fetch_key)
 
 
 async def verify_forwarded(node: Node, doc: dict[str, Any], actor_uri: str) -> bool:

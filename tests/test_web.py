@@ -1,0 +1,118 @@
+"""The minimal web face: login, CSRF, compose, profile, post page, remote follow."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+import httpx2
+
+from node.models import Follow, Post
+from node.runtime import Node
+from tests.conftest import Federation, client_for, member
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@contextlib.asynccontextmanager
+async def logged_in(node: Node, username: str, role: str) -> AsyncIterator[httpx2.AsyncClient]:
+    _, password = await member(node, username, role)
+    async with client_for(node, follow_redirects=False) as http:
+        token = CSRF.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
+        response = await http.post("/login", data={"csrf": token, "login": username, "password": password})
+        assert response.status_code == 303
+        yield http
+
+
+async def csrf_of(http, path: str) -> str:  # type: ignore[no-untyped-def]
+    return CSRF.search((await http.get(path)).text).group(1)  # type: ignore[union-attr]
+
+
+async def test_wrong_password_is_refused(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    await member(a, "carla", "editor")
+    async with client_for(a) as http:
+        token = await csrf_of(http, "/login")
+        response = await http.post("/login", data={"csrf": token, "login": "carla", "password": "nope"})
+        assert response.status_code == 400 and "Wrong email or password" in response.text
+
+
+async def test_editor_publishes_from_the_compose_form(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with logged_in(a, "carla", "editor") as http:
+        token = await csrf_of(http, "/compose")
+        response = await http.post("/compose", data={
+            "csrf": token, "text": "Newcomers' **guide** is ready", "summary": "", "language": "en",
+            "visibility": "public"})
+        assert response.status_code == 303
+        url = response.headers["location"]
+        page = await http.get(url)
+        assert page.status_code == 200 and "<strong>guide</strong>" in page.text
+        home = await http.get("/")
+        assert "Newcomers" in home.text
+    with a.ctx:
+        post = await Post.get(uri=url).prefetch_related("author")
+        assert post.author.username == "asso"
+
+
+async def test_compose_without_csrf_token_is_refused(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with logged_in(a, "carla", "editor") as http:
+        response = await http.post("/compose", data={"text": "sneaky", "visibility": "public"})
+        assert response.status_code == 403
+    with a.ctx:
+        assert not await Post.filter(local=True).exists()
+
+
+async def test_members_without_the_editor_role_cannot_publish(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with logged_in(a, "dan", "member") as http:
+        assert (await http.get("/compose")).status_code == 403
+
+
+async def test_empty_post_gets_a_clear_error(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with logged_in(a, "carla", "editor") as http:
+        token = await csrf_of(http, "/compose")
+        response = await http.post("/compose", data={"csrf": token, "text": "  ", "visibility": "public"})
+        assert response.status_code == 400 and "empty" in response.text
+
+
+async def test_pages_send_security_headers_and_session_cookie_flags(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with client_for(a) as http:
+        page = await http.get("/login")
+        assert "script-src 'none'" in page.headers["content-security-policy"]
+        cookie = page.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+async def test_remote_follow_box_sends_the_visitor_to_their_server(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    await member(b, "bob")
+    async with client_for(a, follow_redirects=False) as http:
+        response = await http.get("/remote-follow", params={"handle": "@bob@b.test", "target": "asso"})
+        assert response.status_code == 303
+        expected = "http://b.test/authorize_interaction?uri=" + quote(a.urls.actor("asso"), safe="")
+        assert response.headers["location"] == expected
+        bad = await http.get("/remote-follow", params={"handle": "not a handle"})
+        assert bad.status_code == 400
+        unknown = await http.get("/remote-follow", params={"handle": "@ghost@nowhere.test"})
+        assert unknown.status_code == 400
+
+
+async def test_authorize_interaction_makes_the_association_follow(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    async with logged_in(b, "admin1", "admin") as http:
+        target = a.urls.actor("asso")
+        page = await http.get("/authorize_interaction", params={"uri": target})
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        response = await http.post(f"/authorize_interaction?uri={quote(target, safe='')}", data={"csrf": token})
+        assert response.status_code == 200
+    await federation.settle()
+    with b.ctx:
+        assert (await Follow.get(target__uri=target)).state == "accepted"

@@ -116,3 +116,13 @@ async def test_authorize_interaction_makes_the_association_follow(federation: Fe
     await federation.settle()
     with b.ctx:
         assert (await Follow.get(target__uri=target)).state == "accepted"
+
+
+async def test_hashtag_links_lead_to_a_page_listing_the_posts(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with logged_in(a, "carla", "editor") as http:
+        token = await csrf_of(http, "/compose")
+        await http.post("/compose", data={"csrf": token, "text": "Festival #Culture", "visibility": "public"})
+        await http.post("/compose", data={"csrf": token, "text": "Other news", "visibility": "public"})
+        page = await http.get("/tags/culture")
+        assert page.status_code == 200 and "Festival" in page.text and "Other news" not in page.text

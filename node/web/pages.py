@@ -105,6 +105,15 @@ async def post_page(request: Request) -> Response:
     )
 
 
+async def tag_page(request: Request) -> Response:
+    """Recent public posts of this node carrying a hashtag."""
+    tag = request.path_params["tag"].lower()
+    name = f"#{tag}"
+    recent = await Post.filter(local=True, deleted_at=None, visibility="public").order_by("-published").limit(500)
+    posts = [p for p in recent if any(t.get("type") == "Hashtag" and t.get("name") == name for t in p.tags)][:50]
+    return await render(request, "tag.html", tag=tag, posts=posts)
+
+
 async def remote_follow(request: Request) -> Response:
     """The visitor gives their handle; we send them to their own server's subscribe page."""
     node = node_of(request)
@@ -219,6 +228,7 @@ def routes() -> list[Route]:
     return [
         Route("/", home),
         Route("/@{username}", profile),
+        Route("/tags/{tag}", tag_page),
         Route("/remote-follow", remote_follow),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),

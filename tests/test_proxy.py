@@ -1,0 +1,43 @@
+"""Behind a TLS reverse proxy: forwarded headers are believed only from trusted proxy addresses, so a
+signature over the public host verifies when the proxy rewrote Host."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+
+from federation import vocab
+from federation.signatures import sign_cavage
+from node.models import Actor
+from tests.conftest import Federation, member
+
+
+async def signed_like(federation: Federation, client_ip: str, forwarded_host: str | None) -> int:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    bob, _ = await member(b, "bob")
+    with b.ctx:
+        key = await Actor.get(id=bob.id)
+    body = json.dumps(vocab.activity("Like", f"{bob.uri}#likes/1", bob.uri, "http://a.test/posts/x")).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    headers.update(sign_cavage("POST", "http://a.test/inbox", headers, body, key.key_id or "", key.private_key_pem or ""))
+    headers["Host"] = "127.0.0.1:8000"  # what the proxy sends to the node
+    if forwarded_host:
+        headers["X-Forwarded-Host"] = forwarded_host
+        headers["X-Forwarded-Proto"] = "http"
+    transport = httpx2.ASGITransport(app=a.extra["app"], client=(client_ip, 40000))
+    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+        return (await http.post("/inbox", content=body, headers=headers)).status_code
+
+
+async def test_forwarded_host_from_a_trusted_proxy_lets_the_signature_verify(federation: Federation) -> None:
+    assert await signed_like(federation, "127.0.0.1", "a.test") == 202
+
+
+async def test_forwarded_host_from_anyone_else_is_ignored(federation: Federation) -> None:
+    assert await signed_like(federation, "203.0.113.9", "a.test") == 401
+
+
+async def test_rewritten_host_without_forwarding_header_fails(federation: Federation) -> None:
+    assert await signed_like(federation, "127.0.0.1", None) == 401

@@ -5,12 +5,13 @@
 #
 # Installs the peers once into interop-work/ (reused afterwards), starts them on
 # loopback ports, runs the pytest interop tests (which start their own Agora
-# nodes) and stops everything on exit.  Prints the logs when something fails.
+# node per peer) and stops everything on exit.  Prints the logs when something
+# fails.  Logs, data dirs and junit.xml stay in interop-work/run/ until the
+# next run.
 #
 # Environment knobs (all optional):
 #   INTEROP_WORK        install/work directory      (default: <repo>/interop-work)
-#   INTEROP_KEEP_RUN=1  keep the per-run directory  (default: it is kept anyway,
-#                       wiped at the start of the next run)
+#   INTEROP_TIMEOUT     seconds each polled expectation may take (default: 20)
 #   INTEROP_PEERS_ONLY=1  only the peer-to-peer harness self-test (no Agora)
 #   INTEROP_SUITE       debian suite for snac2      (default: <codename>-backports)
 #   PYTEST              pytest executable           (default: .venv/bin/pytest)

@@ -19,7 +19,15 @@ Verification policy (both schemes):
 
 ``url`` arguments are the full external URL as the client saw it, e.g.
 ``https://example.org/users/alice/inbox?page=1``: the public scheme and
-authority of this server plus the raw (still percent-encoded) path and query.
+authority of this server (from configuration, not from the Host header) plus
+the raw, still percent-encoded path and query (ASGI ``raw_path`` and
+``query_string``).  A draft-cavage Host header must match that authority
+(default ports ignored); RFC 9421 ``@target-uri`` is rebuilt from it.
+
+Headers may be any ``Mapping[str, str]``; names are case-insensitive and
+repeated fields yielded by ``items()`` (e.g. Starlette ``Headers``) are joined
+with ", ".  The verifiers return the signer's key id; whether that key may act
+for the activity's actor (``SignatureResult.owner``) is the caller's check.
 """
 
 from __future__ import annotations
@@ -657,17 +665,19 @@ def _parse_sf_dictionary(value: str, header: str) -> http_sf.DictionaryType:
     return parsed
 
 
-def _component_names(items: Iterable[object]) -> frozenset[str]:
+def _component_names(items: Iterable[object]) -> frozenset[str] | None:
+    """Names of the parameter-less components; None if a component is malformed."""
     names: set[str] = set()
     for item in items:
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
-            raise _Refused("malformed Signature-Input component")
+            return None
         if not item[1]:
             names.add(item[0])
     return frozenset(names)
 
 
 def _rfc9421_inputs(folded: Mapping[str, str]) -> list[_Rfc9421Input]:
+    """Well-formed Signature-Input members, in order (malformed ones are skipped)."""
     inputs = []
     for label, member in _parse_sf_dictionary(folded["signature-input"], "Signature-Input").items():
         if not (
@@ -676,8 +686,10 @@ def _rfc9421_inputs(folded: Mapping[str, str]) -> list[_Rfc9421Input]:
             and isinstance(member[0], list)
             and isinstance(member[1], dict)
         ):
-            raise _Refused(f"Signature-Input member {label!r} is not an inner list")
-        inputs.append(_Rfc9421Input(label, _component_names(member[0]), dict(member[1]), member))
+            continue
+        names = _component_names(member[0])
+        if names is not None:
+            inputs.append(_Rfc9421Input(label, names, dict(member[1]), member))
     return inputs
 
 

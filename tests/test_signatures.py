@@ -870,6 +870,10 @@ def test_rfc9421_picks_first_label_covering_the_request() -> None:
     }
     assert extract_key_id(headers) == ("rfc9421", KEY_ID)
     assert verify(headers).ok
+    # Members that are not inner lists of strings are skipped, not fatal.
+    headers["Signature-Input"] = "junk=?1, odd=(1 2), " + added["Signature-Input"]
+    headers["Signature"] = "junk=:AAAA:, odd=:AAAA:, " + added["Signature"]
+    assert verify(headers).ok
 
 
 def test_rfc9421_alg_must_match_key_type() -> None:

@@ -9,7 +9,9 @@ from urllib.parse import quote
 
 import httpx2
 
+from node.actors import fetch_actor
 from node.models import Follow, Post
+from node.social import follow
 from node.runtime import Node
 from tests.conftest import Federation, client_for, member
 
@@ -126,3 +128,29 @@ async def test_hashtag_links_lead_to_a_page_listing_the_posts(federation: Federa
         await http.post("/compose", data={"csrf": token, "text": "Other news", "visibility": "public"})
         page = await http.get("/tags/culture")
         assert page.status_code == 200 and "Festival" in page.text and "Other news" not in page.text
+
+
+async def test_admin_accepts_a_pending_follow_request_from_the_console(federation: Federation) -> None:
+    a = await federation.add_node("a.test", manually_approves_followers=True)
+    b = await federation.add_node("b.test")
+    bob, _ = await member(b, "bob")
+    with b.ctx:
+        await follow(b, bob, await fetch_actor(b, a.urls.actor("asso")))
+    await federation.settle()
+    async with logged_in(a, "root", "admin") as http:
+        page = await http.get("/admin/followers")
+        assert "pending" in page.text and "@bob@b.test" in page.text
+        with a.ctx:
+            row = await Follow.get(follower__uri=bob.uri)
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        response = await http.post("/admin/followers", data={"csrf": token, "follow": str(row.id), "decision": "accept"})
+        assert response.status_code == 303
+    await federation.settle()
+    with b.ctx:
+        assert (await Follow.get(follower__uri=bob.uri)).state == "accepted"
+
+
+async def test_followers_console_is_for_admins_only(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with logged_in(a, "carla", "editor") as http:
+        assert (await http.get("/admin/followers")).status_code == 403

@@ -16,7 +16,8 @@ from federation import vocab, webfinger
 from federation.client import FetchError
 from node.actors import fetch_actor, follower_count, local_actor
 from node.content import ContentError, Draft, create_post
-from node.models import Actor, Post, User
+from node.activitypub.handlers import approve_follow
+from node.models import Actor, Follow, Post, User
 from node.runtime import Node
 from node.sanitize import plain_text
 from node.social import follow
@@ -196,6 +197,29 @@ async def compose_submit(request: Request) -> Response:
     return RedirectResponse(post.uri, status_code=303)
 
 
+async def admin_followers(request: Request) -> Response:
+    """Followers of the association, and follow requests waiting for approval (admins)."""
+    user = await auth.current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if user.role != "admin":
+        return await message(request, 403, "Not allowed", "Only admins manage followers.")
+    node = node_of(request)
+    group = await association_actor(node)
+    if request.method == "POST":
+        form = await request.form()
+        if not auth.csrf_ok(request, form.get("csrf")):
+            return await message(request, 403, "Form expired", "Please reload the page and try again.")
+        follow_id = str(form.get("follow", ""))
+        row = await Follow.get_or_none(id=int(follow_id), target=group, state="pending") if follow_id.isdigit() else None
+        if row is None:
+            return await message(request, 400, "No such request", "This follow request was already handled.")
+        await approve_follow(node, row, form.get("decision") == "accept")
+        return RedirectResponse("/admin/followers", status_code=303)
+    rows = await Follow.filter(target=group).prefetch_related("follower").order_by("state", "-id")
+    return await render(request, "admin_followers.html", rows=rows)
+
+
 async def authorize_interaction(request: Request) -> Response:
     """Our subscribe template: an admin or editor makes the association follow a remote account."""
     user = await editor(request)
@@ -236,4 +260,5 @@ def routes() -> list[Route]:
         Route("/compose", compose_form, methods=["GET"]),
         Route("/compose", compose_submit, methods=["POST"]),
         Route("/authorize_interaction", authorize_interaction, methods=["GET", "POST"]),
+        Route("/admin/followers", admin_followers, methods=["GET", "POST"]),
     ]

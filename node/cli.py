@@ -43,7 +43,21 @@ def run(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
+async def check_database(settings: Settings) -> None:
+    """A clear refusal when the database is not migrated: starting a node on it would fail with a
+    traceback and leave SQLite's connection thread open, so the command would never exit."""
+    ctx = await open_database(settings)
+    with ctx:
+        try:
+            await User.all().count()
+        except BaseORMException as exc:
+            raise CliError(f"database not ready ({exc}); run `agora migrate`") from None
+        finally:
+            await ctx.close_connections()
+
+
 async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T:
+    await check_database(settings)
     node = await start_node(settings)
     try:
         with node.ctx:
@@ -56,7 +70,11 @@ async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T
 
 
 def toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: backslash, quote and control characters escaped (a raw newline or tab in
+    a name would otherwise make the written config unreadable)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(c if c.isprintable() or c == " " else f"\\U{ord(c):08x}" for c in escaped)
+    return '"' + escaped + '"'
 
 
 def config_text(args: argparse.Namespace, data_dir: Path) -> str:
@@ -88,12 +106,17 @@ def valid_username(name: str) -> str:
     return name
 
 
+def valid_email(email: str) -> str:
+    if "@" not in email or len(email) > 320:
+        raise CliError(f"{email!r} is not an email address")
+    return email
+
+
 async def add_user(node: Node, username: str, email: str, role: str) -> tuple[User, str]:
     valid_username(username)
     if role not in ROLES:
         raise CliError(f"role must be one of {', '.join(ROLES)}")
-    if "@" not in email or len(email) > 320:
-        raise CliError(f"{email!r} is not an email address")
+    valid_email(email)
     if await Actor.filter(local=True, username=username).exists() or await User.filter(username=username).exists():
         raise CliError(f"the name {username!r} is taken")
     if await User.filter(email=email.lower()).exists():
@@ -134,10 +157,17 @@ def cmd_init(args: argparse.Namespace) -> None:
     if config_path.exists() and not args.force:
         raise CliError(f"{config_path} exists already (use --force to overwrite it)")
     valid_username(args.handle)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    valid_username(args.admin_name)  # checked before anything is written: a half-done init blocks a rerun
+    valid_email(args.admin_email)
+    if args.admin_name == args.handle:
+        raise CliError(f"the admin's name {args.admin_name!r} is the association's handle; choose another")
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database holds the actors' private keys
     text = config_text(args, data_dir)
     tmp = config_path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the secret key is never world-readable
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
     try:
         settings = load_settings(tmp, env={})
     except SettingsError:
@@ -276,18 +306,7 @@ def cmd_followers(args: argparse.Namespace) -> None:
 
 def cmd_config(args: argparse.Namespace) -> None:
     settings = validate(settings_from(args))
-
-    async def check() -> None:
-        ctx = await open_database(settings)
-        with ctx:
-            try:
-                await User.all().count()
-            except BaseORMException as exc:
-                raise CliError(f"database not ready ({exc}); run `agora migrate`") from None
-            finally:
-                await ctx.close_connections()
-
-    run(check())
+    run(check_database(settings))
     print(f"config: {settings.config_path or '(defaults only)'}")
     print(f"base_url: {settings.base_url}")
     print(f"association: @{settings.association.handle}@{settings.host}")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from federation import delivery as policy
@@ -102,17 +103,21 @@ async def host_health(domain: str) -> tuple[Host, policy.HostHealth]:
     )
 
 
-async def save_health(host: Host, health: policy.HostHealth, error: str | None) -> None:
-    values: dict[str, Any] = {
-        "failures": health.failures,
-        "first_failure_at": _dt(health.first_failure_at),
-        "next_probe_at": _dt(health.next_probe_at),
-    }
-    if error is None:
-        values["last_success_at"] = jobs.utcnow()
-    else:
-        values["last_error"] = error[:500]
-    await Host.filter(id=host.id).update(**values)
+async def record_success(host: Host) -> None:
+    await Host.filter(id=host.id).update(
+        failures=0, first_failure_at=None, next_probe_at=None, last_success_at=jobs.utcnow()
+    )
+
+
+async def record_failure(host: Host, now: float, error: str) -> None:
+    """Count one failure atomically (concurrent deliveries to one host must all count), then set the
+    next probe time from the counted state."""
+    moment = _dt(now)
+    await Host.filter(id=host.id).update(failures=F("failures") + 1, last_error=error[:500])
+    await Host.filter(id=host.id, first_failure_at=None).update(first_failure_at=moment)
+    await host.refresh_from_db()
+    counted = policy.HostHealth(failures=host.failures - 1, first_failure_at=_ts(host.first_failure_at))
+    await Host.filter(id=host.id).update(next_probe_at=_dt(counted.record_failure(now).next_probe_at))
 
 
 async def revive_host(domain: str) -> None:
@@ -147,10 +152,11 @@ async def run_delivery(node: Node, payload: Mapping[str, Any], attempt: int) -> 
     except FetchError as exc:
         outcome = policy.classify_error(exc)
     if outcome.outcome is policy.Outcome.SENT:
-        await save_health(host, health.record_success(), None)
+        if health.failures:
+            await record_success(host)
         return
     if outcome.host_down or outcome.outcome is policy.Outcome.RETRY:
-        await save_health(host, health.record_failure(now), outcome.reason)
+        await record_failure(host, now, outcome.reason)
     if outcome.outcome is policy.Outcome.PERMANENT:
         raise jobs.PermanentFailure(f"{inbox}: {outcome.reason}")
     delay = policy.retry_delay(attempt)

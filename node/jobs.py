@@ -9,17 +9,18 @@ work; on SQLite one process claims inside a transaction (one worker process, sev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import socket
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -91,7 +92,9 @@ async def claim(worker_id: str, limit: int, lease_seconds: float) -> list[Job]:
         query = Job.filter(_claimable(now)).order_by("run_at", "id").limit(limit).using_db(conn)
         if conn.capabilities.dialect == "postgres":
             query = query.select_for_update(skip_locked=True)
-        ids = list(await query.values_list("id", flat=True))
+        # `.only`, not `.values_list`: in Tortoise 1.1.9 values_list() drops FOR UPDATE SKIP LOCKED, and
+        # a second worker would then pick the same rows, wait for the first to commit and claim nothing.
+        ids = [job.id for job in await query.only("id")]
         if not ids:
             return []
         await (
@@ -102,6 +105,21 @@ async def claim(worker_id: str, limit: int, lease_seconds: float) -> list[Job]:
         return list(await Job.filter(id__in=ids, locked_by=worker_id, locked_until=until).using_db(conn))
 
 
+@contextlib.contextmanager
+def database(ctx: TortoiseContext) -> Iterator[TortoiseContext]:
+    """Make `ctx` the current database for this task.
+
+    `with ctx:` keeps its reset token on the shared TortoiseContext, so two tasks entering the same
+    context (the worker loop and a request, or two requests) overwrite each other's token and the first
+    to leave fails with "created in a different Context". The token here stays local.
+    """
+    token = _current_context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current_context.reset(token)
+
+
 async def complete(job: Job) -> None:
     await Job.filter(id=job.id, locked_by=job.locked_by).update(
         status="done", locked_until=None, finished_at=utcnow(), last_error=None
@@ -109,14 +127,15 @@ async def complete(job: Job) -> None:
 
 
 async def fail(job: Job, error: str, delay: float | None) -> None:
-    """Requeue after `delay` seconds, or mark dead when delay is None."""
+    """Requeue after `delay` seconds, or mark dead when delay is None. A worker whose lease passed
+    and was taken by another worker changes nothing (like `complete`)."""
     now = utcnow()
     if delay is None:
-        await Job.filter(id=job.id).update(
+        await Job.filter(id=job.id, locked_by=job.locked_by).update(
             status="dead", locked_until=None, last_error=error[:2000], finished_at=now
         )
         return
-    await Job.filter(id=job.id).update(
+    await Job.filter(id=job.id, locked_by=job.locked_by).update(
         status="queued",
         locked_by=None,
         locked_until=None,
@@ -156,7 +175,8 @@ class Worker:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # jobs.locked_by holds 64 characters (PostgreSQL enforces it): the unique parts come first
+        self.worker_id = (worker_id or f"{os.getpid()}:{id(self):x}:{socket.gethostname()}")[:64]
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -182,7 +202,7 @@ class Worker:
 
     async def run_once(self, limit: int | None = None) -> int:
         """Claim one batch and run it to the end. Returns how many jobs ran."""
-        with self.ctx:
+        with database(self.ctx):
             jobs = await claim(self.worker_id, limit or self.concurrency, self.lease_seconds)
             await asyncio.gather(*(self.run_job(job) for job in jobs))
         return len(jobs)
@@ -199,7 +219,7 @@ class Worker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         running: set[asyncio.Task[None]] = set()
-        with self.ctx:
+        with database(self.ctx):
             while not stop.is_set():
                 free = self.concurrency - len(running)
                 jobs: list[Job] = []

@@ -134,9 +134,10 @@ def _build(cls: type[T], data: Mapping[str, Any], env: Mapping[str, str], prefix
                 raise SettingsError(f"[{f.name}] must be a table")
             values[f.name] = _build(kind, sub, env, f"{env_name}_")  # type: ignore[arg-type]
         elif env_name in env:
-            values[f.name] = _coerce(f.name, env[env_name], kind)
+            values[f.name] = _coerce(env_name, env[env_name], kind)
         elif f.name in data:
-            values[f.name] = _coerce(f.name, data[f.name], kind)
+            section = prefix.removeprefix("AGORA_").rstrip("_").lower()
+            values[f.name] = _coerce(f"{section}.{f.name}" if section else f.name, data[f.name], kind)
     return cls(**values)
 
 

@@ -47,7 +47,15 @@ async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None
     if handler is None:
         log.debug("no handler for %s", vocab.type_of(doc))
         return
-    actor = await fetch_actor(node, record.actor_uri)
+    try:
+        actor = await fetch_actor(node, record.actor_uri)
+    except FetchError:
+        # The activity was verified when it arrived; a stale actor whose refresh fails (a deleted
+        # account answers 404/410) is still the sender. Without a cached copy, retry later.
+        cached = await Actor.get_or_none(uri=record.actor_uri)
+        if cached is None:
+            raise
+        actor = cached
     await handler(node, actor, doc)
 
 

@@ -126,8 +126,11 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+def iso(moment: datetime, precise: bool = False) -> str:
+    """UTC ISO 8601; `precise` keeps milliseconds (for `updated`, so that two edits in one second
+    can be ordered by receivers)."""
+    spec = "milliseconds" if precise else "seconds"
+    return moment.astimezone(timezone.utc).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def is_public(addresses: Iterable[str]) -> bool:
@@ -229,7 +232,12 @@ def _parse_key(doc: Mapping[str, Any], actor_id: str) -> ActorKey | None:
             continue
         pem, key_id = key.get("publicKeyPem"), key.get("id")
         owner = key.get("owner", actor_id)
-        if isinstance(pem, str) and isinstance(key_id, str) and owner == actor_id:
+        if (
+            isinstance(pem, str)
+            and isinstance(key_id, str)
+            and owner == actor_id
+            and host_of(key_id) == host_of(actor_id)  # no actor may claim another host's key id
+        ):
             return ActorKey(key_id=key_id, owner=actor_id, pem=pem)
     return None
 

@@ -159,7 +159,7 @@ def _stale(node: Node, actor: Actor) -> bool:
 
 async def lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | None:
     """Resolve a signature's keyId to a public key: cached actor first, then its document."""
-    actor = await Actor.get_or_none(key_id=key_id)
+    actor = await Actor.filter(key_id=key_id, deleted_at=None).order_by("-fetched_at").first()
     if actor is not None and actor.public_key_pem and not (refresh and not actor.local):
         return PublicKey(key_id=key_id, owner=actor.uri, pem=actor.public_key_pem)
     if node.urls.is_local(key_id):

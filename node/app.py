@@ -22,7 +22,7 @@ from node.actors import ensure_instance_actor, signer_for
 from node.activitypub import handlers
 from node.activitypub.inbox import INBOX_JOB
 from node.activitypub.routes import routes as ap_routes
-from node.db import open_database
+from node.db import activate, open_database
 from node.runtime import Node, make_client
 from node.settings import Settings
 from node.urls import Urls
@@ -43,7 +43,7 @@ class TortoiseContextMiddleware:
         if ctx is None or scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        with ctx:
+        with activate(ctx):
             await self.app(scope, receive, send)
 
 
@@ -86,8 +86,12 @@ async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | 
     ctx = await open_database(settings)
     urls = Urls(settings.base_url)
     node = Node(settings=settings, ctx=ctx, client=make_client(settings, transport), urls=urls)
-    with ctx:
-        node.instance_signer = signer_for(await ensure_instance_actor(urls))
+    try:
+        with activate(ctx):
+            node.instance_signer = signer_for(await ensure_instance_actor(urls))
+    except BaseException:
+        await stop_node(node)
+        raise
     worker = jobs.Worker(
         job_handlers(node),
         ctx=ctx,
@@ -101,7 +105,7 @@ async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | 
 
 async def stop_node(node: Node) -> None:
     await node.client.aclose()
-    with node.ctx:
+    with activate(node.ctx):
         await node.ctx.close_connections()
 
 
@@ -128,7 +132,7 @@ def create_app(
         stop = asyncio.Event()
         task = None
         if in_process:
-            with running.ctx:
+            with activate(running.ctx):
                 task = asyncio.create_task(running.extra["worker"].run_forever(stop))
         try:
             yield

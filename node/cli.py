@@ -21,7 +21,7 @@ from node.actors import RESERVED_USERNAMES, create_local_actor, ensure_instance_
 from node.app import create_app, start_node, stop_node
 from node.activitypub.handlers import approve_follow
 from node.content import ContentError, Draft, create_post, delete_post, update_post
-from node.db import open_database, run_migrations
+from node.db import activate, open_database, run_migrations
 from node.models import Actor, Follow, Post, User
 from node.runtime import Node
 from node.settings import Settings, SettingsError, load_settings, validate
@@ -47,7 +47,7 @@ async def check_database(settings: Settings) -> None:
     """A clear refusal when the database is not migrated: starting a node on it would fail with a
     traceback and leave SQLite's connection thread open, so the command would never exit."""
     ctx = await open_database(settings)
-    with ctx:
+    with activate(ctx):
         try:
             await User.all().count()
         except BaseORMException as exc:
@@ -60,7 +60,7 @@ async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T
     await check_database(settings)
     node = await start_node(settings)
     try:
-        with node.ctx:
+        with activate(node.ctx):
             return await fn(node)
     finally:
         await stop_node(node)

@@ -143,7 +143,7 @@ def note_document(node: Node, post: Post, author: Actor) -> dict[str, Any]:
     if post.in_reply_to_uri:
         doc["inReplyTo"] = post.in_reply_to_uri
     if post.updated:
-        doc["updated"] = vocab.iso(post.updated)
+        doc["updated"] = vocab.iso(post.updated, precise=True)
     if author.kind == "Group":
         doc["audience"] = author.uri
     return doc
@@ -221,7 +221,7 @@ async def update_post(node: Node, post: Post, draft: Draft) -> Post:
         post.updated = now
         await post.save()
         doc = vocab.activity(
-            "Update", f"{post.uri}#updates/{int(now.timestamp())}", author.uri, note_document(node, post, author),
+            "Update", f"{post.uri}#updates/{int(now.timestamp())}-{secrets.token_hex(4)}", author.uri, note_document(node, post, author),
             to=post.to, cc=post.cc, published=vocab.iso(now),
         )
         mentioned = [t["href"] for t in tags if t["type"] == "Mention"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate as migrate_api
 
 from node.settings import Settings
@@ -40,10 +42,25 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def activate(ctx: TortoiseContext) -> Iterator[TortoiseContext]:
+    """Make `ctx` the current database for this task.
+
+    `with ctx:` keeps its reset token on the shared TortoiseContext, so two tasks entering the same
+    context (the worker loop and a request, or two requests) overwrite each other's token and the first
+    to leave fails with "created in a different Context". The token here stays local to the caller.
+    """
+    token = _current_context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current_context.reset(token)
+
+
 async def run_migrations(settings: Settings) -> None:
     """Apply every pending migration (idempotent)."""
     ctx = TortoiseContext()
-    with ctx:
+    with activate(ctx):
         try:
             await migrate_api(config=tortoise_config(settings))
         finally:
@@ -51,8 +68,8 @@ async def run_migrations(settings: Settings) -> None:
 
 
 async def open_database(settings: Settings) -> TortoiseContext:
-    """A Tortoise context bound to this node's database. Enter it (`with ctx:`) around any query."""
+    """A Tortoise context bound to this node's database; `activate(ctx)` around any query."""
     ctx = TortoiseContext()
-    with ctx:
+    with activate(ctx):
         await ctx.init(config=tortoise_config(settings))
     return ctx

@@ -9,22 +9,22 @@ work; on SQLite one process claims inside a transaction (one worker process, sev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
 import socket
 import traceback
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tortoise.context import TortoiseContext, _current_context
+from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from node.db import activate
 from node.models import Job
 
 log = logging.getLogger("agora.jobs")
@@ -103,21 +103,6 @@ async def claim(worker_id: str, limit: int, lease_seconds: float) -> list[Job]:
             .update(status="running", locked_by=worker_id, locked_until=until, attempts=F("attempts") + 1)
         )
         return list(await Job.filter(id__in=ids, locked_by=worker_id, locked_until=until).using_db(conn))
-
-
-@contextlib.contextmanager
-def database(ctx: TortoiseContext) -> Iterator[TortoiseContext]:
-    """Make `ctx` the current database for this task.
-
-    `with ctx:` keeps its reset token on the shared TortoiseContext, so two tasks entering the same
-    context (the worker loop and a request, or two requests) overwrite each other's token and the first
-    to leave fails with "created in a different Context". The token here stays local.
-    """
-    token = _current_context.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _current_context.reset(token)
 
 
 async def complete(job: Job) -> None:
@@ -202,7 +187,7 @@ class Worker:
 
     async def run_once(self, limit: int | None = None) -> int:
         """Claim one batch and run it to the end. Returns how many jobs ran."""
-        with database(self.ctx):
+        with activate(self.ctx):
             jobs = await claim(self.worker_id, limit or self.concurrency, self.lease_seconds)
             await asyncio.gather(*(self.run_job(job) for job in jobs))
         return len(jobs)
@@ -219,7 +204,7 @@ class Worker:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         running: set[asyncio.Task[None]] = set()
-        with database(self.ctx):
+        with activate(self.ctx):
             while not stop.is_set():
                 free = self.concurrency - len(running)
                 jobs: list[Job] = []

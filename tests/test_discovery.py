@@ -57,3 +57,10 @@ async def test_actor_negotiates_and_never_redirects_as2(federation: Federation) 
         outbox = (await http.get("/users/asso/outbox", headers=AS2)).json()
         assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == 0
         assert (await http.get("/users/nobody", headers=AS2)).status_code == 404
+
+
+async def test_inbox_of_an_unknown_actor_is_404(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with client_for(a) as http:
+        response = await http.post("/users/nobody/inbox", content=b"{}", headers={"Content-Type": "application/activity+json"})
+        assert response.status_code == 404

@@ -150,3 +150,40 @@ async def test_repeated_follow_is_accepted_again(federation: Federation) -> None
         assert len(accepts) == 2
         embedded = [x.data["object"] for x in accepts if vocab.id_of(x.data["object"]) == again["id"]]
         assert embedded and embedded[0]["type"] == "Follow" and embedded[0]["actor"] == bob.uri
+
+
+async def test_two_quick_edits_both_federate(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    await follow_association(federation, a, b)
+    with a.ctx:
+        post = await create_post(a, await local_actor("asso"), Draft(text="v1"))
+        await update_post(a, post, Draft(text="v2"))
+        await update_post(a, post, Draft(text="v3"))
+    await federation.settle()
+    with b.ctx:
+        assert "v3" in (await Post.get(uri=post.uri)).content
+
+
+async def test_an_account_deleting_itself_takes_its_likes_and_replies_with_it(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    bob = await follow_association(federation, a, b)
+    with a.ctx:
+        post = await create_post(a, await local_actor("asso"), Draft(text="Count me"))
+    await federation.settle()
+    with b.ctx:
+        await create_post(b, bob, Draft(text="reply", in_reply_to=post.uri))
+        await like(b, bob, post.uri)
+    await federation.settle()
+    with a.ctx:
+        assert (await Post.get(uri=post.uri)).like_count == 1
+    with b.ctx:
+        await publish(b, bob, vocab.activity("Delete", f"{bob.uri}#delete", bob.uri, bob.uri, to=[vocab.PUBLIC]),
+                      recipients=[a.urls.actor("asso")])
+    await federation.settle()
+    with a.ctx:
+        stored = await Post.get(uri=post.uri)
+        assert (stored.reply_count, stored.like_count) == (0, 0)
+        assert (await Actor.get(uri=bob.uri)).deleted_at is not None
+        assert await follower_count(await local_actor("asso")) == 0

@@ -394,12 +394,6 @@ async def test_a_self_delete_is_handled_when_the_actor_document_is_gone(federati
         assert (await Job.get(kind=INBOX_JOB)).status == "done"
 
 
-@pytest.mark.xfail(
-    reason="node/app.py TortoiseContextMiddleware enters one shared TortoiseContext per request; concurrent "
-    "requests overwrite its reset token and fail with 'created in a different Context'",
-    raises=ValueError,
-    strict=True,
-)
 async def test_concurrent_deliveries_are_all_accepted(federation: Federation, a: Node) -> None:
     b = await remote_b(federation)
     bodies = [encode(like(b.bob, n)) for n in range(4)]
@@ -412,12 +406,6 @@ async def test_concurrent_deliveries_are_all_accepted(federation: Federation, a:
         assert await Activity.filter(outgoing=False).count() == 4
 
 
-@pytest.mark.xfail(
-    reason="federation/vocab._parse_key accepts a publicKey id on another host than its actor, and "
-    "node/actors.lookup_key uses get_or_none(key_id=...): a second actor claiming bob's key id makes "
-    "bob's requests fail with MultipleObjectsReturned",
-    strict=True,
-)
 async def test_another_host_claiming_a_key_id_does_not_break_its_owner(federation: Federation, a: Node) -> None:
     b = await remote_b(federation)
     _, evil_public = generate_key_pair()

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from federation import vocab
@@ -56,6 +57,8 @@ async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None
         if cached is None:
             raise
         actor = cached
+    if actor.deleted_at is not None and vocab.type_of(doc) != "Delete":
+        return  # a deleted account's late deliveries change nothing
     await handler(node, actor, doc)
 
 
@@ -231,7 +234,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         return None
     values = {
         "kind": note.type,
-        "author": actor,
+        "author_id": actor.id,
         "url": note.url,
         "content": clean_html(note.content),
         "content_map": {k: clean_html(v) for k, v in note.content_map.items()} if note.content_map else None,
@@ -240,7 +243,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         "language": note.language,
         "visibility": vocab.visibility_of(note.to, note.cc, actor.followers_url),
         "in_reply_to_uri": note.in_reply_to,
-        "in_reply_to": parent,
+        "in_reply_to_id": parent.id if parent else None,
         "tags": note.tags,
         "to": note.to,
         "cc": note.cc,
@@ -248,17 +251,27 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         "published": note.published or _now(),
         "updated": note.updated,
     }
-    post = await Post.get_or_none(uri=note.id)
-    if post is None:
+    if not await Post.filter(uri=note.id).exists():
         try:
-            post = await Post.create(uri=note.id, local=False, **values)
+            await Post.create(uri=note.id, local=False, **values)
         except IntegrityError:
-            post = await Post.get(uri=note.id)
-    elif post.author_id == actor.id:  # type: ignore[attr-defined]
-        await post.update_from_dict(values).save()
+            await _update_if_newer(note, actor, values)  # a concurrent delivery stored it first
+    else:
+        await _update_if_newer(note, actor, values)
     if parent is not None:
         await recount(parent.id)
-    return post
+    return await Post.get_or_none(uri=note.id)
+
+
+async def _update_if_newer(note: vocab.RemoteNote, actor: Actor, values: dict[str, Any]) -> None:
+    """Deliveries are not ordered (a Create may arrive after its Updates): a version is written only
+    over an older one, and the comparison happens in the database, so concurrent handlers agree."""
+    query = Post.filter(uri=note.id, author_id=actor.id)
+    if note.updated is None:
+        query = query.filter(updated__isnull=True)
+    else:
+        query = query.filter(Q(updated__isnull=True) | Q(updated__lte=note.updated))
+    await query.update(**values)
 
 
 @handles("Create")
@@ -282,13 +295,26 @@ async def on_update(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         if vocab.id_of(obj) == actor.uri:
             await store_remote_actor(obj, source_url=actor.uri)
         return
-    existing = await Post.get_or_none(uri=vocab.id_of(obj), author=actor)
-    if existing is None or kind not in vocab.CONTENT_TYPES:
+    if kind not in vocab.CONTENT_TYPES:
         return
-    try:
+    try:  # an Update of a post not seen yet is stored like a Create, when it concerns us
         await store_note(node, actor, obj)
     except vocab.VocabError as exc:
         log.info("Update from %s ignored: %s", actor.uri, exc)
+
+
+async def forget_actor(actor: Actor) -> None:
+    """A remote account deleted itself: its follows, posts and interactions go, and the counts of our
+    posts it had liked, boosted or replied to are recounted."""
+    touched = set(await Interaction.filter(actor=actor).values_list("post_id", flat=True))
+    touched |= set(await Post.filter(author=actor, in_reply_to_id__isnull=False).values_list("in_reply_to_id", flat=True))
+    await Follow.filter(follower=actor).delete()
+    await Interaction.filter(actor=actor).delete()
+    await Post.filter(author=actor, local=False).delete()
+    await Actor.filter(id=actor.id).update(deleted_at=_now())
+    for post_id in touched:
+        if isinstance(post_id, int):
+            await recount(post_id)
 
 
 @handles("Delete")
@@ -297,9 +323,7 @@ async def on_delete(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if ref is None:
         return
     if ref == actor.uri:
-        await Follow.filter(follower=actor).delete()
-        await Post.filter(author=actor, local=False).delete()
-        await Actor.filter(id=actor.id).update(deleted_at=_now())
+        await forget_actor(actor)
         return
     post = await Post.get_or_none(uri=ref, author=actor, local=False)
     if post is None:

@@ -93,13 +93,16 @@ async def is_unknown_self_delete(envelope: vocab.Envelope, doc: dict[str, Any]) 
 
 
 async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) -> bool:
-    """Insert the activity and its job in one transaction; False when it was already received."""
+    """Insert the activity and its job in one transaction; False when it was already received.
+    An unverified forward is kept under its own key, so that the genuine delivery of the same activity,
+    arriving later, is not taken for a duplicate of it."""
+    key = f"{doc['id']}#forwarded" if refetch else doc["id"]
     try:
         async with in_transaction():
             await Activity.create(
-                uri=doc["id"], kind=vocab.type_of(doc)[:32], actor_uri=actor_uri, outgoing=False, data=doc
+                uri=key, kind=vocab.type_of(doc)[:32], actor_uri=actor_uri, outgoing=False, data=doc
             )
-            await jobs.enqueue(INBOX_JOB, {"activity": doc["id"], "refetch": refetch})
+            await jobs.enqueue(INBOX_JOB, {"activity": key, "refetch": refetch})
     except IntegrityError:
         return False
     node.wake_worker()
@@ -108,6 +111,9 @@ async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) 
 
 async def inbox_endpoint(request: Request) -> Response:
     node: Node = request.app.state.node
+    username = request.path_params.get("username")
+    if username is not None and not await Actor.filter(local=True, username=username, deleted_at=None).exists():
+        return refuse(404, "no such actor")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
         return refuse(415, "expected application/activity+json")

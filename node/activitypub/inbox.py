@@ -50,13 +50,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def external_url(node: Node, request: Request) -> str:
     """The URL the sender signed: the node's public base URL + the path and query it requested."""
-    query = request.url.query
-    return f"{node.settings.base_url}{request.url.path}" + (f"?{query}" if query else "")
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else request.url.path
+    path = path.split("?", 1)[0]  # still percent-encoded, as signed
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{node.settings.base_url}{path}" + (f"?{query}" if query else "")
 
 
 def signed_headers(request: Request) -> dict[str, str]:
     """The request's headers, with the Host the sender used when a trusted proxy forwarded it."""
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():  # a repeated header's values are joined, as signed
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
     forwarded_host = request.scope.get("agora.forwarded_host")
     if forwarded_host:
         headers["host"] = forwarded_host

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -157,8 +158,28 @@ def _stale(node: Node, actor: Actor) -> bool:
     return age > timedelta(seconds=node.settings.federation.actor_cache_seconds)
 
 
+KEY_CACHE_SECONDS = 300.0
+
+
 async def lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | None:
-    """Resolve a signature's keyId to a public key: cached actor first, then its document."""
+    """Resolve a signature's keyId to a public key: memory (5 minutes), the stored actor, then its
+    document. `refresh` (a key that failed) skips both caches."""
+    cache: dict[str, tuple[float, PublicKey]] = node.extra.setdefault("keys", {})
+    now = time.monotonic()
+    cached = cache.get(key_id)
+    if cached is not None and not refresh and now - cached[0] < KEY_CACHE_SECONDS:
+        return cached[1]
+    key = await _lookup_key(node, key_id, refresh)
+    if len(cache) > 10_000:
+        cache.clear()
+    if key is None:
+        cache.pop(key_id, None)
+    else:
+        cache[key_id] = (now, key)
+    return key
+
+
+async def _lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | None:
     actor = await Actor.filter(key_id=key_id, deleted_at=None).order_by("-fetched_at").first()
     if actor is not None and actor.public_key_pem and not (refresh and not actor.local):
         return PublicKey(key_id=key_id, owner=actor.uri, pem=actor.public_key_pem)

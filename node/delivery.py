@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -13,10 +14,10 @@ from tortoise.transactions import in_transaction
 
 from federation import delivery as policy
 from federation import vocab
-from federation.client import FetchError
+from federation.client import FetchError, Signer
 from node import jobs
 from node.actors import fetch_actor, signer_for
-from node.models import Activity, Actor, Follow, Host
+from node.models import Activity, Actor, Follow, Host, Job
 from node.runtime import Node
 
 log = logging.getLogger("agora.delivery")
@@ -47,12 +48,10 @@ async def publish(
 
 
 async def follower_recipients(actor: Actor) -> list[policy.Recipient]:
-    rows = await Follow.filter(target=actor, state="accepted", follower__local=False).prefetch_related("follower")
-    return [
-        policy.Recipient(inbox=row.follower.inbox, shared_inbox=row.follower.shared_inbox)
-        for row in rows
-        if row.follower.inbox
-    ]
+    rows = await Follow.filter(target=actor, state="accepted", follower__local=False).values_list(
+        "follower__inbox", "follower__shared_inbox"
+    )
+    return [policy.Recipient(inbox=inbox, shared_inbox=shared) for inbox, shared in rows if inbox]
 
 
 async def explicit_recipients(node: Node, uris: Sequence[str]) -> list[policy.Recipient]:
@@ -76,12 +75,18 @@ async def run_fanout(node: Node, payload: Mapping[str, Any]) -> None:
     if payload.get("followers"):
         recipients += await follower_recipients(actor)
     inboxes = policy.inbox_targets(recipients)
-    for inbox in inboxes:
-        await jobs.enqueue(
-            DELIVER,
-            {"activity": payload["activity"], "actor": actor.id, "inbox": inbox},
+    now = jobs.utcnow()
+    rows = [
+        Job(
+            kind=DELIVER,
+            payload={"activity": payload["activity"], "actor": actor.id, "inbox": inbox},
+            run_at=now,
             dedupe_key=f"deliver {payload['activity']} {inbox}",
         )
+        for inbox in inboxes
+    ]
+    async with in_transaction():  # one statement per 500 inboxes; the unique dedupe key keeps reruns single
+        await Job.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     if inboxes:
         node.wake_worker()
 
@@ -94,13 +99,40 @@ def _dt(stamp: float | None) -> datetime | None:
     return datetime.fromtimestamp(stamp, timezone.utc) if stamp is not None else None
 
 
-async def host_health(domain: str) -> tuple[Host, policy.HostHealth]:
+HEALTH_CACHE_SECONDS = 30.0
+
+
+async def host_health(node: Node, domain: str) -> tuple[Host, policy.HostHealth]:
+    """A host's delivery health, read from the database at most every 30 s while it stays healthy
+    (a successful delivery then costs no database read)."""
+    cache: dict[str, tuple[float, Host, policy.HostHealth]] = node.extra.setdefault("host_health", {})
+    now = time.monotonic()
+    cached = cache.get(domain)
+    if cached is not None and now - cached[0] < HEALTH_CACHE_SECONDS:
+        return cached[1], cached[2]
     host, _ = await Host.get_or_create(domain=domain)
-    return host, policy.HostHealth(
+    health = policy.HostHealth(
         failures=host.failures,
         first_failure_at=_ts(host.first_failure_at),
         next_probe_at=_ts(host.next_probe_at),
     )
+    if len(cache) > 10_000:
+        cache.clear()
+    cache[domain] = (now, host, health)
+    return host, health
+
+
+def forget_health(node: Node, domain: str) -> None:
+    node.extra.get("host_health", {}).pop(domain, None)
+
+
+async def signer_of(node: Node, actor_id: int) -> Signer:
+    cache: dict[int, Signer] = node.extra.setdefault("signers", {})
+    signer = cache.get(actor_id)
+    if signer is None:
+        signer = signer_for(await Actor.get(id=actor_id))
+        cache[actor_id] = signer
+    return signer
 
 
 async def record_success(host: Host) -> None:
@@ -120,9 +152,21 @@ async def record_failure(host: Host, now: float, error: str) -> None:
     await Host.filter(id=host.id).update(next_probe_at=_dt(counted.record_failure(now).next_probe_at))
 
 
-async def revive_host(domain: str) -> None:
-    """Any verified request from a host proves it is alive again."""
-    await Host.filter(domain=domain, failures__gt=0).update(failures=0, first_failure_at=None, next_probe_at=None)
+REVIVE_EVERY_SECONDS = 60.0
+
+
+async def revive_host(node: Node, domain: str) -> None:
+    """Any verified request from a host proves it is alive again. Written at most once a minute per
+    host: an UPDATE takes SQLite's write lock, and this runs on every inbox request."""
+    seen: dict[str, float] = node.extra.setdefault("revived", {})
+    now = time.monotonic()
+    if now - seen.get(domain, -REVIVE_EVERY_SECONDS) < REVIVE_EVERY_SECONDS:
+        return
+    if len(seen) > 10_000:
+        seen.clear()
+    seen[domain] = now
+    if await Host.filter(domain=domain, failures__gt=0).update(failures=0, first_failure_at=None, next_probe_at=None):
+        forget_health(node, domain)
 
 
 async def activity_body(node: Node, uri: str) -> bytes:
@@ -140,23 +184,24 @@ async def activity_body(node: Node, uri: str) -> bytes:
 async def run_delivery(node: Node, payload: Mapping[str, Any], attempt: int) -> None:
     inbox: str = payload["inbox"]
     now = jobs.utcnow().timestamp()
-    host, health = await host_health(vocab.host_of(inbox))
+    host, health = await host_health(node, vocab.host_of(inbox))
     if health.is_dead(now) and not health.should_probe(now):
         wait = max((health.next_probe_at or now) - now, 60.0)
         raise jobs.RetryLater(f"host {host.domain} is down; parked", wait)
-    actor = await Actor.get(id=payload["actor"])
     body = await activity_body(node, payload["activity"])
     try:
-        result = await node.client.post_activity(inbox, body, signer=signer_for(actor))
+        result = await node.client.post_activity(inbox, body, signer=await signer_of(node, payload["actor"]))
         outcome = policy.classify_response(result.status, result.headers)
     except FetchError as exc:
         outcome = policy.classify_error(exc)
     if outcome.outcome is policy.Outcome.SENT:
         if health.failures:
             await record_success(host)
+            forget_health(node, host.domain)
         return
     if outcome.host_down or outcome.outcome is policy.Outcome.RETRY:
         await record_failure(host, now, outcome.reason)
+        forget_health(node, host.domain)
     if outcome.outcome is policy.Outcome.PERMANENT:
         raise jobs.PermanentFailure(f"{inbox}: {outcome.reason}")
     delay = policy.retry_delay(attempt)

@@ -14,6 +14,7 @@ import os
 import random
 import socket
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -129,6 +130,14 @@ async def fail(job: Job, error: str, delay: float | None) -> None:
     )
 
 
+async def release(worker_id: str, jobs: list[Job]) -> None:
+    """Hand back claimed jobs that were never started (a stopping worker), attempt not counted."""
+    if jobs:
+        await Job.filter(id__in=[job.id for job in jobs], locked_by=worker_id, status="running").update(
+            status="queued", locked_by=None, locked_until=None, attempts=F("attempts") - 1
+        )
+
+
 @dataclass(frozen=True)
 class QueueStats:
     queued: int
@@ -202,30 +211,41 @@ class Worker:
             total += ran
         return total
 
+    async def _claim_quietly(self, limit: int) -> list[Job]:
+        try:
+            return await claim(self.worker_id, limit, self.lease_seconds)
+        except Exception as exc:  # database hiccup: wait and try again
+            log.error("claiming jobs failed: %s", exc)
+            return []
+
     async def run_forever(self, stop: asyncio.Event) -> None:
+        """Claim jobs in batches of twice the concurrency (a claim costs several statements, so one per
+        job would dominate short jobs such as deliveries) and start them as task slots free up."""
         running: set[asyncio.Task[None]] = set()
+        backlog: deque[Job] = deque()
         with activate(self.ctx):
             while not stop.is_set():
-                free = self.concurrency - len(running)
-                jobs: list[Job] = []
-                if free > 0:
-                    try:
-                        jobs = await claim(self.worker_id, free, self.lease_seconds)
-                    except Exception as exc:  # database hiccup: wait and try again
-                        log.error("claiming jobs failed: %s", exc)
-                for job in jobs:
-                    task = asyncio.create_task(self.run_job(job))
+                if not backlog and len(running) < self.concurrency:
+                    backlog.extend(await self._claim_quietly(2 * self.concurrency - len(running)))
+                while backlog and len(running) < self.concurrency:
+                    task = asyncio.create_task(self.run_job(backlog.popleft()))
                     running.add(task)
                     task.add_done_callback(running.discard)
-                if jobs and len(running) < self.concurrency:
-                    continue
-                self._wake.clear()
-                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
-                waiters.append(asyncio.ensure_future(stop.wait()))
-                if running:
-                    waiters.append(asyncio.ensure_future(asyncio.wait(set(running), return_when=asyncio.FIRST_COMPLETED)))
-                _, pending = await asyncio.wait(waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
-                for fut in pending:
-                    fut.cancel()
+                await self._wait(stop, running, busy=bool(backlog) or len(running) >= self.concurrency)
+            await release(self.worker_id, list(backlog))
             if running:
                 await asyncio.wait(set(running), timeout=self.lease_seconds)
+
+    async def _wait(self, stop: asyncio.Event, running: set[asyncio.Task[None]], *, busy: bool) -> None:
+        """Until a task finishes (busy), or until a task finishes, a job is queued, or the poll interval."""
+        self._wake.clear()
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        if running:
+            waiters.append(asyncio.ensure_future(asyncio.wait(set(running), return_when=asyncio.FIRST_COMPLETED)))
+        if not busy:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        _, pending = await asyncio.wait(
+            waiters, timeout=None if busy else self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        for fut in pending:
+            fut.cancel()

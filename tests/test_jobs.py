@@ -390,7 +390,7 @@ async def test_a_down_host_counts_failures_and_revive_resets_them(federation: Fe
         assert host.failures == 5
         assert host.first_failure_at is not None and host.next_probe_at is not None
         assert "no route" in (host.last_error or "")
-        await revive_host(SINK)
+        await revive_host(a, SINK)
         host = await Host.get(domain=SINK)
         assert (host.failures, host.first_failure_at, host.next_probe_at) == (0, None, None)
 

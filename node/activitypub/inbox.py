@@ -17,7 +17,7 @@ from federation.signatures import SignatureResult, verify_with_keys
 from node import jobs
 from node.actors import lookup_key
 from node.delivery import revive_host
-from node.models import Activity, Actor
+from node.models import Activity, Actor, Job
 from node.runtime import Node
 
 log = logging.getLogger("agora.inbox")
@@ -107,7 +107,7 @@ async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) 
             await Activity.create(
                 uri=key, kind=vocab.type_of(doc)[:32], actor_uri=actor_uri, outgoing=False, data=doc
             )
-            await jobs.enqueue(INBOX_JOB, {"activity": key, "refetch": refetch})
+            await Job.create(kind=INBOX_JOB, payload={"activity": key, "refetch": refetch}, run_at=jobs.utcnow())
     except IntegrityError:
         return False
     node.wake_worker()
@@ -149,6 +149,6 @@ async def inbox_endpoint(request: Request) -> Response:
             refetch = True  # forwarded without proof: the handler refetches the object from its origin
         else:
             return refuse(401, "the signer does not own the activity's actor")
-    await revive_host(vocab.host_of(result.owner or actor_uri))
+    await revive_host(node, vocab.host_of(result.owner or actor_uri))
     await store(node, doc, actor_uri, refetch)
     return Response(status_code=202)

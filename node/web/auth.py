@@ -15,8 +15,15 @@ from node.models import User
 ROLES = ("admin", "moderator", "editor", "member")
 PUBLISHING_ROLES = frozenset({"admin", "editor"})
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# A real hash to verify against when the account does not exist, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A real hash to verify against when the account does not exist, so timing does not reveal
+    accounts. Made on first use: hashing costs 64 MiB and 70 ms, not worth paying at start-up."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[0]
 
 
 def hash_password(password: str) -> str:
@@ -25,7 +32,7 @@ def hash_password(password: str) -> str:
 
 def check_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 

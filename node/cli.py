@@ -23,7 +23,7 @@ from node.activitypub.handlers import approve_follow
 from node.content import ContentError, Draft, create_post, delete_post, update_post
 from node.db import activate, open_database, run_migrations
 from node.models import Actor, Follow, Post, User
-from node.runtime import Node
+from node.runtime import Node, run_async
 from node.settings import Settings, SettingsError, load_settings, validate
 from node.urls import Urls
 from node.web.auth import ROLES, hash_password, new_password
@@ -40,7 +40,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+    return run_async(coro)  # type: ignore[arg-type]
 
 
 async def check_database(settings: Settings) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
+import uvloop
 from tortoise.context import TortoiseContext
 
 from federation.client import FederationClient, Signer
@@ -46,3 +49,13 @@ def make_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None 
         timeout=settings.federation.request_timeout,
         first_scheme=scheme,
     )
+
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on the event loop the node uses everywhere: uvloop, which uvicorn also picks
+    for `agora serve`, so that commands, `agora worker` and the benchmark measure the same thing."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)

@@ -26,7 +26,7 @@ from node.db import activate, open_database
 from node.runtime import Node, make_client
 from node.settings import Settings
 from node.urls import Urls
-from node.web import pages
+from node.web import event_pages, pages
 
 log = logging.getLogger("agora")
 
@@ -156,8 +156,9 @@ def create_app(
     ]
     app = Starlette(
         routes=[
-            *ap_routes(pages.post_page),
+            *ap_routes(pages.post_page, event_pages.event_page),
             *pages.routes(),
+            *event_pages.routes(),
             Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
         ],
         middleware=middleware,

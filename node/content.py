@@ -17,7 +17,7 @@ from federation.client import FetchError
 from federation.webfinger import resolve_handle
 from node.actors import fetch_actor
 from node.delivery import publish
-from node.models import Actor, Post
+from node.models import Actor, Event, Post
 from node.runtime import Node
 from node.sanitize import clean_html
 from node.urls import Urls
@@ -44,13 +44,14 @@ class Draft:
     language: str | None = None
     visibility: str = "public"
     in_reply_to: str | None = None
+    audience: tuple[str, ...] = ()  # direct posts: the actors addressed besides mentions
 
     def validate(self) -> None:
         if not self.text.strip():
             raise ContentError("the post is empty")
         if len(self.text) > MAX_SOURCE:
             raise ContentError(f"the post is longer than {MAX_SOURCE} characters")
-        if self.visibility not in VISIBILITIES:
+        if self.visibility not in VISIBILITIES and not (self.visibility == "direct" and self.audience):
             raise ContentError(f"visibility must be one of {', '.join(VISIBILITIES)}")
         if self.language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", self.language):
             raise ContentError(f"not a language tag: {self.language!r}")
@@ -154,6 +155,11 @@ async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
     parent = await Post.get_or_none(uri=uri, deleted_at=None)
     if parent is not None:
         return parent, (await Actor.get(id=parent.author_id)).uri  # type: ignore[attr-defined]
+    event = await Event.get_or_none(uri=uri, deleted_at=None)
+    if event is not None:  # comments and announcements under an event
+        return None, (await Actor.get(id=event.organizer_id)).uri  # type: ignore[attr-defined]
+    if node.urls.is_local(uri):
+        raise ContentError(f"nothing here to reply to at {uri}")
     try:
         doc = await node.client.get_json(uri, signer=node.instance_signer)
         author = vocab.parse_note(doc).attributed_to
@@ -173,6 +179,7 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
     mentioned = [t["href"] for t in tags if t["type"] == "Mention" and t["href"] != author.uri]
     if parent_author and parent_author != author.uri and parent_author not in mentioned:
         mentioned.append(parent_author)
+    mentioned += [uri for uri in draft.audience if uri not in mentioned and uri != author.uri]
     to, cc = vocab.addressing(draft.visibility, author.followers_url or "", mentioned)
     now = datetime.now().astimezone()
     async with in_transaction():

@@ -15,7 +15,8 @@ from federation import vocab
 from federation.client import FetchError
 from node.actors import fetch_actor, store_remote_actor
 from node.delivery import publish
-from node.models import Activity, Actor, Follow, Interaction, Post
+from node import events, network_calendar
+from node.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
 from node.runtime import Node
 from node.sanitize import clean_html
 
@@ -172,6 +173,12 @@ async def on_undo(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
                 if target is not None:
                     await Follow.filter(follower=actor, target=target).delete()
             return
+    if kind == "Join":
+        await Participation.filter(uri=ref, actor=actor).delete()
+        event = await Event.get_or_none(uri=vocab.id_of(obj.get("object")) if isinstance(obj, dict) else None)
+        if event is not None:
+            await events.recount(event)
+        return
     interaction = await Interaction.get_or_none(uri=ref, actor=actor)
     if interaction is not None:
         post_id = interaction.post_id  # type: ignore[attr-defined]
@@ -279,6 +286,9 @@ async def on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     obj = await _object_doc(node, actor, doc)
     if obj is None or vocab.type_of(obj) not in vocab.CONTENT_TYPES:
         return
+    if vocab.type_of(obj) == "Event":
+        await network_calendar.store_event(node, actor, obj)
+        return
     try:
         await store_note(node, actor, obj)
     except vocab.VocabError as exc:
@@ -296,6 +306,9 @@ async def on_update(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
             await store_remote_actor(obj, source_url=actor.uri)
         return
     if kind not in vocab.CONTENT_TYPES:
+        return
+    if kind == "Event":
+        await network_calendar.store_event(node, actor, obj)
         return
     try:  # an Update of a post not seen yet is stored like a Create, when it concerns us
         await store_note(node, actor, obj)
@@ -325,6 +338,8 @@ async def on_delete(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if ref == actor.uri:
         await forget_actor(actor)
         return
+    if await network_calendar.forget_event(actor, ref):
+        return
     post = await Post.get_or_none(uri=ref, author=actor, local=False)
     if post is None:
         return
@@ -332,3 +347,28 @@ async def on_delete(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     await post.delete()
     if parent_id:
         await recount(parent_id)
+
+
+# ------------------------------------------------------------------ event participation
+
+
+@handles("Join")
+async def on_join(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    ref = vocab.id_of(doc.get("object"))
+    event = await Event.get_or_none(uri=ref, local=True, deleted_at=None) if ref else None
+    if event is None:
+        return
+    message = vocab.text(doc.get("participationMessage"), 2000)
+    try:
+        await events.join(node, event, actor, uri=doc["id"], message=message)
+    except events.EventError as exc:
+        log.info("Join of %s by %s refused: %s", event.uri, actor.uri, exc)
+        await events.refuse_join(node, event, actor, doc["id"])
+
+
+@handles("Leave")
+async def on_leave(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    ref = vocab.id_of(doc.get("object"))
+    event = await Event.get_or_none(uri=ref, local=True) if ref else None
+    if event is not None:
+        await events.leave(node, event, actor)

@@ -15,7 +15,8 @@ from federation import nodeinfo, vocab, webfinger
 from node.actors import actor_document, local_actor
 from node.activitypub.inbox import inbox_endpoint
 from node.content import note_document
-from node.models import Activity, Actor, Follow, Interaction, Post, User
+from node import events
+from node.models import Activity, Actor, Event, Follow, Interaction, Post, User
 from node.runtime import VERSION, Node
 
 PAGE_SIZE = 20
@@ -264,7 +265,23 @@ def counter_view(kind: str, suffix: str) -> HtmlView:
     return view
 
 
-def routes(html_post_view: HtmlView) -> list[Route]:
+def event_view(html_view: HtmlView) -> HtmlView:
+    async def view(request: Request) -> Response:
+        node = node_of(request)
+        event = await Event.get_or_none(uri=f"{node.urls.base}/events/{request.path_params['slug']}", local=True)
+        if event is None:
+            return not_found()
+        if not wants_as2(request):
+            return await html_view(request)
+        if event.deleted_at is not None:
+            return as2(vocab.tombstone(event.uri, "Event", event.deleted_at), status=410)
+        organizer = await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
+        return as2(events.event_doc(node, event, organizer))
+
+    return view
+
+
+def routes(html_post_view: HtmlView, html_event_view: HtmlView) -> list[Route]:
     return [
         Route("/.well-known/webfinger", webfinger_view),
         Route("/.well-known/host-meta", host_meta_view),
@@ -281,6 +298,7 @@ def routes(html_post_view: HtmlView) -> list[Route]:
         Route("/users/{username}/following", following_view),
         Route("/users/{username}/featured", featured_view),
         Route("/posts/{slug}", post_view(html_post_view)),
+        Route("/events/{slug}", event_view(html_event_view)),
         Route("/posts/{slug}/activity", post_activity_view),
         Route("/posts/{slug}/replies", replies_view),
         Route("/posts/{slug}/likes", counter_view("Like", "likes")),

@@ -156,9 +156,10 @@ def create_app(
     ]
     app = Starlette(
         routes=[
+            # Fixed paths under /events (/events/new, /events/{slug}.ics...) before /events/{slug}.
+            *event_pages.routes(),
             *ap_routes(pages.post_page, event_pages.event_page),
             *pages.routes(),
-            *event_pages.routes(),
             Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
         ],
         middleware=middleware,

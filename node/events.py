@@ -458,3 +458,43 @@ async def announce(node: Node, event: Event, text: str) -> Post:
         return await create_post(node, organizer, draft)
     except ContentError as exc:
         raise EventError(str(exc)) from None
+
+
+async def join_remote(node: Node, actor: Actor, event: Event, message: str = "") -> Participation:
+    """A local member joins an event of the network calendar: Join to its organizer, pending until
+    the organizer's Accept (or Reject) arrives."""
+    if event.local:
+        return await join(node, event, actor, message=message)
+    existing = await Participation.get_or_none(event=event, actor=actor)
+    if existing is not None and existing.state != "rejected":
+        return existing
+    organizer = await _organizer(event)
+    uri = f"{actor.uri}#joins/{secrets.token_hex(8)}"
+    async with in_transaction():
+        if existing is not None:
+            await existing.delete()
+        participation = await Participation.create(uri=uri, event=event, actor=actor, name=actor.name, state="pending")
+        doc = vocab.activity("Join", uri, actor.uri, event.uri, to=[organizer.uri])
+        if message:
+            doc["participationMessage"] = message[:2000]
+        await publish(node, actor, doc, followers=False, recipients=[organizer.uri])
+    return participation
+
+
+async def leave_remote(node: Node, actor: Actor, event: Event) -> None:
+    """Leave an event: for a remote one, a Leave goes to its organizer (Mobilizon's flow)."""
+    await leave(node, event, actor)
+    if not event.local:
+        organizer = await _organizer(event)
+        doc = vocab.activity("Leave", f"{actor.uri}#leaves/{secrets.token_hex(8)}", actor.uri, event.uri, to=[organizer.uri])
+        await publish(node, actor, doc, followers=False, recipients=[organizer.uri])
+
+
+async def answered(actor: Actor, join_uri: str, accepted: bool) -> bool:
+    """An organizer's Accept or Reject of one of our members' Joins. True when it was one."""
+    participation = await Participation.get_or_none(uri=join_uri).prefetch_related("event")
+    if participation is None or participation.event.organizer_id != actor.id:  # type: ignore[attr-defined]
+        return False
+    participation.state = "accepted" if accepted else "rejected"
+    await participation.save(update_fields=["state"])
+    return True

@@ -142,6 +142,8 @@ async def approve_follow(node: Node, follow: Follow, accept: bool) -> None:
 @handles("Accept")
 async def on_accept(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     ref = vocab.id_of(doc.get("object"))
+    if ref and await events.answered(actor, ref, accepted=True):
+        return
     follow = await Follow.get_or_none(uri=ref) if ref else None
     if follow is not None and follow.target_id == actor.id:  # type: ignore[attr-defined]
         follow.state = "accepted"
@@ -151,6 +153,8 @@ async def on_accept(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
 @handles("Reject")
 async def on_reject(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     ref = vocab.id_of(doc.get("object"))
+    if ref and await events.answered(actor, ref, accepted=False):
+        return
     if ref:
         await Follow.filter(uri=ref, target=actor).delete()
 

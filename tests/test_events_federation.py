@@ -14,7 +14,8 @@ from node.events import (
     EventError, EventInput, Recurrence, cancel_event, create_event, decide, delete_event, event_doc, join_remote,
     leave_remote, occurrences, update_event,
 )
-from node.models import Actor, Event, Participation
+from node.content import Draft, create_post
+from node.models import Actor, Event, Participation, Post
 from node.social import follow
 from tests.conftest import Federation, client_for, member
 
@@ -175,3 +176,28 @@ async def test_malformed_remote_event_is_dropped(federation: Federation) -> None
                "actor": organizer.uri, "attributedTo": organizer.uri}
         assert await network_calendar.store_event(b, organizer, bad) is None
         assert not await Event.exists()
+
+
+@pytest.mark.parametrize(("moderation", "comments", "stored", "held"), [
+    ("allow_all", True, True, False), ("moderated", True, True, True), ("closed", True, False, False),
+    ("allow_all", False, False, False),
+])
+async def test_replies_from_the_fediverse_become_comments(
+    federation: Federation, moderation: str, comments: bool, stored: bool, held: bool
+) -> None:
+    a, b, bob, _ = await setup(federation)
+    options = {**FESTIVAL.__dict__, "replies_moderation": moderation, "comments_enabled": comments}
+    with a.ctx:
+        [event] = await create_event(a, await local_actor("asso"), FESTIVAL.__class__(**options))
+    await federation.settle()
+    with b.ctx:
+        reply = await create_post(b, bob, Draft(text="See you there!", in_reply_to=event.uri))
+    await federation.settle()
+    with a.ctx:
+        comment = await Post.get_or_none(uri=reply.uri)
+        assert (comment is not None) is stored
+        if comment is not None:
+            assert comment.held is held
+    async with client_for(a) as http:
+        page = await http.get(event.uri)
+        assert ("See you there!" in page.text) is (stored and not held)

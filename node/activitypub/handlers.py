@@ -241,7 +241,11 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         log.info("refused %s: author is not the sender", note.id)
         return None
     parent = await Post.get_or_none(uri=note.in_reply_to) if note.in_reply_to else None
-    if not await _is_relevant(node, note, parent):
+    event = await Event.get_or_none(uri=note.in_reply_to, local=True) if note.in_reply_to and parent is None else None
+    if event is not None and (not event.comments_enabled or event.replies_moderation == "closed"):
+        log.info("comment %s on %s refused: comments are closed", note.id, event.uri)
+        return None
+    if event is None and not await _is_relevant(node, note, parent):
         return None
     values = {
         "kind": note.type,
@@ -261,6 +265,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         "data": dict(obj),
         "published": note.published or _now(),
         "updated": note.updated,
+        "held": event is not None and event.replies_moderation == "moderated",
     }
     if not await Post.filter(uri=note.id).exists():
         try:

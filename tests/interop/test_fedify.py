@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from .harness import AgoraNode, FedifyPeer, wait_for
+from .harness import AgoraNode, FedifyPeer, get_ap, wait_for
 
 pytestmark = pytest.mark.interop
 
@@ -159,3 +159,36 @@ def test_agora_delete_reaches_fedify(agora: AgoraNode, fedify: FedifyPeer, state
     assert delete["actor"] == agora.actor
     r = agora.html(state["note"])
     assert r.status == 410, str(r)
+
+
+def test_agora_event_reaches_fedify_and_its_join_is_accepted(agora: AgoraNode, fedify: FedifyPeer, state: dict) -> None:
+    """An event made with `agora events create` arrives as an Event; Fedify Joins it; Agora accepts."""
+    need(state, "following")
+    out = agora.cli(
+        "events", "create", "--name", "Interop festival", "--start", "2026-12-05 19:00",
+        "--end", "2026-12-05 23:00", "--timezone", "Europe/Paris", "--place-name", "Maison des associations",
+        "--locality", "Paris", "--country", "France", "--capacity", "10",
+    ).stdout.strip().splitlines()[-1]
+    event_url = out.strip()
+    create = wait_for(
+        lambda: fedify.find_received("Create", objectId=event_url),
+        f"the Fedify peer to receive (and verify) Create for {event_url}",
+        diagnose=both(agora, fedify),
+    )
+    assert create["verified"] is True and create["objectType"] == "Event", create
+
+    fedify.call("POST", "join", {"object": event_url, "target": agora.actor})
+    accept = wait_for(
+        lambda: next(
+            (r for r in fedify.received("Accept") if r["actor"] == agora.actor and r.get("innerType") == "Join"),
+            None,
+        ),
+        "the Fedify peer to receive Agora's Accept of its Join",
+        diagnose=both(agora, fedify),
+    )
+    assert accept["verified"] is True
+    wait_for(
+        lambda: get_ap(event_url).json().get("participantCount") == 1,
+        "the event's participantCount to be 1",
+        diagnose=both(agora, fedify),
+    )

@@ -3,11 +3,14 @@ Mastodon follower sees."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from federation import events as wire
+from federation import vocab
 from node import network_calendar
 from node.actors import fetch_actor, local_actor
 from node.events import (
@@ -15,11 +18,12 @@ from node.events import (
     leave_remote, occurrences, update_event,
 )
 from node.content import Draft, create_post
-from node.models import Actor, Event, Participation, Post
+from node.models import Actor, Event, Follow, Participation, Post
 from node.social import follow
 from tests.conftest import Federation, client_for, member
 
 AS2 = {"Accept": "application/activity+json"}
+DATA = Path(__file__).parent / "data" / "events"
 FESTIVAL = EventInput(
     name="Festival of the Diaspora", start=datetime(2026, 7, 11, 18, 0), end=datetime(2026, 7, 11, 23, 0),
     timezone="Europe/Paris", description="Music and **food** from home", language="fr",
@@ -201,3 +205,26 @@ async def test_replies_from_the_fediverse_become_comments(
     async with client_for(a) as http:
         page = await http.get(event.uri)
         assert ("See you there!" in page.text) is (stored and not held)
+
+
+@pytest.mark.parametrize(("fixture", "sender"), [
+    ("mobilizon-post-activity-group.json", "http://mobilizon1.com/@group"),
+    ("gancio-event-activity.json", "https://demo.gancio.org/federation/u/gancio"),
+    ("mobilizon.org-event.json", "https://mobilizon.org/@tcit"),
+])
+async def test_recorded_remote_events_enter_the_network_calendar(federation: Federation, fixture: str, sender: str) -> None:
+    """Real Mobilizon and Gancio payloads (tests/data/events/SOURCES.md), from an account we follow."""
+    a = await federation.add_node("a.test")
+    doc = json.loads((DATA / fixture).read_text())
+    obj = doc["object"] if doc.get("type") == "Create" else doc
+    with a.ctx:
+        remote = await Actor.create(uri=sender, domain=vocab.host_of(sender), kind="Group", inbox=f"{sender}/inbox")
+        await Follow.create(uri=f"{a.urls.actor('asso')}#follows/x", follower=await local_actor("asso"), target=remote, state="accepted")
+        stored = await network_calendar.store_event(a, remote, obj)
+        assert stored is not None and not stored.local and stored.name == obj["name"]
+        assert stored.start == wire.parse_event(obj).start
+        stranger = await Actor.create(uri="https://elsewhere.example/u/x", domain="elsewhere.example", kind="Person",
+                                      inbox="https://elsewhere.example/u/x/inbox")
+        assert await network_calendar.store_event(a, stranger, obj) is None  # not its event to publish
+    async with client_for(a) as http:
+        assert (await http.get(stored.uri)).status_code == 404  # remote events are not served as ours

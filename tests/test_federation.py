@@ -187,3 +187,26 @@ async def test_an_account_deleting_itself_takes_its_likes_and_replies_with_it(fe
         assert (stored.reply_count, stored.like_count) == (0, 0)
         assert (await Actor.get(uri=bob.uri)).deleted_at is not None
         assert await follower_count(await local_actor("asso")) == 0
+
+
+async def test_group_announces_a_followers_post_addressed_to_it(federation: Federation) -> None:
+    """FEP-1b12: bob (b) posts to the association (a); carol (c), who follows the association, gets
+    the group's Announce of it; bob's reply to it is not re-published."""
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    c = await federation.add_node("c.test")
+    bob = await follow_association(federation, a, b)
+    await follow_association(federation, a, c, "carol")
+    with b.ctx:
+        post = await create_post(b, bob, Draft(text="@asso@a.test Newcomers' meetup on Sunday!"))
+    await federation.settle()
+    with b.ctx:
+        await create_post(b, bob, Draft(text="@asso@a.test (at 3 pm)", in_reply_to=post.uri))
+    await federation.settle()
+    with a.ctx:
+        announces = await Activity.filter(kind="Announce", outgoing=True)
+        assert [x.data["object"] for x in announces] == [post.uri]
+        assert announces[0].data["actor"] == a.urls.actor("asso")
+    with c.ctx:
+        received = await Activity.filter(kind="Announce", outgoing=False)
+        assert [x.data["object"] for x in received] == [post.uri]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
@@ -299,9 +300,30 @@ async def on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         await network_calendar.store_event(node, actor, obj)
         return
     try:
-        await store_note(node, actor, obj)
+        post = await store_note(node, actor, obj)
     except vocab.VocabError as exc:
         log.info("Create from %s ignored: %s", actor.uri, exc)
+        return
+    if post is not None:
+        await relay_to_group(node, actor, post)
+
+
+async def relay_to_group(node: Node, actor: Actor, post: Post) -> None:
+    """FEP-1b12: a public top-level post addressed to a local group (`to`, `cc` or `audience`) by one
+    of its followers is re-published by the group with an Announce, so all its followers see it."""
+    if post.in_reply_to_uri or post.visibility != "public":
+        return
+    audience = set(post.to) | set(post.cc) | set(vocab.ids_of((post.data or {}).get("audience")))
+    for uri in audience:
+        group = await Actor.get_or_none(uri=uri, local=True, kind="Group", deleted_at=None) if node.urls.is_local(uri) else None
+        if group is None or not await Follow.filter(follower=actor, target=group, state="accepted").exists():
+            continue
+        announce_id = f"{group.uri}#announces/{hashlib.sha256(post.uri.encode()).hexdigest()[:24]}"
+        if await Activity.filter(uri=announce_id).exists():
+            continue
+        doc = vocab.activity("Announce", announce_id, group.uri, post.uri, to=[vocab.PUBLIC],
+                             cc=[group.followers_url, actor.uri], audience=group.uri)
+        await publish(node, group, doc, recipients=[actor.uri])
 
 
 @handles("Update")

@@ -26,7 +26,7 @@ from node.db import activate, open_database
 from node.runtime import Node, make_client
 from node.settings import Settings
 from node.urls import Urls
-from node.web import event_pages, pages
+from node.web import event_pages, ical_routes, pages
 
 log = logging.getLogger("agora")
 
@@ -158,6 +158,7 @@ def create_app(
         routes=[
             # Fixed paths under /events (/events/new, /events/{slug}.ics...) before /events/{slug}.
             *event_pages.routes(),
+            *ical_routes.routes(),
             *ap_routes(pages.post_page, event_pages.event_page),
             *pages.routes(),
             Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),

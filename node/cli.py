@@ -301,6 +301,89 @@ def cmd_followers(args: argparse.Namespace) -> None:
     run(with_node(settings, act))
 
 
+# ------------------------------------------------------------------ events
+
+
+def cmd_events(args: argparse.Namespace) -> None:
+    from datetime import datetime, timezone  # local imports: this command's needs stay in its section
+
+    from federation import events as wire
+    from federation.client import FetchError
+    from node import events, ical
+    from node.models import Event
+
+    settings = settings_from(args)
+
+    def _event_time(value: str, what: str) -> datetime:
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise CliError(f"{what} must look like 2026-12-05 19:00 (or 2026-12-05 for an all-day event), not {value!r}") from None
+
+    async def do_import(node: Node) -> None:
+        target = args.source
+        if target.startswith(("http://", "https://")):
+            try:
+                data = await ical.fetch_calendar(node, target)
+            except FetchError as exc:
+                raise CliError(f"{target}: {exc}") from None
+        else:
+            path = Path(target)
+            try:
+                if path.stat().st_size > ical.MAX_BYTES:
+                    raise CliError(f"{target}: the calendar is larger than {ical.MAX_BYTES // (1024 * 1024)} MB")
+                data = path.read_bytes()
+            except OSError as exc:
+                raise CliError(f"{target}: {exc.strerror or exc}") from None
+        try:
+            result = await ical.import_calendar(node, await ensure_association(node), data, source=target,
+                                                default_timezone=args.timezone)
+        except (ical.CalendarError, events.EventError) as exc:
+            raise CliError(str(exc)) from None
+        for url in result.urls:
+            print(url)
+        print(result.summary())
+
+    async def do_create(node: Node) -> None:
+        start = _event_time(args.start, "--start")
+        end = _event_time(args.end, "--end") if args.end else None
+        all_day = args.all_day or (len(args.start.strip()) == 10 and (end is None or len(args.end.strip()) == 10))
+        place = None
+        if args.place_name or args.locality or args.street:
+            if (args.latitude is None) != (args.longitude is None):
+                raise CliError("give both --latitude and --longitude")
+            place = wire.Place(name=args.place_name or args.locality or args.street, street=args.street or "",
+                               postal_code=args.postal_code or "", locality=args.locality or "",
+                               region=args.region or "", country=args.country or "",
+                               latitude=args.latitude, longitude=args.longitude)
+        inp = events.EventInput(
+            name=args.name, start=start, end=end, timezone=args.timezone, all_day=all_day,
+            description=args.description or "", places=(place,) if place else (), online_url=args.online_url,
+            capacity=args.capacity, join_mode=args.join_mode, external_url=args.external_url,
+            category=args.category, language=args.language, tags=tuple(args.tag or ()),
+            anonymous_participation=args.anonymous,
+        )
+        try:
+            created = await events.create_event(node, await ensure_association(node), inp)
+        except events.EventError as exc:
+            raise CliError(str(exc)) from None
+        for event in created:
+            print(event.url or event.uri)
+
+    async def do_list(node: Node) -> None:
+        now = datetime.now(timezone.utc)
+        rows = await Event.filter(local=True, deleted_at=None).filter(start__gte=now).order_by("start", "id")
+        ongoing = await Event.filter(local=True, deleted_at=None, start__lt=now, end__gte=now).order_by("start", "id")
+        for event in [*ongoing, *rows]:
+            zone = events.zone(event.timezone)
+            when = event.start.astimezone(zone).strftime("%Y-%m-%d" if event.all_day else "%Y-%m-%d %H:%M")
+            status = "" if event.status == "CONFIRMED" else f" [{event.status}]"
+            print(f"{when} {event.timezone}\t{event.name}{status}\t{event.url or event.uri}")
+
+    action = {"import": do_import, "create": do_create, "list": do_list}[args.events_command]
+    run(with_node(settings, action))
+
+
 # ------------------------------------------------------------------ config check
 
 
@@ -375,6 +458,37 @@ def parser() -> argparse.ArgumentParser:
         v = fol_sub.add_parser(verb)
         v.add_argument("actor", help="the requester's actor URL or @user@host")
     fol.set_defaults(func=cmd_followers)
+
+    ev = sub.add_parser("events", help="the association's events: import a calendar, create, list")
+    ev_sub = ev.add_subparsers(dest="events_command", required=True)
+    imp = ev_sub.add_parser("import", help="import an iCalendar file or URL; prints each event's URL")
+    imp.add_argument("source", metavar="FILE_OR_URL", help="a .ics file, or an http(s) address")
+    imp.add_argument("--timezone", help="zone for times the file gives without one (default: its X-WR-TIMEZONE)")
+    new = ev_sub.add_parser("create", help="create an event; prints its URL")
+    new.add_argument("--name", required=True)
+    new.add_argument("--start", required=True, help='"2026-12-05 19:00" (wall time in --timezone), or a date')
+    new.add_argument("--end", help="same form as --start")
+    new.add_argument("--timezone", required=True, help="IANA zone, e.g. Europe/Paris")
+    new.add_argument("--all-day", action="store_true")
+    new.add_argument("--description", help="Markdown")
+    new.add_argument("--place-name")
+    new.add_argument("--street")
+    new.add_argument("--postal-code")
+    new.add_argument("--locality")
+    new.add_argument("--region")
+    new.add_argument("--country")
+    new.add_argument("--latitude", type=float)
+    new.add_argument("--longitude", type=float)
+    new.add_argument("--online-url")
+    new.add_argument("--capacity", type=int)
+    new.add_argument("--join-mode", default="free", choices=["free", "restricted", "invite", "external"])
+    new.add_argument("--external-url", help="registration address (join mode external)")
+    new.add_argument("--category")
+    new.add_argument("--tag", action="append", help="repeat for several tags")
+    new.add_argument("--language", help="language tag, e.g. fr")
+    new.add_argument("--anonymous", action="store_true", help="visitors may register with a name and an email")
+    ev_sub.add_parser("list", help="upcoming local events: start, name, URL")
+    ev.set_defaults(func=cmd_events)
 
     conf = sub.add_parser("config", help="configuration tools")
     conf_sub = conf.add_subparsers(dest="config_command", required=True)

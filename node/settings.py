@@ -49,6 +49,16 @@ class RegistrationSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    host: str = ""  # empty: no mail server, messages are logged instead
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    from_address: str = ""
+    starttls: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     base_url: str = "http://127.0.0.1:8000"
     data_dir: str = "data"
@@ -61,6 +71,7 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     registration: RegistrationSettings = field(default_factory=RegistrationSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     config_path: str | None = None
 
     @property
@@ -176,6 +187,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("federation.first_signature_scheme must be cavage or rfc9421")
     if settings.worker.concurrency < 1:
         raise SettingsError("worker.concurrency must be at least 1")
+    if not 0 < settings.mail.port < 65536:
+        raise SettingsError("mail.port must be between 1 and 65535")
     return settings
 
 

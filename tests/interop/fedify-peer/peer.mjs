@@ -181,6 +181,13 @@ async function describe(ctx, activity) {
         if (f.followId === objectId) entry.innerType = "Follow";
       }
     }
+    // Fedify refetches an embedded object from its own origin (ours: this peer does not serve its
+    // Joins), so read what the signed Accept/Reject actually embedded.
+    if (entry.innerType == null && raw && typeof raw.object === "object" && raw.object !== null) {
+      entry.innerType = typeof raw.object.type === "string" ? raw.object.type : null;
+      const inner = raw.object.object;
+      entry.innerObject = typeof inner === "string" ? inner : inner?.id ?? null;
+    }
   }
   return entry;
 }

@@ -51,7 +51,7 @@ class Draft:
             raise ContentError("the post is empty")
         if len(self.text) > MAX_SOURCE:
             raise ContentError(f"the post is longer than {MAX_SOURCE} characters")
-        if self.visibility not in VISIBILITIES and not (self.visibility == "direct" and self.audience):
+        if self.visibility not in (*VISIBILITIES, "direct"):
             raise ContentError(f"visibility must be one of {', '.join(VISIBILITIES)}")
         if self.language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", self.language):
             raise ContentError(f"not a language tag: {self.language!r}")
@@ -206,7 +206,8 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
             "Create", f"{uri}/activity", author.uri, note_document(node, post, author),
             to=to, cc=cc, published=vocab.iso(now),
         )
-        await publish(node, author, doc, recipients=mentioned)
+        if draft.visibility != "direct" or mentioned:  # a direct post to nobody stays here
+            await publish(node, author, doc, followers=draft.visibility != "direct", recipients=mentioned)
     return post
 
 
@@ -232,7 +233,7 @@ async def update_post(node: Node, post: Post, draft: Draft) -> Post:
             to=post.to, cc=post.cc, published=vocab.iso(now),
         )
         mentioned = [t["href"] for t in tags if t["type"] == "Mention"]
-        await publish(node, author, doc, recipients=mentioned)
+        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned])
     return post
 
 
@@ -248,7 +249,7 @@ async def delete_post(node: Node, post: Post) -> None:
         tombstone.pop("@context")
         doc = vocab.activity("Delete", f"{post.uri}#delete", author.uri, tombstone, to=post.to, cc=post.cc)
         mentioned = [t["href"] for t in post.tags if t.get("type") == "Mention"]
-        await publish(node, author, doc, recipients=mentioned)
+        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned])
 
 
 async def post_by_uri(uri: str) -> Post | None:

@@ -431,9 +431,12 @@ async def confirm_anonymous(token: str) -> Participation | None:
     if participation is None:
         return None
     if not participation.confirmed:
+        event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
+        if participation.state == "accepted" and event.capacity is not None and event.participant_count >= event.capacity:
+            raise EventError("this event is full")  # someone confirmed the last place first
         participation.confirmed = True
         await participation.save(update_fields=["confirmed"])
-        await recount(await Event.get(id=participation.event_id))  # type: ignore[attr-defined]
+        await recount(event)
     return participation
 
 
@@ -452,8 +455,8 @@ async def announce(node: Node, event: Event, text: str) -> Post:
     (federated) and kept under the event for the local ones."""
     organizer = await _organizer(event)
     remote = await Participation.filter(event=event, state="accepted", actor__local=False).values_list("actor__uri", flat=True)
-    draft = Draft(text=text, visibility="direct" if remote else "followers", audience=tuple(remote),
-                  in_reply_to=event.uri, language=event.language)
+    draft = Draft(text=text, visibility="direct", audience=tuple(remote), in_reply_to=event.uri,
+                  language=event.language)
     try:
         return await create_post(node, organizer, draft)
     except ContentError as exc:

@@ -14,11 +14,11 @@ from federation import vocab
 from node import network_calendar
 from node.actors import fetch_actor, local_actor
 from node.events import (
-    EventError, EventInput, Recurrence, cancel_event, create_event, decide, delete_event, event_doc, join_remote,
+    EventError, EventInput, Recurrence, announce, cancel_event, create_event, decide, delete_event, event_doc, join_remote,
     leave_remote, occurrences, update_event,
 )
 from node.content import Draft, create_post
-from node.models import Actor, Event, Follow, Participation, Post
+from node.models import Activity, Actor, Event, Follow, Participation, Post
 from node.social import follow
 from tests.conftest import Federation, client_for, member
 
@@ -228,3 +228,26 @@ async def test_recorded_remote_events_enter_the_network_calendar(federation: Fed
         assert await network_calendar.store_event(a, stranger, obj) is None  # not its event to publish
     async with client_for(a) as http:
         assert (await http.get(stored.uri)).status_code == 404  # remote events are not served as ours
+
+
+async def test_announcement_reaches_participants_only(federation: Federation) -> None:
+    a, b, bob, _ = await setup(federation)
+    c = await federation.add_node("c.test")
+    dan, _ = await member(c, "dan")
+    with c.ctx:  # dan follows the association but does not take part
+        await follow(c, dan, await fetch_actor(c, a.urls.actor("asso")))
+    with a.ctx:
+        [event] = await create_event(a, await local_actor("asso"), FESTIVAL)
+    await federation.settle()
+    with b.ctx:
+        await join_remote(b, bob, await Event.get(uri=event.uri))
+    await federation.settle()
+    with a.ctx:
+        note = await announce(a, await Event.get(id=event.id), "Doors open at 17:30")
+        assert note.visibility == "direct" and note.to == [bob.uri]
+    await federation.settle()
+    with b.ctx:
+        assert await Post.filter(uri=note.uri).exists()
+    with c.ctx:
+        assert not await Post.filter(uri=note.uri).exists()
+        assert not await Activity.filter(uri=f"{note.uri}/activity").exists()

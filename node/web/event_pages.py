@@ -469,13 +469,13 @@ async def confirm_registration(request: Request) -> Response:
             return form
         if event.status == "CANCELLED":
             return await message(request, 409, "Event cancelled", f"\u201c{event.name}\u201d is cancelled.")
-        if (participation.state == "accepted" and event.capacity is not None
-                and event.participant_count >= event.capacity):
+        try:
+            await events.confirm_anonymous(participation.token or "")
+        except events.EventError:  # the last places went to people who confirmed first
             await events.cancel_anonymous(participation.token or "")
             return await message(request, 409, "This event is full",
                                  f"The last places of \u201c{event.name}\u201d were taken before you confirmed; "
                                  "your registration is removed.")
-        await events.confirm_anonymous(participation.token or "")
         if participation.state == "pending":
             return await message(request, 200, "Registration confirmed",
                                  f"Thank you. The organizers of \u201c{event.name}\u201d approve each participant; "

@@ -17,7 +17,8 @@ from federation import events as wire
 from node import mail
 from node.actors import fetch_actor, local_actor
 from node.events import EventInput, Recurrence, create_event
-from node.models import Actor, Event, Participation
+from node.content import Draft, create_post
+from node.models import Actor, Event, Participation, Post
 from node.runtime import Node
 from node.settings import load_settings
 from node.social import follow
@@ -560,3 +561,32 @@ async def test_mail_goes_through_the_configured_smtp_server(monkeypatch: pytest.
     monkeypatch.setattr(mail.smtplib, "SMTP", Refusing)
     with pytest.raises(mail.MailError):
         await mail.send_mail(settings, "amina@example.org", "Confirm", "Open the link")
+
+
+async def test_organizer_publishes_or_removes_held_comments(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    bob, _ = await member(b, "bob")
+    moderated = EventInput(name="Town hall", start=datetime(2026, 9, 1, 18, 0), timezone="Europe/Paris",
+                           replies_moderation="moderated")
+    with a.ctx:
+        [event] = await create_event(a, await local_actor("asso"), moderated)
+    with b.ctx:
+        await fetch_actor(b, a.urls.actor("asso"))
+        first = await create_post(b, bob, Draft(text="First question", in_reply_to=event.uri))
+        second = await create_post(b, bob, Draft(text="Spam spam", in_reply_to=event.uri))
+    await federation.settle()
+    path = "/" + event.uri.split("/", 3)[3]
+    async with logged_in(a, "carla", "editor") as http:
+        assert "First question" not in (await http.get(path)).text
+        page = await http.get(f"{path}/comments")
+        assert "First question" in page.text and "Spam spam" in page.text
+        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        with a.ctx:
+            held = {p.uri: p.id for p in await Post.filter(held=True)}
+        await http.post(f"{path}/comments", data={"csrf": token, "comment": str(held[first.uri]), "decision": "publish"})
+        await http.post(f"{path}/comments", data={"csrf": token, "comment": str(held[second.uri]), "decision": "remove"})
+        shown = (await http.get(path)).text
+        assert "First question" in shown and "Spam spam" not in shown
+    async with logged_in(a, "dan", "member") as http:
+        assert (await http.get(f"{path}/comments")).status_code == 403

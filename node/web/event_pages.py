@@ -1021,6 +1021,32 @@ async def announce_submit(request: Request) -> Response:
     return RedirectResponse(f"{_event_path(event)}/participants?sent={'partly' if unsent else 'yes'}", status_code=303)
 
 
+async def moderate_comments(request: Request) -> Response:
+    """Comments held by a moderated event: organizers publish or remove them."""
+    user = await editor(request)
+    if isinstance(user, Response):
+        return user
+    event = await find_event(request)
+    if isinstance(event, Response):
+        return event
+    if request.method == "POST":
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
+        ident = _text(form, "comment")
+        comment = await Post.get_or_none(id=int(ident), in_reply_to_uri=event.uri, held=True) if ident.isdigit() else None
+        if comment is None:
+            return await message(request, 400, "No such comment", "This comment was already handled.")
+        if _text(form, "decision") == "publish":
+            comment.held = False
+            await comment.save(update_fields=["held"])
+        else:
+            await comment.delete()
+        return RedirectResponse(f"{_event_path(event)}/comments", status_code=303)
+    held = await Post.filter(in_reply_to_uri=event.uri, deleted_at=None, held=True).order_by("published").prefetch_related("author")
+    return await render(request, "events/comments.html", event=event, held=held, path=_event_path(event))
+
+
 def routes() -> list[Route]:
     """Fixed paths first: these are mounted before the `/events/{slug}` route (app.py)."""
     return [
@@ -1041,4 +1067,5 @@ def routes() -> list[Route]:
         Route("/events/{slug}/participants", participants_page, methods=["GET", "POST"]),
         Route("/events/{slug}/participants.csv", participants_csv, methods=["GET"]),
         Route("/events/{slug}/announce", announce_submit, methods=["POST"]),
+        Route("/events/{slug}/comments", moderate_comments, methods=["GET", "POST"]),
     ]

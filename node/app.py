@@ -26,7 +26,7 @@ from node.db import activate, open_database
 from node.runtime import Node, make_client
 from node.settings import Settings
 from node.urls import Urls
-from node.web import event_pages, ical_routes, pages
+from node.web import event_pages, ical_routes, initiative_pages, pages
 
 log = logging.getLogger("agora")
 
@@ -158,8 +158,9 @@ def create_app(
         routes=[
             # Fixed paths under /events (/events/new, /events/{slug}.ics...) before /events/{slug}.
             *event_pages.routes(),
+            *initiative_pages.routes(),
             *ical_routes.routes(),
-            *ap_routes(pages.post_page, event_pages.event_page),
+            *ap_routes(pages.post_page, event_pages.event_page, initiative_pages.initiative_page),
             *pages.routes(),
             Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
         ],

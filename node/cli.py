@@ -384,6 +384,76 @@ def cmd_events(args: argparse.Namespace) -> None:
     run(with_node(settings, action))
 
 
+# ------------------------------------------------------------------ initiatives
+
+
+def cmd_initiative(args: argparse.Namespace) -> None:
+    import json  # local imports: this command's needs stay in its section
+
+    from node import initiatives
+    from node.models import Initiative
+
+    settings = settings_from(args)
+
+    async def find(node: Node, url: str) -> Initiative:
+        found = await Initiative.get_or_none(uri=url, local=True, deleted_at=None)
+        if found is None:
+            raise CliError(f"no initiative of this node at {url}")
+        return found
+
+    async def do_create(node: Node) -> None:
+        needs: tuple[initiatives.NeedInput, ...] = ()
+        if args.goal is not None or args.currency is not None:
+            needs = (initiatives.NeedInput(kind="money", title=args.need_title or "Funds", goal=args.goal,
+                                           currency=args.currency),)
+        if args.volunteers is not None:
+            needs += (initiatives.NeedInput(kind="volunteers", title="Volunteers", quantity=args.volunteers),)
+        inp = initiatives.InitiativeInput(
+            title=args.title, kind=args.kind, summary=args.summary or "", description=args.description or "",
+            language=args.language, tags=tuple(args.tag or ()), needs=needs,
+        )
+        try:
+            initiative = await initiatives.create_initiative(node, await ensure_association(node), inp)
+        except initiatives.InitiativeError as exc:
+            raise CliError(str(exc)) from None
+        print(initiative.url or initiative.uri)
+
+    async def do_import(node: Node) -> None:
+        try:
+            raw = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"{args.file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise CliError(f"{args.file}: not UTF-8 text") from None
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise CliError(f"{args.file}: not JSON ({exc})") from None
+        try:
+            initiative = await initiatives.import_json(node, await ensure_association(node), data)
+        except initiatives.InitiativeError as exc:
+            raise CliError(f"{args.file}: {exc}") from None
+        print(initiative.url or initiative.uri)
+
+    async def do_export(node: Node) -> None:
+        print(json.dumps(await initiatives.export_json(await find(node, args.url)), ensure_ascii=False, indent=2))
+
+    async def do_status(node: Node) -> None:
+        try:
+            initiative = await initiatives.set_status(node, await find(node, args.url), args.status)
+        except initiatives.InitiativeError as exc:
+            raise CliError(str(exc)) from None
+        print(f"{initiative.uri} is now {initiative.status}")
+
+    async def do_list(node: Node) -> None:
+        for row in await Initiative.filter(local=True, deleted_at=None).order_by("-published", "-id"):
+            print(f"{row.status}\t{row.kind}\t{row.title}\t{row.url or row.uri}")
+
+    action = {"create": do_create, "import": do_import, "export": do_export, "status": do_status,
+              "list": do_list}[args.initiative_command]
+    run(with_node(settings, action))
+
+
 # ------------------------------------------------------------------ config check
 
 
@@ -489,6 +559,29 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--anonymous", action="store_true", help="visitors may register with a name and an email")
     ev_sub.add_parser("list", help="upcoming local events: start, name, URL")
     ev.set_defaults(func=cmd_events)
+
+    ini = sub.add_parser("initiative", help="the association's initiatives: create, import, export, status, list")
+    ini_sub = ini.add_subparsers(dest="initiative_command", required=True)
+    mk = ini_sub.add_parser("create", help="create an initiative (proposed); prints its URL")
+    mk.add_argument("--title", required=True)
+    mk.add_argument("--kind", required=True, choices=["development", "humanitarian", "advocacy", "mutual_aid", "cultural"])
+    mk.add_argument("--summary", help="one or two sentences")
+    mk.add_argument("--description", help="Markdown")
+    mk.add_argument("--goal", help="a money need: the amount sought, e.g. 5000 or 1250.50")
+    mk.add_argument("--currency", help="the goal's currency, e.g. EUR")
+    mk.add_argument("--need-title", help="the money need's title (default: Funds)")
+    mk.add_argument("--volunteers", type=int, help="a volunteers need: how many people")
+    mk.add_argument("--language", help="language tag, e.g. fr")
+    mk.add_argument("--tag", action="append", help="repeat for several tags")
+    ini_imp = ini_sub.add_parser("import", help="create an initiative from its JSON export; prints its URL")
+    ini_imp.add_argument("file", metavar="FILE.json")
+    ini_exp = ini_sub.add_parser("export", help="print an initiative's JSON export")
+    ini_exp.add_argument("url")
+    ini_st = ini_sub.add_parser("status", help="move an initiative through its lifecycle")
+    ini_st.add_argument("url")
+    ini_st.add_argument("status", choices=["proposed", "active", "achieved", "closed", "abandoned"])
+    ini_sub.add_parser("list", help="local initiatives: status, kind, title, URL")
+    ini.set_defaults(func=cmd_initiative)
 
     conf = sub.add_parser("config", help="configuration tools")
     conf_sub = conf.add_subparsers(dest="config_command", required=True)

@@ -17,6 +17,7 @@ from federation.client import FetchError
 from node.actors import fetch_actor, store_remote_actor
 from node.delivery import publish
 from node import events, network_calendar
+from node import initiatives, network_initiatives  # initiatives: see the section at the end
 from node.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
 from node.runtime import Node
 from node.sanitize import clean_html
@@ -184,6 +185,8 @@ async def on_undo(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         if event is not None:
             await events.recount(event)
         return
+    if kind in ("Like", "EmojiReact", "") and await initiatives.unliked(actor, ref):
+        return  # support of an initiative withdrawn
     interaction = await Interaction.get_or_none(uri=ref, actor=actor)
     if interaction is not None:
         post_id = interaction.post_id  # type: ignore[attr-defined]
@@ -215,6 +218,8 @@ async def _interact(actor: Actor, doc: dict[str, Any], kind: str) -> None:
 
 @handles("Like", "EmojiReact")
 async def on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    if await initiatives.liked(node, actor, doc):
+        return  # a Like of one of our initiatives counts as support
     await _interact(actor, doc, "Like")
 
 
@@ -299,6 +304,8 @@ async def on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if vocab.type_of(obj) == "Event":
         await network_calendar.store_event(node, actor, obj)
         return
+    if await _initiative(node, actor, obj):
+        return
     try:
         post = await store_note(node, actor, obj)
     except vocab.VocabError as exc:
@@ -341,6 +348,8 @@ async def on_update(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if kind == "Event":
         await network_calendar.store_event(node, actor, obj)
         return
+    if await _initiative(node, actor, obj):
+        return
     try:  # an Update of a post not seen yet is stored like a Create, when it concerns us
         await store_note(node, actor, obj)
     except vocab.VocabError as exc:
@@ -370,6 +379,8 @@ async def on_delete(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         await forget_actor(actor)
         return
     if await network_calendar.forget_event(actor, ref):
+        return
+    if await network_initiatives.forget_initiative(actor, ref):
         return
     post = await Post.get_or_none(uri=ref, author=actor, local=False)
     if post is None:
@@ -403,3 +414,15 @@ async def on_leave(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     event = await Event.get_or_none(uri=ref, local=True) if ref else None
     if event is not None:
         await events.leave(node, event, actor)
+
+
+# ------------------------------------------------------------------ initiatives
+
+
+async def _initiative(node: Node, actor: Actor, obj: dict[str, Any]) -> bool:
+    """A Create or Update of an initiative Article: stored among the network initiatives (when its
+    sender is followed). True when the object was an initiative, stored or not."""
+    if not initiatives.wire.is_initiative(obj):
+        return False
+    await network_initiatives.store_initiative(node, actor, obj)
+    return True

@@ -15,8 +15,8 @@ from federation import nodeinfo, vocab, webfinger
 from node.actors import actor_document, local_actor
 from node.activitypub.inbox import inbox_endpoint
 from node.content import note_document
-from node import events
-from node.models import Activity, Actor, Event, Follow, Interaction, Post, User
+from node import events, initiatives
+from node.models import Activity, Actor, Event, Follow, Initiative, Interaction, Post, User
 from node.runtime import VERSION, Node
 
 PAGE_SIZE = 20
@@ -281,7 +281,23 @@ def event_view(html_view: HtmlView) -> HtmlView:
     return view
 
 
-def routes(html_post_view: HtmlView, html_event_view: HtmlView) -> list[Route]:
+def initiative_view(html_view: HtmlView) -> HtmlView:
+    """An initiative of this node: its Article for AS2 clients (410 Tombstone once deleted), else the page."""
+    async def view(request: Request) -> Response:
+        node = node_of(request)
+        initiative = await Initiative.get_or_none(uri=f"{node.urls.base}/initiatives/{request.path_params['slug']}", local=True)
+        if initiative is None:
+            return not_found()
+        if not wants_as2(request):
+            return await html_view(request)
+        if initiative.deleted_at is not None:
+            return as2(vocab.tombstone(initiative.uri, "Article", initiative.deleted_at), status=410)
+        return as2(await initiatives.initiative_doc(node, initiative))
+
+    return view
+
+
+def routes(html_post_view: HtmlView, html_event_view: HtmlView, html_initiative_view: HtmlView) -> list[Route]:
     return [
         Route("/.well-known/webfinger", webfinger_view),
         Route("/.well-known/host-meta", host_meta_view),
@@ -299,6 +315,7 @@ def routes(html_post_view: HtmlView, html_event_view: HtmlView) -> list[Route]:
         Route("/users/{username}/featured", featured_view),
         Route("/posts/{slug}", post_view(html_post_view)),
         Route("/events/{slug}", event_view(html_event_view)),
+        Route("/initiatives/{slug}", initiative_view(html_initiative_view)),
         Route("/posts/{slug}/activity", post_activity_view),
         Route("/posts/{slug}/replies", replies_view),
         Route("/posts/{slug}/likes", counter_view("Like", "likes")),

@@ -192,3 +192,31 @@ def test_agora_event_reaches_fedify_and_its_join_is_accepted(agora: AgoraNode, f
         "the event's participantCount to be 1",
         diagnose=both(agora, fedify),
     )
+
+
+def test_agora_initiative_reaches_fedify_and_its_like_counts_as_support(
+    agora: AgoraNode, fedify: FedifyPeer, state: dict
+) -> None:
+    """An initiative made with `agora initiative create` arrives as an Article; Fedify Likes it; the
+    initiative's `supportCount` (agora:supportCount) becomes 1."""
+    need(state, "following")
+    marker = f"fedify-initiative-{uuid.uuid4().hex[:8]}"
+    url = agora.cli(
+        "initiative", "create", "--title", f"Interop school {marker}", "--kind", "development",
+        "--summary", "A roof before the rains", "--goal", "5000", "--currency", "EUR",
+    ).stdout.strip().splitlines()[-1].strip()
+    assert url.startswith(agora.url + "/initiatives/"), url
+    create = wait_for(
+        lambda: fedify.find_received("Create", objectId=url),
+        f"the Fedify peer to receive (and verify) Create for {url}",
+        diagnose=both(agora, fedify),
+    )
+    assert create["verified"] is True and create["objectType"] == "Article", create
+    assert create["actor"] == agora.actor
+
+    fedify.call("POST", "like", {"object": url, "target": agora.actor})
+    wait_for(
+        lambda: get_ap(url).json().get("supportCount") == 1,
+        "the initiative's supportCount to be 1",
+        diagnose=both(agora, fedify),
+    )

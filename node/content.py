@@ -17,7 +17,7 @@ from federation.client import FetchError
 from federation.webfinger import resolve_handle
 from node.actors import fetch_actor
 from node.delivery import publish
-from node.models import Actor, Event, Post
+from node.models import Actor, Event, Initiative, Post
 from node.runtime import Node
 from node.sanitize import clean_html
 from node.urls import Urls
@@ -45,6 +45,7 @@ class Draft:
     visibility: str = "public"
     in_reply_to: str | None = None
     audience: tuple[str, ...] = ()  # direct posts: the actors addressed besides mentions
+    context: str | None = None  # the conversation or object this post belongs to (an initiative's story)
 
     def validate(self) -> None:
         if not self.text.strip():
@@ -143,6 +144,9 @@ def note_document(node: Node, post: Post, author: Actor) -> dict[str, Any]:
         doc["contentMap"] = post.content_map or {post.language: post.content}
     if post.in_reply_to_uri:
         doc["inReplyTo"] = post.in_reply_to_uri
+    context = (post.data or {}).get("context") if post.local else None
+    if isinstance(context, str):
+        doc["context"] = context
     if post.updated:
         doc["updated"] = vocab.iso(post.updated, precise=True)
     if author.kind == "Group":
@@ -158,6 +162,9 @@ async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
     event = await Event.get_or_none(uri=uri, deleted_at=None)
     if event is not None:  # comments and announcements under an event
         return None, (await Actor.get(id=event.organizer_id)).uri  # type: ignore[attr-defined]
+    initiative = await Initiative.get_or_none(uri=uri, deleted_at=None)
+    if initiative is not None:  # progress posts and comments under an initiative
+        return None, (await Actor.get(id=initiative.organizer_id)).uri  # type: ignore[attr-defined]
     if node.urls.is_local(uri):
         raise ContentError(f"nothing here to reply to at {uri}")
     try:
@@ -200,6 +207,7 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
             cc=cc,
             in_reply_to_uri=draft.in_reply_to,
             in_reply_to=parent,
+            data={"context": draft.context} if draft.context else None,
             published=now,
         )
         doc = vocab.activity(

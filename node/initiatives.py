@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from federation import initiatives as wire
 from federation import vocab
 from federation.events import Place
-from node.content import MAX_SOURCE, new_slug, note_document, render
+from node.content import MAX_SOURCE, ContentError, Draft, create_post, new_slug, render
 from node.delivery import publish
 from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
 from node.runtime import Node
@@ -623,22 +623,12 @@ async def post_progress(node: Node, initiative: Initiative, text: str) -> Post:
     if len(text) > MAX_SOURCE:
         raise InitiativeError(f"text: longer than {MAX_SOURCE} characters")
     organizer = await _organizer(initiative)
-    html, tags = render(node.urls, text, {})
-    language = initiative.language or node.settings.association.language
-    uri = node.urls.post(new_slug())
-    to, cc = _addressing(organizer)
-    now = datetime.now().astimezone()
-    async with in_transaction():
-        post = await Post.create(
-            uri=uri, local=True, author=organizer, url=uri, source=text, content=html, content_map={language: html},
-            language=language, visibility="public", tags=tags, to=to, cc=cc, in_reply_to_uri=initiative.uri,
-            data={"context": initiative.uri}, published=now,
-        )
-        note = note_document(node, post, organizer)
-        note.pop("@context", None)
-        note["context"] = initiative.uri
-        doc = vocab.activity("Create", f"{uri}/activity", organizer.uri, note, to=to, cc=cc, published=vocab.iso(now))
-        await publish(node, organizer, doc)
+    draft = Draft(text=text, language=initiative.language, visibility="public", in_reply_to=initiative.uri,
+                  context=initiative.uri)
+    try:
+        post = await create_post(node, organizer, draft)
+    except ContentError as exc:
+        raise InitiativeError(f"text: {exc}") from None
     return post
 
 

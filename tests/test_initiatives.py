@@ -12,12 +12,12 @@ from federation.events import Place
 from node.actors import local_actor
 from node.initiatives import (
     TRANSITIONS, InitiativeError, InitiativeInput, NeedInput, add_ledger_entry, create_initiative, export_json,
-    import_json, initiative_doc, ledger_totals, need_progress, pledge, set_status, support, unsupport,
+    import_json, initiative_doc, ledger_totals, need_progress, pledge, post_progress, set_status, support, unsupport,
     update_initiative,
 )
 from node.models import Activity, Actor, Initiative, LedgerEntry, Need, Pledge, Support
 from node.runtime import Node
-from tests.conftest import Federation, member
+from tests.conftest import Federation, client_for, member
 from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
 
 SCHOOL = InitiativeInput(
@@ -283,3 +283,13 @@ def test_cli_create_export_import_and_a_refused_file(config: Path, tmp_path: Pat
         return await Initiative.all().count()
 
     assert in_db(config, count) == 2
+
+
+async def test_progress_posts_are_served_in_the_initiatives_context(node: Node) -> None:
+    with node.ctx:
+        initiative = await school(node)
+        post = await post_progress(node, initiative, "The roof is **done**")
+    async with client_for(node) as http:
+        note = (await http.get(post.uri, headers={"Accept": "application/activity+json"})).json()
+    assert note["context"] == initiative.uri and note["inReplyTo"] == initiative.uri
+    assert "<strong>done</strong>" in note["content"]

@@ -36,7 +36,7 @@ from node.models import Actor, Event, Participation, Post
 from node.runtime import Node
 from node.sanitize import plain_text
 from node.web import auth
-from node.web.pages import association_actor, editor, message, node_of, render
+from node.web.pages import association_actor, editor, message, node_of, render, send_home
 
 log = logging.getLogger("agora.web")
 
@@ -384,22 +384,10 @@ async def leave_submit(request: Request) -> Response:
 async def remote_join(request: Request) -> Response:
     """A visitor gives their Fediverse address; we send them to their own server's interaction page
     for the event, where their app can join it (Mobilizon and others answer the Join)."""
-    node = node_of(request)
     event = await find_event(request)
     if isinstance(event, Response):
         return event
-    handle = request.query_params.get("handle", "").strip()
-    parts = webfinger.split_handle(handle)
-    if parts is None:
-        return await message(request, 400, "Not a Fediverse address", "Enter your address like @name@example.social.")
-    try:
-        template = await webfinger.subscribe_template(node.client, handle, scheme=node.webfinger_scheme(parts[1]))
-    except FetchError as exc:
-        return await message(request, 400, "Address not found", f"Could not look up {handle}: {exc}")
-    if not template or "{uri}" not in template:
-        return await message(request, 400, "No interaction page",
-                             f"{handle}'s server does not offer a page to open this event; search for {event.uri} in your app.")
-    return RedirectResponse(template.replace("{uri}", quote(event.uri, safe="")), status_code=303)
+    return await send_home(request, event.uri, f"search for {event.uri} in your app to join it.")
 
 
 def _registration_mail(node: Node, event: Event, participation: Participation) -> tuple[str, str]:

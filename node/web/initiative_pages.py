@@ -17,7 +17,7 @@ import json
 import logging
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from babel.numbers import get_currency_precision
 from starlette.datastructures import FormData
@@ -26,8 +26,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from federation import initiatives as wire
-from federation import webfinger
-from federation.client import FetchError
 from federation.events import Place
 from node import initiatives
 from node.initiatives import InitiativeError, InitiativeInput, NeedInput
@@ -35,7 +33,7 @@ from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Supp
 from node.sanitize import plain_text
 from node.web import auth
 from node.web.event_pages import _cell, _private, _text, checked_form, place_view
-from node.web.pages import association_actor, editor, message, node_of, render
+from node.web.pages import association_actor, editor, message, node_of, render, send_home
 
 log = logging.getLogger("agora.web")
 
@@ -388,23 +386,10 @@ async def withdraw_submit(request: Request) -> Response:
 async def remote_support(request: Request) -> Response:
     """A visitor gives their Fediverse address; we send them to their own server's interaction page for
     the initiative, where a like (a favourite) counts as support."""
-    node = node_of(request)
     initiative = await find_initiative(request)
     if isinstance(initiative, Response):
         return initiative
-    handle = request.query_params.get("handle", "").strip()
-    parts = webfinger.split_handle(handle)
-    if parts is None:
-        return await message(request, 400, "Not a Fediverse address", "Enter your address like @name@example.social.")
-    try:
-        template = await webfinger.subscribe_template(node.client, handle, scheme=node.webfinger_scheme(parts[1]))
-    except FetchError as exc:
-        return await message(request, 400, "Address not found", f"Could not look up {handle}: {exc}")
-    if not template or "{uri}" not in template:
-        return await message(request, 400, "No interaction page",
-                             f"{handle}'s server does not offer a page to open this initiative; "
-                             f"search for {initiative.uri} in your app and favourite it.")
-    return RedirectResponse(template.replace("{uri}", quote(initiative.uri, safe="")), status_code=303)
+    return await send_home(request, initiative.uri, f"search for {initiative.uri} in your app and favourite it.")
 
 
 # ------------------------------------------------------------------ organizers: status, ledger, progress

@@ -115,24 +115,30 @@ async def tag_page(request: Request) -> Response:
     return await render(request, "tag.html", tag=tag, posts=posts)
 
 
-async def remote_follow(request: Request) -> Response:
-    """The visitor gives their handle; we send them to their own server's subscribe page."""
+async def send_home(request: Request, uri: str, hint: str) -> Response:
+    """The visitor gave their Fediverse address (`handle`): send them to their own server's interaction
+    page (its WebFinger subscribe template) for `uri`, where they follow, join or like it."""
     node = node_of(request)
     handle = request.query_params.get("handle", "").strip()
-    target = request.query_params.get("target") or f"{node.settings.association.handle}"
-    actor = await local_actor(target)
-    if actor is None:
-        return await message(request, 404, "Not found", "There is no such account here.")
-    if webfinger.split_handle(handle) is None:
+    parts = webfinger.split_handle(handle)
+    if parts is None:
         return await message(request, 400, "Not a Fediverse address", "Enter your address like @name@example.social.")
-    user_host = webfinger.split_handle(handle)[1]  # type: ignore[index]
     try:
-        template = await webfinger.subscribe_template(node.client, handle, scheme=node.webfinger_scheme(user_host))
+        template = await webfinger.subscribe_template(node.client, handle, scheme=node.webfinger_scheme(parts[1]))
     except FetchError as exc:
         return await message(request, 400, "Address not found", f"Could not look up {handle}: {exc}")
     if not template or "{uri}" not in template:
-        return await message(request, 400, "No follow page", f"{handle}'s server does not offer a remote follow page.")
-    return RedirectResponse(template.replace("{uri}", quote(actor.uri, safe="")), status_code=303)
+        return await message(request, 400, "No interaction page", f"{handle}'s server does not offer one; {hint}")
+    return RedirectResponse(template.replace("{uri}", quote(uri, safe="")), status_code=303)
+
+
+async def remote_follow(request: Request) -> Response:
+    """Follow an account of this node from the visitor's own server."""
+    node = node_of(request)
+    actor = await local_actor(request.query_params.get("target") or node.settings.association.handle)
+    if actor is None:
+        return await message(request, 404, "Not found", "There is no such account here.")
+    return await send_home(request, actor.uri, f"search for {actor.uri} in your app to follow it.")
 
 
 async def login_form(request: Request) -> Response:

@@ -36,7 +36,7 @@ from node.models import Actor, Event, Participation, Post
 from node.runtime import Node
 from node.sanitize import plain_text
 from node.web import auth
-from node.web.pages import association_actor, editor, message, node_of, render, send_home
+from node.web.pages import association_actor, editor, member_post, message, node_of, render, send_home
 
 log = logging.getLogger("agora.web")
 
@@ -347,18 +347,15 @@ async def show_event(
 
 
 async def join_submit(request: Request) -> Response:
-    user = await auth.current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
     event = await find_event(request)
     if isinstance(event, Response):
         return event
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
+    posted = await member_post(request)
+    if isinstance(posted, Response):
+        return posted
+    actor, form = posted
     if is_over(event):
         return await show_event(request, event, status=400, use_cookie=True, join_error="this event is over")
-    actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
     try:
         await events.join(node_of(request), event, actor, message=_text(form, "message")[:2000])
     except EventError as exc:
@@ -367,16 +364,13 @@ async def join_submit(request: Request) -> Response:
 
 
 async def leave_submit(request: Request) -> Response:
-    user = await auth.current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
     event = await find_event(request)
     if isinstance(event, Response):
         return event
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+    posted = await member_post(request)
+    if isinstance(posted, Response):
+        return posted
+    actor, _ = posted
     await events.leave(node_of(request), event, actor)
     return RedirectResponse(f"{_event_path(event)}#participation", status_code=303)
 

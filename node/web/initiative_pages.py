@@ -33,7 +33,7 @@ from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Supp
 from node.sanitize import plain_text
 from node.web import auth
 from node.web.event_pages import _cell, _private, _text, checked_form, place_view
-from node.web.pages import association_actor, editor, message, node_of, render, send_home
+from node.web.pages import association_actor, editor, member_post, message, node_of, render, send_home
 
 log = logging.getLogger("agora.web")
 
@@ -347,40 +347,27 @@ async def pledge_submit(request: Request) -> Response:
     return RedirectResponse(f"{initiative_path(initiative)}?pledged={need.id}#need-{need.id}", status_code=303)
 
 
-async def support_submit(request: Request) -> Response:
-    user = await auth.current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
+async def _support_action(request: Request, act: Any) -> Response:
+    """Support or withdraw support, as the logged-in member."""
     initiative = await find_initiative(request)
     if isinstance(initiative, Response):
         return initiative
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+    posted = await member_post(request)
+    if isinstance(posted, Response):
+        return posted
     try:
-        await initiatives.support(node_of(request), initiative, actor)
+        await act(node_of(request), initiative, posted[0])
     except InitiativeError as exc:
         return await show_initiative(request, initiative, status=400, errors={"support": str(exc)})
     return RedirectResponse(f"{initiative_path(initiative)}#support", status_code=303)
+
+
+async def support_submit(request: Request) -> Response:
+    return await _support_action(request, initiatives.support)
 
 
 async def withdraw_submit(request: Request) -> Response:
-    user = await auth.current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    initiative = await find_initiative(request)
-    if isinstance(initiative, Response):
-        return initiative
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
-    try:
-        await initiatives.unsupport(node_of(request), initiative, actor)
-    except InitiativeError as exc:
-        return await show_initiative(request, initiative, status=400, errors={"support": str(exc)})
-    return RedirectResponse(f"{initiative_path(initiative)}#support", status_code=303)
+    return await _support_action(request, initiatives.unsupport)
 
 
 async def remote_support(request: Request) -> Response:

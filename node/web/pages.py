@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -161,6 +162,18 @@ async def logout(request: Request) -> Response:
     if auth.csrf_ok(request, form.get("csrf")):
         auth.log_out(request)
     return RedirectResponse("/", status_code=303)
+
+
+async def member_post(request: Request) -> tuple[Actor, FormData] | Response:
+    """A logged-in member's form POST with a valid CSRF token: their actor and the form, or the
+    response that refuses it (login page, expired form)."""
+    user = await auth.current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    form = await request.form()
+    if not auth.csrf_ok(request, form.get("csrf")):
+        return await message(request, 403, "Form expired", "Please reload the page and try again.")
+    return await Actor.get(id=user.actor_id), form  # type: ignore[attr-defined]
 
 
 async def editor(request: Request) -> User | Response:

@@ -35,7 +35,7 @@ from node.events import CATEGORIES, EventError, EventInput, Recurrence
 from node.models import Actor, Event, Participation, Post
 from node.runtime import Node
 from node.sanitize import plain_text
-from node.web import auth
+from node.web import auth, forms
 from node.web.pages import association_actor, editor, member_post, message, node_of, render, send_home
 
 log = logging.getLogger("agora.web")
@@ -661,39 +661,19 @@ def event_values(event: Event) -> dict[str, str]:
 
 
 def _parse_date(text: str, what: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise EventError(f"{what} is not a date (write it like 2026-07-11)") from None
+    return forms.parse_date(text, what, EventError)
 
 
 def _parse_time(text: str, what: str) -> time | None:
-    if not text:
-        return None
-    try:
-        return time.fromisoformat(text)
-    except ValueError:
-        raise EventError(f"{what} is not a time (write it like 19:30)") from None
+    return forms.parse_time(text, what, EventError)
 
 
 def _parse_int(text: str, what: str) -> int | None:
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise EventError(f"{what} must be a whole number") from None
+    return forms.parse_int(text, what, EventError)
 
 
 def _parse_float(text: str, what: str) -> float | None:
-    if not text:
-        return None
-    try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        raise EventError(f"{what} must be a number like 48.8566") from None
+    return forms.parse_float(text, what, EventError)
 
 
 async def _contacts(node: Node, text: str) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ from node import initiatives
 from node.initiatives import InitiativeError, InitiativeInput, NeedInput
 from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
 from node.sanitize import plain_text
-from node.web import auth
+from node.web import auth, forms
 from node.web.event_pages import _cell, _private, _text, checked_form, place_view
 from node.web.pages import association_actor, editor, member_post, message, node_of, render, send_home
 
@@ -555,21 +555,11 @@ async def initiative_values(initiative: Initiative) -> dict[str, Any]:
 
 
 def _int(text: str, what: str) -> int | None:
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise InitiativeError(f"{what} must be a whole number") from None
+    return forms.parse_int(text, what, InitiativeError)
 
 
 def _date(text: str, what: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InitiativeError(f"{what} is not a date (write it like 2026-07-11)") from None
+    return forms.parse_date(text, what, InitiativeError)
 
 
 def _place(values: dict[str, Any], side: str, keep: Any) -> Place | None:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from federation import events as wire
 from federation import vocab
@@ -54,18 +55,23 @@ async def store_event(node: Node, actor: Actor, doc: dict[str, Any]) -> Event | 
     if not await is_followed(actor, ev.group):
         return None
     values = _values(ev, actor, doc)
-    existing = await Event.get_or_none(uri=ev.id)
-    if existing is None:
-        try:
-            return await Event.create(uri=ev.id, local=False, **values)
-        except IntegrityError:
-            existing = await Event.get(uri=ev.id)
-    if existing.local or existing.organizer_id != actor.id:  # type: ignore[attr-defined]
-        return None
-    if existing.updated and ev.updated and ev.updated < existing.updated:
-        return existing  # an older version arriving late
-    await existing.update_from_dict(values).save()
-    return existing
+    async with in_transaction() as conn:
+        # Locked (PostgreSQL): concurrent deliveries of two Updates compare and write one after the other.
+        existing = await Event.filter(uri=ev.id).using_db(conn).select_for_update().first()
+        if existing is None:
+            try:
+                async with in_transaction():  # a savepoint: a concurrent insert must not abort the rest
+                    return await Event.create(uri=ev.id, local=False, **values)
+            except IntegrityError:
+                existing = await Event.filter(uri=ev.id).using_db(conn).select_for_update().first()
+                if existing is None:
+                    return None
+        if existing.local or existing.organizer_id != actor.id:  # type: ignore[attr-defined]
+            return None
+        if existing.updated and ev.updated and ev.updated < existing.updated:
+            return existing  # an older version arriving late
+        await existing.update_from_dict(values).save()
+        return existing
 
 
 async def forget_event(actor: Actor, uri: str) -> bool:

@@ -66,14 +66,18 @@ async def store_initiative(node: Node, actor: Actor, doc: dict[str, Any]) -> Ini
     if node.urls.is_local(data.id) or not await is_followed(actor):
         return None
     values = _values(data, actor, doc)
-    async with in_transaction():
-        existing = await Initiative.get_or_none(uri=data.id)
+    async with in_transaction() as conn:
+        # Locked (PostgreSQL): concurrent deliveries of two Updates compare and write one after the other.
+        existing = await Initiative.filter(uri=data.id).using_db(conn).select_for_update().first()
         if existing is None:
             try:
-                initiative = await Initiative.create(uri=data.id, local=False, **values)
+                async with in_transaction():  # a savepoint: a concurrent insert must not abort the rest
+                    initiative = await Initiative.create(uri=data.id, local=False, **values)
             except IntegrityError:
-                return await Initiative.get_or_none(uri=data.id)
-        else:
+                existing = await Initiative.filter(uri=data.id).using_db(conn).select_for_update().first()
+                if existing is None:
+                    return None
+        if existing is not None:
             if existing.local or existing.organizer_id != actor.id:  # type: ignore[attr-defined]
                 return None
             if existing.updated and data.updated and data.updated < existing.updated:

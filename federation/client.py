@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx2
 
 from federation.signatures import sign_cavage, sign_rfc9421
+from federation.vocab import has_nul
 
 __all__ = [
     "AS2_ACCEPT",
@@ -532,6 +533,8 @@ class FederationClient:
         content_type = reply.headers.get("content-type", "")
         if _media_type(content_type) not in JSON_CONTENT_TYPES:
             raise FetchError(f"unexpected content type: {content_type or '(none)'}", reply.status)
+        if has_nul(reply.body):
+            raise FetchError("NUL characters are not accepted", reply.status)
         try:
             document = json.loads(reply.body)
         except (ValueError, UnicodeDecodeError):

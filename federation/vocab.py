@@ -49,7 +49,15 @@ class Envelope(msgspec.Struct, frozen=True):
 ENVELOPE_DECODER = msgspec.json.Decoder(Envelope)
 
 
+def has_nul(body: bytes) -> bool:
+    """JSON carrying a NUL character (raw or as \\u0000): PostgreSQL cannot store it in text or jsonb,
+    and no ActivityPub document needs it, so such documents are refused whole."""
+    return b"\x00" in body or b"\\u0000" in body
+
+
 def decode_envelope(body: bytes) -> Envelope:
+    if has_nul(body):
+        raise VocabError("NUL characters are not accepted")
     try:
         envelope = ENVELOPE_DECODER.decode(body)
     except msgspec.ValidationError as exc:

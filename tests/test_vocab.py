@@ -77,3 +77,11 @@ def test_addressing_round_trips_through_visibility(visibility: str) -> None:
 def test_decode_envelope_refuses_malformed_activities(body: bytes) -> None:
     with pytest.raises(vocab.VocabError):
         vocab.decode_envelope(body)
+
+
+@pytest.mark.parametrize("body", [b'{"id": "https://a/1", "type": "Like", "actor": "https://a/u", "to": ["\\u0000"]}',
+                                  b'{"id": "https://a/1", "type": "Like", "actor": "https://a/u\x00"}'])
+def test_nul_characters_are_refused(body: bytes) -> None:
+    """PostgreSQL cannot store NUL in text or jsonb: such a document must be refused, not crash."""
+    with pytest.raises(vocab.VocabError, match="NUL"):
+        vocab.decode_envelope(body)

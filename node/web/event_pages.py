@@ -36,7 +36,10 @@ from node.models import Actor, Event, Participation, Post
 from node.runtime import Node
 from node.sanitize import plain_text
 from node.web import auth, forms
-from node.web.pages import association_actor, editor, member_post, message, node_of, render, send_home
+from node.web.forms import csv_cell, no_store, text_field
+from node.web.pages import (
+    association_actor, checked_form, editor, member_post, message, node_of, render, send_home,
+)
 
 log = logging.getLogger("agora.web")
 
@@ -244,25 +247,8 @@ async def find_event(request: Request) -> Event | Response:
     return event
 
 
-async def checked_form(request: Request) -> FormData | Response:
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get("csrf")):
-        return await message(request, 403, "Form expired", "Please reload the page and try again.")
-    return form
-
-
-def _text(form: FormData | dict[str, str], key: str) -> str:
-    value = form.get(key)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _event_path(event: Event) -> str:
     return "/events/" + event.uri.rsplit("/", 1)[-1]
-
-
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # ------------------------------------------------------------------ the event page
@@ -278,7 +264,7 @@ async def event_page(request: Request) -> Response:
     chosen: str | None = None
     zone_error = None
     if "tz" in params or "tz_other" in params:
-        chosen = _text(params, "tz_other") or _text(params, "tz")  # type: ignore[arg-type]
+        chosen = text_field(params, "tz_other") or text_field(params, "tz")  # type: ignore[arg-type]
         if chosen and not valid_zone(chosen):
             zone_error = f"unknown time zone {chosen[:64]!r}: choose one from the list, or write it like Europe/Paris"
             chosen = None
@@ -357,7 +343,7 @@ async def join_submit(request: Request) -> Response:
     if is_over(event):
         return await show_event(request, event, status=400, use_cookie=True, join_error="this event is over")
     try:
-        await events.join(node_of(request), event, actor, message=_text(form, "message")[:2000])
+        await events.join(node_of(request), event, actor, message=text_field(form, "message")[:2000])
     except EventError as exc:
         return await show_event(request, event, status=400, use_cookie=True, join_error=str(exc))
     return RedirectResponse(f"{_event_path(event)}#participation", status_code=303)
@@ -407,7 +393,7 @@ async def register_submit(request: Request) -> Response:
     form = await checked_form(request)
     if isinstance(form, Response):
         return form
-    entered = {"name": _text(form, "name"), "email": _text(form, "email"), "message": _text(form, "message")}
+    entered = {"name": text_field(form, "name"), "email": text_field(form, "email"), "message": text_field(form, "message")}
     if is_over(event):
         return await show_event(request, event, status=400, use_cookie=True, register_error="this event is over",
                                 entered=entered)
@@ -463,7 +449,7 @@ async def confirm_registration(request: Request) -> Response:
                                  f"Thank you. The organizers of \u201c{event.name}\u201d approve each participant; "
                                  "you will hear from them.")
         return await message(request, 200, "You are registered", f"See you at \u201c{event.name}\u201d ({when_text(event)}).")
-    return _private(await render(
+    return no_store(await render(
         request, "events/confirm.html", title="Confirm your registration", event=event, when=when_text(event),
         text=f"Registration of {participation.name} for this event.", action=request.url.path,
         button="Confirm my registration", danger=False,
@@ -482,7 +468,7 @@ async def cancel_registration(request: Request) -> Response:
         await events.cancel_anonymous(participation.token or "")
         return await message(request, 200, "Registration cancelled",
                              f"Your registration for \u201c{event.name}\u201d is cancelled.")
-    return _private(await render(
+    return no_store(await render(
         request, "events/confirm.html", title="Cancel your registration", event=event, when=when_text(event),
         text=f"Cancel the registration of {participation.name} for this event?", action=request.url.path,
         button="Cancel my registration", danger=True,
@@ -787,7 +773,7 @@ async def form_page(request: Request, values: dict[str, str], *, event: Event | 
                     error: str | None = None, status: int = 200) -> Response:
     zone = values.get("timezone", "")
     known = any(zone in names for _, names in zone_groups())
-    return _private(await render(
+    return no_store(await render(
         request, "events/form.html", status=status, values=values, event=event, error=error,
         zone_groups=zone_groups(), zone_label=zone_label, unlisted_zone=zone if zone and not known else None,
         categories=[(c, category_label(c)) for c in CATEGORIES], join_modes=JOIN_MODE_LABELS,
@@ -847,7 +833,7 @@ async def _confirmed_action(request: Request, *, title: str, text: str, button: 
     if isinstance(event, Response):
         return event
     if request.method == "GET":
-        return _private(await render(request, "events/confirm.html", title=title, event=event, when=when_text(event),
+        return no_store(await render(request, "events/confirm.html", title=title, event=event, when=when_text(event),
                                      text=text, action=request.url.path, button=button, danger=True,
                                      back=_event_path(event)))
     form = await checked_form(request)
@@ -899,12 +885,12 @@ async def participants_page(request: Request, *, error: str | None = None, text:
         form = await checked_form(request)
         if isinstance(form, Response):
             return form
-        ident = _text(form, "participation")
+        ident = text_field(form, "participation")
         row = await Participation.get_or_none(id=int(ident), event=event, state="pending") if ident.isdigit() else None
         if row is None:
             return await message(request, 400, "Already decided", "This participation was already handled.")
         try:
-            await events.decide(node_of(request), row, _text(form, "decision") == "accept")
+            await events.decide(node_of(request), row, text_field(form, "decision") == "accept")
         except EventError as exc:
             await event.refresh_from_db()
             error, status = str(exc), 400
@@ -912,16 +898,11 @@ async def participants_page(request: Request, *, error: str | None = None, text:
             return RedirectResponse(f"{_event_path(event)}/participants", status_code=303)
     rows = await Participation.filter(event=event).prefetch_related("actor").order_by("created_at", "id")
     remaining = max(event.capacity - event.participant_count, 0) if event.capacity is not None else None
-    return _private(await render(
+    return no_store(await render(
         request, "events/participants.html", status=status, event=event, rows=rows, address=_address,
         state_labels=STATE_LABELS, error=error, text=text, when=when_text(event), path=_event_path(event),
         remaining=remaining, sent=request.query_params.get("sent"),
     ))
-
-
-def _cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: a visitor's name must not."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 async def participants_csv(request: Request) -> Response:
@@ -938,7 +919,7 @@ async def participants_csv(request: Request) -> Response:
     for row in rows:
         address = _address(row)
         writer.writerow([
-            _cell(row.name), address.removeprefix("@") if row.actor_id else _cell(address),  # type: ignore[attr-defined]
+            csv_cell(row.name), address.removeprefix("@") if row.actor_id else csv_cell(address),  # type: ignore[attr-defined]
             row.state, "yes" if row.confirmed else "no",
             row.created_at.astimezone(timezone.utc).isoformat(timespec="seconds") if row.created_at else "",
         ])
@@ -995,11 +976,11 @@ async def moderate_comments(request: Request) -> Response:
         form = await checked_form(request)
         if isinstance(form, Response):
             return form
-        ident = _text(form, "comment")
+        ident = text_field(form, "comment")
         comment = await Post.get_or_none(id=int(ident), in_reply_to_uri=event.uri, held=True) if ident.isdigit() else None
         if comment is None:
             return await message(request, 400, "No such comment", "This comment was already handled.")
-        if _text(form, "decision") == "publish":
+        if text_field(form, "decision") == "publish":
             comment.held = False
             await comment.save(update_fields=["held"])
         else:

@@ -5,6 +5,26 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+
+def text_field(form: FormData | dict[str, str], key: str) -> str:
+    """A submitted text value, stripped ("" when absent or not text)."""
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def csv_cell(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas: a visitor's name must not."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def no_store(response: Response) -> Response:
+    """Pages with private links or personal data are not kept by caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 def parse_int(text: str, what: str, error: type[Exception]) -> int | None:
     if not text:

@@ -32,8 +32,11 @@ from node.initiatives import InitiativeError, InitiativeInput, NeedInput
 from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
 from node.sanitize import plain_text
 from node.web import auth, forms
-from node.web.event_pages import _cell, _private, _text, checked_form, place_view
-from node.web.pages import association_actor, editor, member_post, message, node_of, render, send_home
+from node.web.event_pages import place_view
+from node.web.forms import csv_cell, no_store, text_field
+from node.web.pages import (
+    association_actor, checked_form, editor, member_post, message, node_of, render, send_home,
+)
 
 log = logging.getLogger("agora.web")
 
@@ -289,7 +292,7 @@ async def show_initiative(
         responsible = [(r, known.get(r)) for r in names]
     history = [{"status": status_label(h.get("status")), "at": _when(h.get("at"))}
                for h in initiative.status_history if isinstance(h, dict)]
-    return _private(await render(
+    return no_store(await render(
         request, "initiatives/initiative.html", status=status, initiative=initiative, lang=lang,
         organizer=organizer,
         organizer_handle=organizer.handle if not organizer.local else f"@{organizer.username}@{node.urls.host}",
@@ -325,12 +328,12 @@ async def pledge_submit(request: Request) -> Response:
     form = await checked_form(request)
     if isinstance(form, Response):
         return form
-    ident = _text(form, "need")
+    ident = text_field(form, "need")
     need = await Need.get_or_none(id=int(ident), initiative=initiative) if ident.isdigit() else None
     if need is None:
         return await message(request, 400, "No such need", "This need is not part of the initiative (any more).")
     user = await auth.current_user(request)
-    entered = {k: _text(form, k) for k in ("name", "email", "quantity", "amount", "message")}
+    entered = {k: text_field(form, k) for k in ("name", "email", "quantity", "amount", "message")}
     key = f"pledge-{need.id}"
     try:
         quantity = _int(entered["quantity"], "the quantity")
@@ -389,7 +392,7 @@ async def status_submit(request: Request) -> Response:
     form = await checked_form(request)
     if isinstance(form, Response):
         return form
-    wanted = _text(form, "status")
+    wanted = text_field(form, "status")
     try:
         await initiatives.set_status(node_of(request), initiative, wanted)
     except InitiativeError as exc:
@@ -408,7 +411,7 @@ async def ledger_submit(request: Request) -> Response:
     form = await checked_form(request)
     if isinstance(form, Response):
         return form
-    entered = {k: _text(form, k) for k in LEDGER_FIELDS}
+    entered = {k: text_field(form, k) for k in LEDGER_FIELDS}
     try:
         occurred = _date(entered["occurred_on"], "the date")
         if occurred is None:
@@ -436,8 +439,8 @@ async def ledger_csv(request: Request) -> Response:
     for entry in entries:
         writer.writerow([
             entry.occurred_on.isoformat(), entry.direction, entry.nature,
-            _cell(decimal_text(entry.amount_minor, entry.currency)), _cell(entry.currency or ""),
-            _cell(entry.description), _cell(entry.receipt_url or ""),
+            csv_cell(decimal_text(entry.amount_minor, entry.currency)), csv_cell(entry.currency or ""),
+            csv_cell(entry.description), csv_cell(entry.receipt_url or ""),
         ])
     return Response(
         "\ufeff" + out.getvalue(),
@@ -483,7 +486,7 @@ async def delete_submit(request: Request) -> Response:
     if isinstance(initiative, Response):
         return initiative
     if request.method == "GET":
-        return _private(await render(
+        return no_store(await render(
             request, "initiatives/confirm.html", title="Delete this initiative", initiative=initiative,
             text="The initiative disappears from this site and from followers' servers, with its needs, "
                  "pledges, ledger and supporters. Download its JSON export first to keep a copy.",
@@ -613,7 +616,7 @@ def initiative_input(values: dict[str, Any], keep: Initiative | None = None) -> 
 
 async def form_page(request: Request, values: dict[str, Any], *, initiative: Initiative | None = None,
                     error: str | None = None, status: int = 200) -> Response:
-    return _private(await render(
+    return no_store(await render(
         request, "initiatives/form.html", status=status, values=values, initiative=initiative, error=error,
         kinds=kinds(), need_kinds=NEED_KIND_LABELS,
         action=f"{initiative_path(initiative)}/edit" if initiative else "/initiatives/new",

@@ -146,10 +146,18 @@ async def login_form(request: Request) -> Response:
     return await render(request, "login.html", error=None)
 
 
-async def login_submit(request: Request) -> Response:
+async def checked_form(request: Request) -> FormData | Response:
+    """The submitted form when its CSRF token is valid, else the page that refuses it."""
     form = await request.form()
     if not auth.csrf_ok(request, form.get("csrf")):
         return await message(request, 403, "Form expired", "Please reload the page and try again.")
+    return form
+
+
+async def login_submit(request: Request) -> Response:
+    form = await checked_form(request)
+    if isinstance(form, Response):
+        return form
     user = await auth.authenticate(str(form.get("login", "")), str(form.get("password", "")))
     if user is None:
         return await render(request, "login.html", status=400, error="Wrong email or password.")
@@ -170,9 +178,9 @@ async def member_post(request: Request) -> tuple[Actor, FormData] | Response:
     user = await auth.current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get("csrf")):
-        return await message(request, 403, "Form expired", "Please reload the page and try again.")
+    form = await checked_form(request)
+    if isinstance(form, Response):
+        return form
     return await Actor.get(id=user.actor_id), form  # type: ignore[attr-defined]
 
 
@@ -197,9 +205,9 @@ async def compose_submit(request: Request) -> Response:
     if isinstance(user, Response):
         return user
     node = node_of(request)
-    form = await request.form()
-    if not auth.csrf_ok(request, form.get("csrf")):
-        return await message(request, 403, "Form expired", "Please reload the page and try again.")
+    form = await checked_form(request)
+    if isinstance(form, Response):
+        return form
     draft = Draft(
         text=str(form.get("text", "")),
         summary=str(form.get("summary", "")),
@@ -226,9 +234,9 @@ async def admin_followers(request: Request) -> Response:
     node = node_of(request)
     group = await association_actor(node)
     if request.method == "POST":
-        form = await request.form()
-        if not auth.csrf_ok(request, form.get("csrf")):
-            return await message(request, 403, "Form expired", "Please reload the page and try again.")
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
         follow_id = str(form.get("follow", ""))
         row = await Follow.get_or_none(id=int(follow_id), target=group, state="pending") if follow_id.isdigit() else None
         if row is None:
@@ -256,9 +264,9 @@ async def authorize_interaction(request: Request) -> Response:
     except FetchError as exc:
         return await message(request, 400, "Account not found", str(exc))
     if request.method == "POST":
-        form = await request.form()
-        if not auth.csrf_ok(request, form.get("csrf")):
-            return await message(request, 403, "Form expired", "Please reload the page and try again.")
+        form = await checked_form(request)
+        if isinstance(form, Response):
+            return form
         actor = await association_actor(node)
         if actor is None or target.local:
             return await message(request, 400, "Not possible", "This account cannot be followed from here.")

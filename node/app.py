@@ -26,7 +26,12 @@ from node.db import activate, open_database
 from node.runtime import Node, make_client
 from node.settings import Settings
 from node.urls import Urls
-from node.web import event_pages, ical_routes, initiative_pages, pages
+from node import moderation_jobs, policy_jobs
+from node.web import (
+    account, admin, event_pages, ical_routes, initiative_pages, language, media_routes, moderation_pages, pages,
+    policy_pages, public,
+)
+from node.web.ratelimit import RateLimitMiddleware
 
 log = logging.getLogger("agora")
 
@@ -79,7 +84,10 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     async def deliver(payload: Mapping[str, Any], attempt: int) -> None:
         await delivery.run_delivery(node, payload, attempt)
 
-    return {INBOX_JOB: inbox, delivery.FANOUT: fanout, delivery.DELIVER: deliver}
+    table: dict[str, jobs.JobHandler] = {INBOX_JOB: inbox, delivery.FANOUT: fanout, delivery.DELIVER: deliver}
+    table.update(policy_jobs.job_handlers(node))
+    table.update(moderation_jobs.job_handlers(node))
+    return table
 
 
 async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> Node:
@@ -145,6 +153,7 @@ def create_app(
     middleware = [
         Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
         Middleware(TortoiseContextMiddleware, holder=holder),
+        Middleware(RateLimitMiddleware, settings=settings),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key or "development-only-secret",
@@ -157,6 +166,13 @@ def create_app(
     app = Starlette(
         routes=[
             # Fixed paths under /events (/events/new, /events/{slug}.ics...) before /events/{slug}.
+            *public.routes(),  # before pages.routes(): it owns "/"
+            *account.routes(),
+            *media_routes.routes(),
+            *language.routes(),
+            *admin.routes(),
+            *policy_pages.routes(),
+            *moderation_pages.routes(),
             *event_pages.routes(),
             *initiative_pages.routes(),
             *ical_routes.routes(),

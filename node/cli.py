@@ -16,7 +16,7 @@ from typing import TypeVar
 import uvicorn
 from tortoise.exceptions import BaseORMException
 
-from node import jobs
+from node import cli_federation, cli_members, jobs
 from node.actors import RESERVED_USERNAMES, create_local_actor, ensure_instance_actor, local_actor
 from node.app import create_app, start_node, stop_node
 from node.activitypub.handlers import approve_follow
@@ -582,6 +582,9 @@ def parser() -> argparse.ArgumentParser:
     ini_st.add_argument("status", choices=["proposed", "active", "achieved", "closed", "abandoned"])
     ini_sub.add_parser("list", help="local initiatives: status, kind, title, URL")
     ini.set_defaults(func=cmd_initiative)
+
+    cli_federation.register(sub)
+    cli_members.register(sub)
 
     conf = sub.add_parser("config", help="configuration tools")
     conf_sub = conf.add_subparsers(dest="config_command", required=True)

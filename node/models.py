@@ -57,6 +57,10 @@ class User(Model):
     must_change_password = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
+    locale = fields.CharField(max_length=16, null=True)  # UI language preference (None: Accept-Language)
+    failed_logins = fields.IntField(default=0)  # consecutive wrong passwords (lockout with backoff)
+    locked_until = fields.DatetimeField(null=True)
+    disabled = fields.BooleanField(default=False)  # an admin removed the member's access
 
     class Meta:
         table = "users"
@@ -108,6 +112,10 @@ class Post(Model):
     cc = fields.JSONField(default=list)
     data = fields.JSONField(null=True)
     held = fields.BooleanField(default=False)  # a reply waiting for a moderator (moderated events)
+    draft = fields.BooleanField(default=False, db_index=True)  # local, not published nor federated yet
+    summary_map = fields.JSONField(null=True)  # {language: content warning}, several languages
+    attachments = fields.JSONField(default=list)  # [{type, url, mediaType, name, width, height, blurhash}]
+    replies_moderation = fields.CharField(max_length=16, default="default")  # default | allow_all | moderated | closed
     reply_count = fields.IntField(default=0)
     like_count = fields.IntField(default=0)
     announce_count = fields.IntField(default=0)
@@ -220,6 +228,10 @@ class Event(Model):
     banner_url = fields.CharField(max_length=URI, null=True)
     banner_alt = fields.CharField(max_length=1000, default="")
     banner_media_type = fields.CharField(max_length=64, null=True)
+    name_map = fields.JSONField(null=True)  # {language: name} when written in several languages
+    content_map = fields.JSONField(null=True)  # {language: sanitized HTML}
+    source_map = fields.JSONField(null=True)  # {language: Markdown source} (local events)
+    draft = fields.BooleanField(default=False, db_index=True)
     contacts = fields.JSONField(default=list)
     anonymous_participation = fields.BooleanField(default=False)
     comments_enabled = fields.BooleanField(default=True)
@@ -284,6 +296,12 @@ class Initiative(Model):
     cover_url = fields.CharField(max_length=URI, null=True)
     cover_alt = fields.CharField(max_length=1000, default="")
     cover_media_type = fields.CharField(max_length=64, null=True)
+    name_map = fields.JSONField(null=True)  # {language: title}
+    summary_map = fields.JSONField(null=True)  # {language: abstract}
+    content_map = fields.JSONField(null=True)  # {language: sanitized HTML}
+    source_map = fields.JSONField(null=True)  # {language: Markdown source} (local initiatives)
+    draft = fields.BooleanField(default=False, db_index=True)
+    replies_moderation = fields.CharField(max_length=16, default="default")  # default | allow_all | moderated | closed
     language = fields.CharField(max_length=35, null=True)
     tags = fields.JSONField(default=list)
     responsible = fields.JSONField(default=list)  # actor ids or names of the people responsible
@@ -371,8 +389,204 @@ class Support(Model):
     actor: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="supports", on_delete=fields.CASCADE
     )
+    held = fields.BooleanField(default=False)  # remote support waiting for a moderator
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "supports"
         unique_together = (("initiative", "actor"),)
+
+
+class Media(Model):
+    """An uploaded image: the original re-encoded without metadata, and smaller sizes for small screens.
+    Files live under data_dir/media/, `variants` maps a width to its file name."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=64, unique=True)  # random, names the files: /media/<key>-<width>.<ext>
+    owner: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="media", null=True, on_delete=fields.SET_NULL
+    )
+    media_type = fields.CharField(max_length=64)  # image/jpeg | image/png | image/webp | image/gif
+    width = fields.IntField()
+    height = fields.IntField()
+    size = fields.BigIntField(default=0)  # bytes of the largest variant
+    alt = fields.TextField(default="")
+    blurhash = fields.CharField(max_length=64, null=True)
+    variants = fields.JSONField(default=dict)  # {"1280": "key-1280.jpg", ...}
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "media"
+
+
+class Invitation(Model):
+    """An invitation to become a member: a single-use link with a role, optionally sent by email."""
+
+    id = fields.BigIntField(primary_key=True)
+    token_hash = fields.CharField(max_length=128, unique=True)  # sha256 of the token; the token is only in the link
+    email = fields.CharField(max_length=320, null=True)
+    role = fields.CharField(max_length=16, default="member")
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitations_sent", null=True, on_delete=fields.SET_NULL
+    )
+    used_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitation_used", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitations"
+
+
+class Notification(Model):
+    """Something a member should know: a reply, mention, follow, join or support. `recipient` is a
+    local actor: a member's own, or the association's (shown to its editors and admins)."""
+
+    id = fields.BigIntField(primary_key=True)
+    recipient: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="notifications", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)  # reply | mention | follow | follow_request | join | support | report
+    source: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="notifications_caused", null=True, on_delete=fields.CASCADE
+    )
+    object_uri = fields.CharField(max_length=URI, null=True)
+    text = fields.TextField(default="")
+    read_at = fields.DatetimeField(null=True)
+    dedupe_key = fields.CharField(max_length=URI, null=True, unique=True)  # one notification per cause
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "notifications"
+        indexes = (("recipient", "read_at"),)
+
+
+class SiteSetting(Model):
+    """Node settings changed from the admin console (federation mode, held replies...), as JSON values.
+    A key here overrides the config file's value."""
+
+    key = fields.CharField(max_length=64, primary_key=True)
+    value = fields.JSONField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "site_settings"
+
+
+class PolicySubscription(Model):
+    """A remote block or allow list (CSV, Mastodon format) refreshed on a schedule: what it brings
+    becomes drafts that an admin approves (GoToSocial's domain-permission subscriptions)."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=8)  # block | allow
+    url = fields.CharField(max_length=URI)
+    refresh_hours = fields.IntField(default=24)
+    auto_approve = fields.BooleanField(default=False)
+    etag = fields.CharField(max_length=255, null=True)
+    last_fetched_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "policy_subscriptions"
+        unique_together = (("kind", "url"),)
+
+
+class DomainPolicy(Model):
+    """A rule about a remote domain (and its subdomains). Blocks: suspend | silence | noop (with
+    reject_media / reject_reports). Allows: action "allow". `state` draft rules wait for approval."""
+
+    id = fields.BigIntField(primary_key=True)
+    domain = fields.CharField(max_length=255, db_index=True)
+    action = fields.CharField(max_length=16)  # suspend | silence | noop | allow
+    reject_media = fields.BooleanField(default=False)
+    reject_reports = fields.BooleanField(default=False)
+    public_comment = fields.TextField(default="")
+    private_comment = fields.TextField(default="")
+    obfuscate = fields.BooleanField(default=False)
+    state = fields.CharField(max_length=16, default="active")  # active | draft | rejected
+    subscription: fields.ForeignKeyNullableRelation[PolicySubscription] = fields.ForeignKeyField(
+        "models.PolicySubscription", related_name="rules", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "domain_policies"
+        unique_together = (("domain", "action", "state"),)
+
+
+class ActorBlock(Model):
+    """A node-wide rule about one remote account, by URI (it may not have been fetched yet)."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, unique=True)
+    action = fields.CharField(max_length=16, default="suspend")  # suspend | silence
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "actor_blocks"
+
+
+class Relay(Model):
+    """An ActivityPub relay the node subscribes to (Mastodon/LitePub protocol)."""
+
+    id = fields.BigIntField(primary_key=True)
+    inbox_url = fields.CharField(max_length=URI, unique=True)
+    actor_uri = fields.CharField(max_length=URI, null=True)
+    follow_uri = fields.CharField(max_length=URI, null=True)
+    state = fields.CharField(max_length=16, default="pending")  # pending | accepted | rejected
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "relays"
+
+
+class Report(Model):
+    """A report about an account or content: from a member, or a remote server's Flag."""
+
+    id = fields.BigIntField(primary_key=True)
+    uri = fields.CharField(max_length=URI, null=True, unique=True)  # the Flag's id (remote) or ours
+    reporter: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="reports_made", null=True, on_delete=fields.SET_NULL
+    )
+    reporter_domain = fields.CharField(max_length=255, null=True)  # for remote Flags sent by an instance actor
+    target: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
+        "models.Actor", related_name="reports_received", null=True, on_delete=fields.SET_NULL
+    )
+    target_uri = fields.CharField(max_length=URI)
+    object_uris = fields.JSONField(default=list)
+    comment = fields.TextField(default="")
+    local = fields.BooleanField(default=False)  # made on this node
+    forwarded_at = fields.DatetimeField(null=True)  # sent as a Flag to the target's server
+    state = fields.CharField(max_length=16, default="open", db_index=True)  # open | resolved | dismissed
+    action_taken = fields.CharField(max_length=32, null=True)
+    resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="reports_resolved", null=True, on_delete=fields.SET_NULL
+    )
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "reports"
+
+
+class AuditEntry(Model):
+    """One moderation or admin action: who did what to what, and when. Never edited."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
+    )
+    by = fields.CharField(max_length=128)  # username, "cli" or "system" (kept when the user is gone)
+    action = fields.CharField(max_length=64, db_index=True)  # e.g. domain.suspend, report.dismiss, user.role
+    target = fields.CharField(max_length=URI, default="")
+    details = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "audit_log"

@@ -59,6 +59,37 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    max_upload_bytes: int = 10_000_000
+    max_pixels: int = 40_000_000  # larger images are refused (decompression bombs)
+    max_width: int = 1600  # the largest size kept; smaller sizes are made for small screens
+    jpeg_quality: int = 82
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    mode: str = "open"  # open | blocklist | allowlist (the admin console may override it)
+    authorized_fetch: bool = False  # every GET of ActivityPub content must be signed by an allowed actor
+    limited_federation: bool = False  # public pages only for logged-in members (allowlist mode)
+    hold_remote_replies: bool = False  # replies, comments and support from remote actors wait for approval
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    inbox_per_host_per_minute: int = 600
+    inbox_per_ip_per_minute: int = 1200
+    login_per_ip_per_minute: int = 10
+    forms_per_ip_per_minute: int = 60
+    lockout_after_failures: int = 5  # consecutive wrong passwords before an account is locked
+    lockout_base_seconds: int = 60  # doubled at each further failure, up to a day
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    languages: tuple[str, ...] = ("en", "fr", "ar", "es")  # interface languages offered
+
+
+@dataclass(frozen=True)
 class Settings:
     base_url: str = "http://127.0.0.1:8000"
     data_dir: str = "data"
@@ -72,6 +103,10 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     registration: RegistrationSettings = field(default_factory=RegistrationSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
     config_path: str | None = None
 
     @property
@@ -189,6 +224,10 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("worker.concurrency must be at least 1")
     if not 0 < settings.mail.port < 65536:
         raise SettingsError("mail.port must be between 1 and 65535")
+    if settings.policy.mode not in ("open", "blocklist", "allowlist"):
+        raise SettingsError("policy.mode must be open, blocklist or allowlist")
+    if not settings.ui.languages:
+        raise SettingsError("ui.languages must name at least one language")
     return settings
 
 

@@ -16,7 +16,7 @@ from federation import vocab
 from federation.client import FetchError
 from node.actors import fetch_actor, store_remote_actor
 from node.delivery import publish
-from node import events, network_calendar
+from node import events, network_calendar, notify
 from node import initiatives, network_initiatives  # initiatives: see the section at the end
 from node.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
 from node.runtime import Node
@@ -63,6 +63,7 @@ async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None
     if actor.deleted_at is not None and vocab.type_of(doc) != "Delete":
         return  # a deleted account's late deliveries change nothing
     await handler(node, actor, doc)
+    await notify.after_activity(node, actor, doc)
 
 
 async def _object_doc(node: Node, actor: Actor, doc: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from node.models import Actor, Follow, Post, User
 from node.runtime import Node
 from node.sanitize import plain_text
 from node.social import follow
+from node import i18n
 from node.web import auth
 
 log = logging.getLogger("agora.web")
@@ -29,6 +30,7 @@ log = logging.getLogger("agora.web")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = TEMPLATES_DIR / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+i18n.install(templates.env)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
     "script-src 'none'; frame-ancestors 'none'; form-action 'self' https: http:; base-uri 'none'",
@@ -53,6 +55,7 @@ async def render(request: Request, name: str, status: int = 200, **context: Any)
         csrf=auth.csrf_token(request),
         host=node.urls.host,
     )
+    context.update(i18n.template_context(request, node, user))
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     response.headers["Vary"] = "Accept, Cookie"

@@ -31,6 +31,7 @@ from node.web import (
     account, admin, event_pages, ical_routes, initiative_pages, language, media_routes, moderation_pages, pages,
     policy_pages, public,
 )
+from node.web.policy_middleware import PolicyMiddleware
 from node.web.ratelimit import RateLimitMiddleware
 
 log = logging.getLogger("agora")
@@ -162,6 +163,7 @@ def create_app(
             https_only=settings.base_url.startswith("https://"),
             max_age=14 * 24 * 3600,
         ),
+        Middleware(PolicyMiddleware, settings=settings, holder=holder),
     ]
     app = Starlette(
         routes=[

@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-postgres interop bench typecheck migrations venv clean
+.PHONY: run test test-postgres test-browser browser-deps interop bench typecheck migrations venv clean
 
 $(BIN)/agora: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,18 @@ run: venv
 	  --admin-email admin@example.org
 	AGORA_CONFIG=$(CURDIR)/$(DATA)/agora.toml $(BIN)/agora serve --host $(HOST) --port $(PORT)
 
-test: venv
+test: venv browser-deps
 	$(BIN)/pytest tests --ignore=tests/interop -q
 
-test-postgres: venv
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright and run axe-core from npm:
+# installs them when missing (apt-get as root, npm ci). Screenshots go to test-artifacts/screenshots/.
+browser-deps:
+	sh scripts/browser-deps.sh
+
+test-browser: venv browser-deps
+	$(BIN)/pytest tests/browser -q
+
+test-postgres: venv browser-deps
 	AGORA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests --ignore=tests/interop -q
 
 interop: venv
@@ -43,4 +51,4 @@ migrations: venv
 	$(BIN)/python -m node.makemigrations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache interop-work
+	rm -rf $(VENV) .pytest_cache .mypy_cache interop-work test-artifacts tests/browser/node_modules

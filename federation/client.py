@@ -3,8 +3,15 @@
 Everything Agora sends to, or fetches from, another server goes through
 :class:`FederationClient`. It owns the policy that every such request needs:
 
-* an SSRF guard (:func:`check_destination` / :func:`check_destination_async`)
-  applied to the first URL and to every redirect hop;
+* an SSRF guard applied to the first URL and to every redirect hop: the
+  host is resolved once (every A/AAAA record), the request is refused when
+  any address is not public, and the connection is then *pinned* to the
+  addresses that were checked (:class:`PinnedBackend`), so a DNS answer
+  that changes between the check and the connection (DNS rebinding) cannot
+  send the request elsewhere. TLS still verifies the certificate for, and
+  sends SNI with, the host name of the URL; the Host header is unchanged;
+* an optional federation policy hook (:attr:`FederationClient.policy_check`)
+  asked before every request, redirects included;
 * HTTP signatures (draft-cavage or RFC 9421, see ``federation.signatures``)
   with the "double knock": when a signed request is answered with 400/401,
   it is retried exactly once with the other scheme, and the scheme that was
@@ -24,12 +31,15 @@ import asyncio
 import ipaddress
 import json
 import socket
-from collections.abc import Mapping
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Final, Literal
 from urllib.parse import urljoin, urlsplit
 
+import httpcore2
 import httpx2
 
 from federation.signatures import sign_cavage, sign_rfc9421
@@ -44,12 +54,17 @@ __all__ = [
     "FederationClient",
     "FetchError",
     "NetworkFailure",
+    "PinnedBackend",
+    "PolicyCheck",
     "PostResult",
+    "Resolver",
     "Scheme",
     "Signer",
     "check_destination",
     "check_destination_async",
     "is_forbidden_address",
+    "resolve_destination",
+    "system_resolver",
 ]
 
 AS2_ACCEPT: Final = (
@@ -201,18 +216,30 @@ def _refuse_name(host: str) -> None:
         raise DestinationRefused(f"private address refused: {host}")
 
 
-def _check_resolved(host: str, infos: list[tuple[Any, ...]]) -> None:
-    if not infos:
-        raise NetworkFailure(f"could not resolve host: {host}")
-    for info in infos:
-        sockaddr = info[4]
-        address = str(sockaddr[0]).split("%", 1)[0]
+#: Turns a host name and port into the addresses to connect to (strings).
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+#: Asked with the URL before every request; a reason string refuses it.
+PolicyCheck = Callable[[str], Awaitable[str | None]]
+#: At most this many of a host's (checked) addresses are tried in turn.
+_MAX_PINNED_ADDRESSES: Final = 4
+
+
+def _check_addresses(host: str, addresses: Iterable[str]) -> tuple[str, ...]:
+    """Refuse when ANY address is forbidden; return the distinct addresses in order."""
+    checked: list[str] = []
+    for raw in addresses:
+        address = str(raw).split("%", 1)[0]
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             raise DestinationRefused(f"unparseable address for {host}: {address}") from None
         if is_forbidden_address(ip):
             raise DestinationRefused(f"private address refused: {host} -> {ip}")
+        if str(ip) not in checked:
+            checked.append(str(ip))
+    if not checked:
+        raise NetworkFailure(f"could not resolve host: {host}")
+    return tuple(checked)
 
 
 def _check_literal(target: _Target) -> bool:
@@ -231,7 +258,8 @@ def check_destination(url: str, *, allow_private_addresses: bool) -> None:
     The scheme is always checked; the address check (including DNS
     resolution, which blocks) is skipped when ``allow_private_addresses``.
     Raises :class:`DestinationRefused`, or :class:`NetworkFailure` when the
-    name does not resolve.
+    name does not resolve. (The client itself uses :func:`resolve_destination`
+    and pins the connection to the checked addresses.)
     """
     target = _parse_target(url)
     if allow_private_addresses or _check_literal(target):
@@ -240,20 +268,162 @@ def check_destination(url: str, *, allow_private_addresses: bool) -> None:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise NetworkFailure(f"could not resolve host: {target.host} ({exc})") from None
-    _check_resolved(target.host, list(infos))
+    _check_addresses(target.host, [str(info[4][0]) for info in infos])
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Every A/AAAA record of ``host``, through the event loop's getaddrinfo."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise NetworkFailure(f"could not resolve host: {host} ({exc})") from None
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """Where a URL's connection must go: ``host``/``port`` as the transport
+    sees them (IDNA-encoded, lowercase) and the addresses that were checked."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+
+def _connect_target(url: str) -> tuple[str, int]:
+    """The host and port the HTTP transport will connect to for ``url``."""
+    try:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, TypeError, ValueError) as exc:
+        raise DestinationRefused(f"invalid URL: {exc}") from None
+    host = parsed.raw_host.decode("ascii").lower()
+    if not host:
+        raise DestinationRefused("URL has no host")
+    default = 443 if parsed.scheme == "https" else 80
+    return host, parsed.port or default
+
+
+async def _resolve_pin(
+    url: str, *, allow_private_addresses: bool, resolver: Resolver
+) -> _Pin | None:
+    target = _parse_target(url)
+    if allow_private_addresses:
+        return None
+    host, port = _connect_target(url)
+    if _check_literal(target):
+        return _Pin(host, port, (str(target.literal),))
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        _refuse_name(host.rstrip("."))
+        addresses = _check_addresses(host, await resolver(host, port))
+        return _Pin(host, port, addresses)
+    if is_forbidden_address(literal):  # the two URL parsers disagree: judge what will be used
+        raise DestinationRefused(f"private address refused: {literal}")
+    return _Pin(host, port, (str(literal),))
+
+
+async def resolve_destination(
+    url: str, *, allow_private_addresses: bool, resolver: Resolver = system_resolver
+) -> tuple[str, ...] | None:
+    """Check ``url`` and return the public addresses its host resolved to.
+
+    ``None`` when private addresses are allowed (no DNS check is made).
+    Raises :class:`DestinationRefused` when ANY resolved address is not
+    public, :class:`NetworkFailure` when the name does not resolve.
+    """
+    pin = await _resolve_pin(url, allow_private_addresses=allow_private_addresses, resolver=resolver)
+    return None if pin is None else pin.addresses
 
 
 async def check_destination_async(url: str, *, allow_private_addresses: bool) -> None:
     """:func:`check_destination` with DNS resolved off the event loop thread."""
-    target = _parse_target(url)
-    if allow_private_addresses or _check_literal(target):
-        return
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise NetworkFailure(f"could not resolve host: {target.host} ({exc})") from None
-    _check_resolved(target.host, list(infos))
+    await resolve_destination(url, allow_private_addresses=allow_private_addresses)
+
+
+# ---------------------------------------------------------------------------
+# Pinned connections
+# ---------------------------------------------------------------------------
+
+#: The pins of the request being sent in this task (set by FederationClient).
+_PINS: ContextVar[Mapping[tuple[str, int], tuple[str, ...]] | None] = ContextVar(
+    "agora_federation_pins", default=None
+)
+
+
+class PinnedBackend(httpcore2.AsyncNetworkBackend):
+    """A network backend that connects to the addresses the SSRF guard checked.
+
+    httpcore asks it to connect to the URL's host name; it connects to the
+    pinned addresses of that host instead (tried in order), never resolving
+    the name again. The TLS layer above still uses the host name for SNI and
+    certificate verification. When ``require_pins`` is true (private
+    addresses not allowed), a host without a pin is refused: nothing
+    reaches the network unchecked.
+    """
+
+    def __init__(
+        self, inner: httpcore2.AsyncNetworkBackend | None = None, *, require_pins: bool
+    ) -> None:
+        self.inner: httpcore2.AsyncNetworkBackend = inner or httpcore2.AnyIOBackend()
+        self.require_pins = require_pins
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        pins = _PINS.get()
+        addresses = None if pins is None else pins.get((host.lower(), port))
+        if addresses is None:
+            if self.require_pins:
+                raise httpcore2.ConnectError(f"no checked address for {host}:{port}")
+            addresses = (host,)
+        failure: Exception | None = None
+        for address in addresses[:_MAX_PINNED_ADDRESSES]:
+            try:
+                return await self.inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore2.ConnectError, httpcore2.ConnectTimeout, OSError) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        raise httpcore2.ConnectError("unix sockets are not used for federation")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class _PinnedTransport(httpx2.AsyncHTTPTransport):
+    """httpx's own transport (request mapping, error mapping) over a pool
+    whose connections are made by a :class:`PinnedBackend`."""
+
+    def __init__(
+        self, backend: PinnedBackend, *, verify: ssl.SSLContext | bool, limits: httpx2.Limits
+    ) -> None:
+        super().__init__(verify=verify, trust_env=False, http1=True, http2=False, limits=limits)
+        self._pool = httpcore2.AsyncConnectionPool(
+            ssl_context=httpx2.create_ssl_context(verify=verify, trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=backend,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -334,6 +504,11 @@ async def _read_body(response: httpx2.Response, limit: int, *, strict: bool) -> 
 class FederationClient:
     """Outgoing HTTP for federation: one pooled ``httpx2.AsyncClient``."""
 
+    #: Asked with the URL before every request (redirect hops included);
+    #: a reason string refuses the request with FetchError before any
+    #: connection. Set by the node to its federation policy.
+    policy_check: PolicyCheck | None = None
+
     def __init__(
         self,
         *,
@@ -343,7 +518,16 @@ class FederationClient:
         max_body: int = 1_000_000,
         timeout: float = 10.0,
         first_scheme: Scheme = "cavage",
+        resolver: Resolver | None = None,
+        network_backend: httpcore2.AsyncNetworkBackend | None = None,
+        verify: ssl.SSLContext | bool = True,
+        policy_check: PolicyCheck | None = None,
     ) -> None:
+        """``transport`` replaces the network (tests route requests in-process
+        with it; the address check still runs, but connections are then the
+        transport's business). ``resolver`` and ``network_backend`` (the
+        backend that the pinned backend connects through) and ``verify``
+        exist for tests of the guard itself."""
         if not user_agent:
             raise ValueError("user_agent must not be empty")
         if first_scheme not in ("cavage", "rfc9421"):
@@ -353,7 +537,17 @@ class FederationClient:
         self.max_body = max_body
         self.timeout = timeout
         self.first_scheme: Scheme = first_scheme
+        self.resolver: Resolver = resolver or system_resolver
+        self.policy_check = policy_check
         self._schemes: dict[str, Scheme] = {}
+        limits = httpx2.Limits(
+            max_connections=256,
+            max_keepalive_connections=64,
+            keepalive_expiry=30.0,
+        )
+        if transport is None:
+            backend = PinnedBackend(network_backend, require_pins=not allow_private_addresses)
+            transport = _PinnedTransport(backend, verify=verify, limits=limits)
         # Never keep cookies between federation requests.
         no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
         self._http = httpx2.AsyncClient(
@@ -362,11 +556,7 @@ class FederationClient:
             http2=False,
             follow_redirects=False,
             timeout=httpx2.Timeout(timeout),
-            limits=httpx2.Limits(
-                max_connections=256,
-                max_keepalive_connections=64,
-                keepalive_expiry=30.0,
-            ),
+            limits=limits,
             cookies=no_cookies,
             trust_env=False,
         )
@@ -394,6 +584,13 @@ class FederationClient:
             del self._schemes[next(iter(self._schemes))]
 
     # -- one request ---------------------------------------------------------
+
+    async def _check_policy(self, url: str) -> None:
+        if self.policy_check is None:
+            return
+        reason = await self.policy_check(url)
+        if reason is not None:
+            raise DestinationRefused(f"refused by federation policy: {reason}")
 
     def _headers(
         self,
@@ -429,22 +626,27 @@ class FederationClient:
         """Guard, sign and send one request; translate transport errors."""
         try:
             async with asyncio.timeout(self.timeout * _ATTEMPT_DEADLINE_FACTOR):
-                if not self.allow_private_addresses:
-                    await check_destination_async(url, allow_private_addresses=False)
-                else:
-                    _parse_target(url)
+                pin = await _resolve_pin(
+                    url, allow_private_addresses=self.allow_private_addresses,
+                    resolver=self.resolver,
+                )
                 headers = self._headers(
                     method, url, accept=accept, content=content, signer=signer, scheme=scheme
                 )
-                async with self._http.stream(
-                    method, url, headers=headers, content=content
-                ) as response:
-                    ok = 200 <= response.status_code < 300
-                    if full_body and ok:
-                        body = await _read_body(response, self.max_body, strict=True)
-                    else:
-                        body = await _read_body(response, _EXCERPT_BYTES, strict=False)
-                    return _Reply(url, response.status_code, response.headers, body)
+                pins = None if pin is None else {(pin.host, pin.port): pin.addresses}
+                token = _PINS.set(pins)
+                try:
+                    async with self._http.stream(
+                        method, url, headers=headers, content=content
+                    ) as response:
+                        ok = 200 <= response.status_code < 300
+                        if full_body and ok:
+                            body = await _read_body(response, self.max_body, strict=True)
+                        else:
+                            body = await _read_body(response, _EXCERPT_BYTES, strict=False)
+                        return _Reply(url, response.status_code, response.headers, body)
+                finally:
+                    _PINS.reset(token)
         except FetchError:
             raise
         except (httpx2.TimeoutException, TimeoutError):
@@ -471,6 +673,7 @@ class FederationClient:
         full_body: bool,
     ) -> tuple[_Reply, Scheme]:
         """One request with the double knock when signed."""
+        await self._check_policy(url)
         first = self.remembered_scheme(url) or self.first_scheme
         reply = await self._attempt(
             method, url, accept=accept, content=content, signer=signer,

@@ -17,7 +17,7 @@ import math
 import mimetypes
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Final, Literal, cast
 from urllib.parse import quote, urlsplit
@@ -26,7 +26,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_interval, format_time, get_datetime_format
 
-from federation.vocab import AS2, SECURITY_V1, VocabError, as_list, id_of, ids_of, is_http_url, iso, type_of
+from federation.vocab import (
+    AS2, SECURITY_V1, VocabError, as_list, id_of, ids_of, is_http_url, iso, language_map, type_of,
+)
 
 __all__ = [
     "EVENT_CONTEXT",
@@ -36,6 +38,7 @@ __all__ = [
     "event_summary",
     "mastodon_rendering",
     "parse_event",
+    "with_default",
 ]
 
 Status = Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]
@@ -168,6 +171,19 @@ class EventData:
     contacts: tuple[str, ...]
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
+    # Other languages: {language: name} and {language: HTML}. `name`/`content_html` are in `language`.
+    name_map: dict[str, str] = field(default_factory=dict)
+    content_map: dict[str, str] = field(default_factory=dict)
+
+
+def with_default(language: str | None, value: str, others: dict[str, str]) -> dict[str, str]:
+    """A language map with the default language first (Mastodon takes an object's language from the
+    first key) and the other languages after it; blank values are left out."""
+    mapped: dict[str, str] = {language: value} if language and value else {}
+    for key, item in others.items():
+        if key not in mapped and item:
+            mapped[key] = item
+    return mapped
 
 
 # ---------------------------------------------------------------- time zones and spans
@@ -397,7 +413,16 @@ def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any
         doc["endTime"] = end.isoformat(timespec="seconds")
     if ev.language:
         doc["inLanguage"] = ev.language
-        doc["contentMap"] = {ev.language: ev.content_html}  # Mastodon takes the post's language from here
+        # Mastodon takes the object's language from the first key: the default language comes first.
+        doc["contentMap"] = with_default(ev.language, ev.content_html, ev.content_map) or {ev.language: ev.content_html}
+        names = with_default(ev.language, ev.name, ev.name_map)
+        languages = list(dict.fromkeys([*names, *doc["contentMap"]]))
+        if len(languages) > 1:  # written in several languages: every one of them, the date line too
+            doc["nameMap"] = names
+            doc["summaryMap"] = {
+                language: doc["summary"] if language == ev.language else event_summary(ev, locale=language)
+                for language in languages
+            }
     optional: dict[str, Any] = {
         "published": iso(ev.published) if ev.published else None,
         "updated": iso(ev.updated, precise=True) if ev.updated else None,
@@ -757,5 +782,14 @@ def parse_event(doc: Mapping[str, Any]) -> EventData:
         contacts=tuple(c for c in ids_of(doc.get("contacts")) if is_http_url(c))[:MAX_CONTACTS],
         to=tuple(a for a in ids_of(doc.get("to")) if len(a) <= 2048)[:MAX_ADDRESSEES],
         cc=tuple(a for a in ids_of(doc.get("cc")) if len(a) <= 2048)[:MAX_ADDRESSEES],
+        **_other_languages(doc, _language(doc)),
     )
+
+
+def _other_languages(doc: Mapping[str, Any], language: str | None) -> dict[str, dict[str, str]]:
+    """`name_map` and `content_map`: the languages besides the object's own (`name` and `content`)."""
+    names = {k: _clean(v, MAX_NAME) for k, v in language_map(doc.get("nameMap"), MAX_NAME).items() if v.strip()}
+    contents = language_map(doc.get("contentMap"), MAX_CONTENT)
+    return {"name_map": {k: v for k, v in names.items() if k != language},
+            "content_map": {k: v for k, v in contents.items() if k != language}}
 

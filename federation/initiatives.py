@@ -27,6 +27,8 @@ fetch it. Terms (all in ``agora:`` unless said otherwise):
 ``responsible``      ids of the people responsible.
 ``abstract``         (schema.org) the initiative's own short summary; the AS2 `summary` carries the
                      generated line Mastodon shows.
+``abstractMap``      the same in every language the initiative is written in (a JSON-LD language map
+                     of ``sc:abstract``), next to AS2's ``nameMap``, ``summaryMap`` and ``contentMap``.
 
 Money is ``{"type": "MonetaryAmount", "amount": "1250.50", "currency": "EUR"}`` (schema.org
 `MonetaryAmount` and `currency`, ``agora:amount``): the amount is a decimal *string* with at most the
@@ -39,7 +41,7 @@ import html
 import mimetypes
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, cast
@@ -57,8 +59,11 @@ from federation.events import (
     _language,
     _parse_place,
     _place_document,
+    with_default,
 )
-from federation.vocab import AS2, MASTODON_TERMS, SECURITY_V1, VocabError, as_list, id_of, ids_of, iso, type_of
+from federation.vocab import (
+    AS2, MASTODON_TERMS, SECURITY_V1, VocabError, as_list, id_of, ids_of, iso, language_map, type_of,
+)
 
 __all__ = [
     "AGORA_NS",
@@ -117,6 +122,7 @@ INITIATIVE_TERMS: Final[dict[str, Any]] = {
     "placeThere": "agora:placeThere",
     "responsible": {"@id": "agora:responsible", "@type": "@id"},
     "abstract": "sc:abstract",
+    "abstractMap": {"@id": "sc:abstract", "@container": "@language"},
 }
 INITIATIVE_CONTEXT: Final[list[Any]] = [AS2, SECURITY_V1, INITIATIVE_TERMS]
 
@@ -196,6 +202,10 @@ class InitiativeData:
     updated: datetime | None
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
+    # Other languages: {language: text}. `title`, `summary`, `content_html` are in `language`.
+    name_map: dict[str, str] = field(default_factory=dict)
+    summary_map: dict[str, str] = field(default_factory=dict)
+    content_map: dict[str, str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- money
@@ -449,7 +459,21 @@ def initiative_document(data: InitiativeData, *, locale: str | None = None) -> d
         doc["image"] = dict(cover)
     if data.language:
         doc["inLanguage"] = data.language
-        doc["contentMap"] = {data.language: data.content_html}
+        # Mastodon takes the object's language from the first key: the default language comes first.
+        doc["contentMap"] = (with_default(data.language, data.content_html, data.content_map)
+                             or {data.language: data.content_html})
+        names = with_default(data.language, data.title, data.name_map)
+        abstracts = with_default(data.language, data.summary, data.summary_map)
+        languages = list(dict.fromkeys([*names, *abstracts, *doc["contentMap"]]))
+        if len(languages) > 1:  # written in several languages: every one of them, the generated line too
+            doc["nameMap"] = names
+            if abstracts:
+                doc["abstractMap"] = abstracts
+            doc["summaryMap"] = {
+                language: doc["summary"] if language == data.language else initiative_summary(
+                    replace(data, summary=abstracts.get(language, data.summary)), locale=language)
+                for language in languages
+            }
     if data.published is not None:
         doc["published"] = iso(data.published)
     if data.updated is not None:
@@ -662,4 +686,20 @@ def parse_initiative(doc: Mapping[str, Any]) -> InitiativeData:
         updated=_moment(doc.get("updated")),
         to=tuple(a for a in ids_of(doc.get("to")) if len(a) <= 2048)[:MAX_ADDRESSEES],
         cc=tuple(a for a in ids_of(doc.get("cc")) if len(a) <= 2048)[:MAX_ADDRESSEES],
+        **_other_languages(doc, _language(doc)),
     )
+
+
+def _other_languages(doc: Mapping[str, Any], language: str | None) -> dict[str, dict[str, str]]:
+    """`name_map`, `summary_map`, `content_map`: the languages besides the initiative's own."""
+    names = {k: _clean(v, MAX_NAME) for k, v in language_map(doc.get("nameMap"), MAX_NAME).items() if v.strip()}
+    maps = {"name_map": names, "summary_map": _abstracts(doc), "content_map": language_map(doc.get("contentMap"), MAX_CONTENT)}
+    return {key: {k: v for k, v in mapped.items() if k != language} for key, mapped in maps.items()}
+
+
+def _abstracts(doc: Mapping[str, Any]) -> dict[str, str]:
+    """The initiative's own summary per language: `abstractMap` (Agora), else the `summaryMap` lines."""
+    abstracts = language_map(doc.get("abstractMap"), MAX_SUMMARY)
+    if abstracts or isinstance(doc.get("abstract"), str):
+        return {k: v.strip() for k, v in abstracts.items()}
+    return {k: html.unescape(v.strip()) for k, v in language_map(doc.get("summaryMap"), MAX_SUMMARY).items()}

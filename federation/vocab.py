@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -122,6 +123,61 @@ def type_of(value: Any) -> str:
 
 def text(value: Any, limit: int = 100_000) -> str:
     return value[:limit] if isinstance(value, str) else ""
+
+
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+MAX_LANGUAGES = 20  # languages kept from one language map
+MAX_ATTACHMENTS = 10
+
+
+def is_language_tag(value: object) -> bool:
+    """A BCP 47 tag of the usual shape ("fr", "pt-BR", "zh-Hant-TW"); "und" is one too."""
+    return isinstance(value, str) and len(value) <= 35 and LANGUAGE_TAG.fullmatch(value) is not None
+
+
+def language_map(value: Any, limit: int = 100_000) -> dict[str, str]:
+    """A JSON-LD language map (`contentMap`, `nameMap`, `summaryMap`) as {tag: text}, in the sender's
+    order (its first key is the object's language for Mastodon). Keys that are not language tags,
+    values that are not text or are blank are dropped; at most MAX_LANGUAGES languages are kept."""
+    out: dict[str, str] = {}
+    if not isinstance(value, Mapping):
+        return out
+    for key, item in list(value.items())[: MAX_LANGUAGES * 5]:
+        if is_language_tag(key) and isinstance(item, str) and item.strip() and key not in out:
+            out[key] = item[:limit]
+            if len(out) >= MAX_LANGUAGES:
+                break
+    return out
+
+
+def parse_attachments(value: Any) -> list[dict[str, Any]]:
+    """Media attached to a note, as plain documents: {type, url, mediaType?, name? (the alt text),
+    width?, height?, blurhash?}. Entries without an http(s) URL are dropped."""
+    out: list[dict[str, Any]] = []
+    for item in as_list(value)[: MAX_ATTACHMENTS * 3]:
+        if not isinstance(item, Mapping):
+            continue
+        url = _first_url(item.get("url") if "url" in item else item.get("href"))
+        if url is None:
+            continue
+        doc: dict[str, Any] = {"type": (type_of(item) or "Document")[:32], "url": url}
+        media_type = item.get("mediaType")
+        if isinstance(media_type, str) and 0 < len(media_type) <= 100:
+            doc["mediaType"] = media_type
+        name = text(item.get("name"), 1_500).strip()
+        if name:
+            doc["name"] = name
+        for key in ("width", "height"):
+            size = item.get(key)
+            if isinstance(size, int) and not isinstance(size, bool) and 0 < size <= 100_000:
+                doc[key] = size
+        blurhash = item.get("blurhash")
+        if isinstance(blurhash, str) and 0 < len(blurhash) <= 100:
+            doc["blurhash"] = blurhash
+        out.append(doc)
+        if len(out) >= MAX_ATTACHMENTS:
+            break
+    return out
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -267,6 +323,9 @@ class RemoteNote:
     cc: list[str]
     tags: list[dict[str, Any]] = field(default_factory=list)
     language: str | None = None
+    summary_map: dict[str, str] | None = None  # {language: content warning}
+    name_map: dict[str, str] | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 CONTENT_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Image", "Video", "Audio"})
@@ -282,21 +341,24 @@ def parse_note(doc: Mapping[str, Any]) -> RemoteNote:
     author = id_of(doc.get("attributedTo")) or next(iter(ids_of(doc.get("attributedTo"))), None)
     if author is None:
         raise VocabError("object has no attributedTo")
-    content_map = doc.get("contentMap")
-    clean_map = (
-        {k: v for k, v in content_map.items() if isinstance(k, str) and isinstance(v, str)}
-        if isinstance(content_map, Mapping)
-        else None
+    content_map = language_map(doc.get("contentMap"))
+    summary_map = language_map(doc.get("summaryMap"), 10_000)
+    name_map = language_map(doc.get("nameMap"), 1_000)
+    content = text(doc.get("content")) or next(iter(content_map.values()), "")
+    summary = (
+        text(doc.get("summary"), 10_000) or next(iter(summary_map.values()), "")
+        or text(doc.get("name"), 1000) or next(iter(name_map.values()), "")
     )
-    content = text(doc.get("content")) or (next(iter(clean_map.values()), "") if clean_map else "")
     tags = [dict(t) for t in as_list(doc.get("tag")) if isinstance(t, Mapping)][:100]
+    # Mastodon's reading: the first key of contentMap, else of nameMap, else of summaryMap.
+    language = next(iter(content_map or name_map or summary_map), None)
     return RemoteNote(
         id=note_id,
         type=kind,
         attributed_to=author,
         content=content,
-        content_map=clean_map or None,
-        summary=text(doc.get("summary"), 10_000) or text(doc.get("name"), 1000),
+        content_map=content_map or None,
+        summary=summary,
         sensitive=doc.get("sensitive") is True,
         in_reply_to=id_of(doc.get("inReplyTo")),
         published=parse_datetime(doc.get("published")),
@@ -305,7 +367,10 @@ def parse_note(doc: Mapping[str, Any]) -> RemoteNote:
         to=ids_of(doc.get("to")),
         cc=ids_of(doc.get("cc")),
         tags=tags,
-        language=next(iter(clean_map), None) if clean_map else None,
+        language=language,
+        summary_map=summary_map or None,
+        name_map=name_map or None,
+        attachments=parse_attachments(doc.get("attachment")),
     )
 
 

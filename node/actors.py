@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from federation import vocab
 from federation.client import FetchError, Signer
 from federation.signatures import PublicKey, generate_key_pair
+from node import policy
 from node.models import Actor, Follow
 from node.runtime import Node
 from node.urls import Urls
@@ -96,6 +97,9 @@ def actor_document(urls: Urls, actor: Actor) -> dict[str, Any]:
         doc["outbox"] = f"{actor.uri}/outbox"
     if actor.icon_url:
         doc["icon"] = {"type": "Image", "url": actor.icon_url}
+    header = actor.data.get("image") if isinstance(actor.data, dict) else None  # header image (admin console)
+    if isinstance(header, dict) and isinstance(header.get("url"), str):
+        doc["image"] = {"type": "Image", "url": header["url"]}
     return doc
 
 
@@ -140,9 +144,15 @@ async def store_remote_actor(doc: dict[str, Any], *, source_url: str | None = No
 
 
 async def fetch_actor(node: Node, uri: str, *, refresh: bool = False) -> Actor:
-    """A remote actor from the cache, or fetched (signed by the instance actor). Raises FetchError."""
+    """A remote actor from the cache, or fetched (signed by the instance actor). Raises FetchError,
+    also for an actor the federation policy blocks (cached or not: no contact at all)."""
     actor = await Actor.get_or_none(uri=uri)
-    if actor is not None and (actor.local or not refresh and not _stale(node, actor)):
+    if actor is not None and actor.local:
+        return actor
+    refusal = await policy.block_reason(node, uri)
+    if refusal is not None:
+        raise FetchError(f"{uri}: refused by federation policy: {refusal}")
+    if actor is not None and not refresh and not _stale(node, actor):
         return actor
     doc = await node.client.get_json(uri, signer=node.instance_signer)
     try:
@@ -164,6 +174,8 @@ KEY_CACHE_SECONDS = 300.0
 async def lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | None:
     """Resolve a signature's keyId to a public key: memory (5 minutes), the stored actor, then its
     document. `refresh` (a key that failed) skips both caches."""
+    if await policy.is_blocked(node, key_id):
+        return None  # a blocked signer's key is neither fetched nor trusted
     cache: dict[str, tuple[float, PublicKey]] = node.extra.setdefault("keys", {})
     now = time.monotonic()
     cached = cache.get(key_id)

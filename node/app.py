@@ -26,7 +26,7 @@ from node.db import activate, open_database
 from node.runtime import Node, make_client
 from node.settings import Settings
 from node.urls import Urls
-from node import moderation_jobs, policy_jobs
+from node import moderation_jobs, policy, policy_jobs
 from node.web import (
     account, admin, event_pages, ical_routes, initiative_pages, language, media_routes, moderation_pages, pages,
     policy_pages, public,
@@ -95,9 +95,16 @@ async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | 
     ctx = await open_database(settings)
     urls = Urls(settings.base_url)
     node = Node(settings=settings, ctx=ctx, client=make_client(settings, transport), urls=urls)
+
+    async def policy_check(url: str) -> str | None:
+        with activate(ctx):
+            return await policy.client_check(node, url)
+
+    node.client.policy_check = policy_check  # every outgoing request asks the federation policy first
     try:
         with activate(ctx):
             node.instance_signer = signer_for(await ensure_instance_actor(urls))
+            await policy_jobs.ensure_refresh_jobs(node)
     except BaseException:
         await stop_node(node)
         raise

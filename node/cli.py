@@ -372,8 +372,8 @@ def cmd_events(args: argparse.Namespace) -> None:
 
     async def do_list(node: Node) -> None:
         now = datetime.now(timezone.utc)
-        rows = await Event.filter(local=True, deleted_at=None).filter(start__gte=now).order_by("start", "id")
-        ongoing = await Event.filter(local=True, deleted_at=None, start__lt=now, end__gte=now).order_by("start", "id")
+        rows = await Event.filter(local=True, deleted_at=None, draft=False).filter(start__gte=now).order_by("start", "id")
+        ongoing = await Event.filter(local=True, deleted_at=None, draft=False, start__lt=now, end__gte=now).order_by("start", "id")
         for event in [*ongoing, *rows]:
             zone = events.zone(event.timezone)
             when = event.start.astimezone(zone).strftime("%Y-%m-%d" if event.all_day else "%Y-%m-%d %H:%M")
@@ -446,7 +446,7 @@ def cmd_initiative(args: argparse.Namespace) -> None:
         print(f"{initiative.uri} is now {initiative.status}")
 
     async def do_list(node: Node) -> None:
-        for row in await Initiative.filter(local=True, deleted_at=None).order_by("-published", "-id"):
+        for row in await Initiative.filter(local=True, deleted_at=None, draft=False).order_by("-published", "-id"):
             print(f"{row.status}\t{row.kind}\t{row.title}\t{row.url or row.uri}")
 
     action = {"create": do_create, "import": do_import, "export": do_export, "status": do_status,

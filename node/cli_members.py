@@ -1,11 +1,120 @@
-"""STUB: `agora` subcommands registered by this module."""
+"""`agora member ...`: reset links, invitations, roles and access of member accounts.
+
+(`agora user add/list/role` live in node/cli.py; these commands go through node/members.py so the web
+console and the command line behave the same and both leave audit entries.)"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+from tortoise.exceptions import BaseORMException
+
+from node import members
+from node.app import start_node, stop_node
+from node.db import activate, open_database
+from node.models import User
+from node.runtime import Node, run_async
+from node.settings import Settings, SettingsError, load_settings
+from node.web.auth import ROLES
+
+T = TypeVar("T")
+
+
+def fail(text: str) -> NoReturn:
+    """A user mistake: one line on stderr, exit status 2 (like the rest of `agora`)."""
+    print(f"agora: error: {text}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+async def _run(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T:
+    ctx = await open_database(settings)
+    with activate(ctx):
+        try:
+            await User.all().count()
+        except BaseORMException as exc:
+            raise members.MemberError(f"database not ready ({exc}); run `agora migrate`") from None
+        finally:
+            await ctx.close_connections()
+    node = await start_node(settings)
+    try:
+        with activate(node.ctx):
+            return await fn(node)
+    finally:
+        await stop_node(node)
+
+
+def _with_node(args: argparse.Namespace, fn: Callable[[Node], Awaitable[T]]) -> T:
+    try:
+        settings = load_settings(getattr(args, "config", None))
+    except SettingsError as exc:
+        fail(str(exc))
+    try:
+        return run_async(_run(settings, fn))
+    except members.MemberError as exc:
+        fail(str(exc))
+
+
+async def _user(username: str) -> User:
+    user = await User.get_or_none(username=username)
+    if user is None:
+        raise members.MemberError(f"no member named {username!r}")
+    return user
+
+
+def cmd_member(args: argparse.Namespace) -> None:
+    async def reset_link(node: Node) -> None:
+        user = await _user(args.username)
+        if user.disabled:
+            raise members.MemberError(f"{user.username} is disabled; enable the account first")
+        print(members.reset_link(node, user))
+        print(f"(valid once, for {members.RESET_MAX_AGE // 60} minutes)", file=sys.stderr)
+
+    async def invite(node: Node) -> None:
+        _, link = await members.create_invitation(node, None, args.email, args.role, args.days, by="cli")
+        print(link)
+
+    async def role(node: Node) -> None:
+        user = await members.set_role(node, await _user(args.username), args.role, None, by="cli")
+        print(f"{user.username} is now {user.role}")
+
+    async def disable(node: Node) -> None:
+        user = await members.disable_member(node, await _user(args.username), None, by="cli")
+        print(f"{user.username} is disabled")
+
+    async def enable(node: Node) -> None:
+        user = await members.enable_member(node, await _user(args.username), None, by="cli")
+        print(f"{user.username} is enabled")
+
+    async def invitations(node: Node) -> None:
+        for row in await members.list_invitations():
+            used = f" by {row.used_by.username}" if row.used_by else ""
+            print(f"{row.id}\t{members.invitation_state(row)}{used}\t{row.role}\t{row.email or '-'}\t"
+                  f"expires {row.expires_at:%Y-%m-%d %H:%M}")
+
+    actions: dict[str, Callable[[Node], Awaitable[None]]] = {
+        "reset-link": reset_link, "invite": invite, "role": role, "disable": disable, "enable": enable,
+        "invitations": invitations,
+    }
+    _with_node(args, actions[args.member_command])
 
 
 def register(sub: Any) -> None:
-    """Add subcommands to the `agora` parser's subparsers (argparse._SubParsersAction)."""
-    return None
+    """Add `agora member ...` to the `agora` parser's subparsers."""
+    mem = sub.add_parser("member", help="member accounts: reset links, invitations, roles, access")
+    mem_sub = mem.add_subparsers(dest="member_command", required=True)
+    link = mem_sub.add_parser("reset-link", help="print a password reset link for a member (valid 1 hour, once)")
+    link.add_argument("username")
+    inv = mem_sub.add_parser("invite", help="create an invitation; prints its link (emailed too with --email)")
+    inv.add_argument("--email", help="the invited person's address (the link is sent there as well)")
+    inv.add_argument("--role", default="member", choices=ROLES)
+    inv.add_argument("--days", type=int, default=members.INVITATION_DAYS, help="days the link stays valid (default 7)")
+    mem_sub.add_parser("invitations", help="list invitations and their state")
+    role = mem_sub.add_parser("role", help="set a member's role (audited)")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    for verb, text in (("disable", "remove a member's access"), ("enable", "give a disabled member access again")):
+        mem_sub.add_parser(verb, help=text).add_argument("username")
+    mem.set_defaults(func=cmd_member)

@@ -16,8 +16,9 @@ from federation import delivery as policy
 from federation import vocab
 from federation.client import FetchError, Signer
 from node import jobs
+from node import policy as node_policy
 from node.actors import fetch_actor, signer_for
-from node.models import Activity, Actor, Follow, Host, Job
+from node.models import Activity, Actor, Follow, Host, Job, Relay
 from node.runtime import Node
 
 log = logging.getLogger("agora.delivery")
@@ -59,6 +60,9 @@ async def explicit_recipients(node: Node, uris: Sequence[str]) -> list[policy.Re
     for uri in dict.fromkeys(uris):
         if uri in vocab.PUBLIC_ALIASES or node.urls.is_local(uri):
             continue
+        if await node_policy.is_blocked(node, uri):
+            log.info("recipient %s skipped: blocked by the federation policy", uri)
+            continue
         try:
             target = await fetch_actor(node, uri)
         except FetchError as exc:
@@ -69,26 +73,71 @@ async def explicit_recipients(node: Node, uris: Sequence[str]) -> list[policy.Re
     return found
 
 
+async def relay_inboxes(node: Node, actor: Actor, activity_uri: str) -> list[str]:
+    """The accepted relays' inboxes, for the association's public activities (relays spread what is
+    public; members' posts, unlisted and non-public activities never go to them)."""
+    if not actor.local or actor.kind != "Group" or actor.username != node.settings.association.handle:
+        return []
+    inboxes = list(await Relay.filter(state="accepted").values_list("inbox_url", flat=True))
+    if not inboxes:
+        return []
+    record = await Activity.get_or_none(uri=activity_uri)
+    data = record.data if record is not None and isinstance(record.data, dict) else {}
+    public = any(a in vocab.PUBLIC_ALIASES for a in vocab.ids_of(data.get("to")))  # unlisted stays off relays
+    return [str(i) for i in inboxes] if public else []
+
+
+async def allowed_inboxes(node: Node, inboxes: Sequence[str]) -> list[str]:
+    """The inboxes the federation policy lets us deliver to (blocked ones are not even queued)."""
+    allowed = []
+    for inbox in dict.fromkeys(inboxes):
+        if await node_policy.is_blocked(node, inbox):
+            log.info("delivery to %s not queued: blocked by the federation policy", inbox)
+        else:
+            allowed.append(inbox)
+    return allowed
+
+
+async def queue_deliveries(node: Node, activity_uri: str, actor_id: int, inboxes: Sequence[str]) -> int:
+    """One delivery job per inbox (the unique dedupe key keeps reruns single). Returns how many."""
+    inboxes = await allowed_inboxes(node, inboxes)
+    now = jobs.utcnow()
+    rows = [
+        Job(
+            kind=DELIVER,
+            payload={"activity": activity_uri, "actor": actor_id, "inbox": inbox},
+            run_at=now,
+            dedupe_key=f"deliver {activity_uri} {inbox}",
+        )
+        for inbox in inboxes
+    ]
+    async with in_transaction():  # one statement per 500 inboxes
+        await Job.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    if inboxes:
+        node.wake_worker()
+    return len(inboxes)
+
+
 async def run_fanout(node: Node, payload: Mapping[str, Any]) -> None:
     actor = await Actor.get(id=payload["actor"])
     recipients = await explicit_recipients(node, payload.get("recipients", []))
     if payload.get("followers"):
         recipients += await follower_recipients(actor)
     inboxes = policy.inbox_targets(recipients)
-    now = jobs.utcnow()
-    rows = [
-        Job(
-            kind=DELIVER,
-            payload={"activity": payload["activity"], "actor": actor.id, "inbox": inbox},
-            run_at=now,
-            dedupe_key=f"deliver {payload['activity']} {inbox}",
+    if payload.get("followers"):
+        inboxes += await relay_inboxes(node, actor, payload["activity"])
+    await queue_deliveries(node, payload["activity"], actor.id, inboxes)
+
+
+async def publish_to_inboxes(node: Node, actor: Actor, doc: Mapping[str, Any], inboxes: Sequence[str]) -> Activity:
+    """Store an outgoing activity and queue it straight to these inboxes (a relay has an inbox, not
+    an actor we could resolve), atomically."""
+    async with in_transaction():
+        record = await Activity.create(
+            uri=doc["id"], kind=doc["type"], actor_uri=actor.uri, outgoing=True, data=dict(doc)
         )
-        for inbox in inboxes
-    ]
-    async with in_transaction():  # one statement per 500 inboxes; the unique dedupe key keeps reruns single
-        await Job.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-    if inboxes:
-        node.wake_worker()
+        await queue_deliveries(node, record.uri, actor.id, inboxes)
+    return record
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -183,6 +232,9 @@ async def activity_body(node: Node, uri: str) -> bytes:
 
 async def run_delivery(node: Node, payload: Mapping[str, Any], attempt: int) -> None:
     inbox: str = payload["inbox"]
+    refusal = await node_policy.block_reason(node, inbox)
+    if refusal is not None:  # blocked after it was queued: dropped without a request, never retried
+        raise jobs.PermanentFailure(f"{inbox}: dropped, {refusal}")
     now = jobs.utcnow().timestamp()
     host, health = await host_health(node, vocab.host_of(inbox))
     if health.is_dead(now) and not health.should_probe(now):

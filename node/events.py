@@ -1,5 +1,9 @@
 """The association's events: create, update, cancel, delete (with their activities), recurrence, and
-participation (local members, remote Join/Leave, visitors without an account)."""
+participation (local members, remote Join/Leave, visitors without an account).
+
+An event may be written in several languages (`translations`: name_map / content_map / source_map,
+`nameMap` / `contentMap` / `summaryMap` on the wire) and kept as a draft (not federated, not listed,
+no participation) until `publish_event`."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from federation import vocab
 from node.content import ContentError, Draft, create_post, render
 from node.delivery import publish
 from node.models import Actor, Event, Participation, Post
+from node.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.runtime import Node
 
 MAX_OCCURRENCES = 200
@@ -80,6 +85,8 @@ class EventInput:
     ical_uid: str | None = None
     status: str = "CONFIRMED"
     extra: dict[str, Any] = field(default_factory=dict)
+    translations: tuple[Translation, ...] | None = None  # None: an edit keeps the other languages
+    draft: bool = False
 
 
 # ------------------------------------------------------------------ validation and recurrence
@@ -132,6 +139,13 @@ def validate(inp: EventInput) -> None:
             raise EventError("latitude must be between -90 and 90")
         if place.longitude is not None and not -180 <= place.longitude <= 180:
             raise EventError("longitude must be between -180 and 180")
+    if inp.translations:
+        check_translations(normalize_tag(inp.language or ""), inp.translations, EventError)
+        for item in inp.translations:
+            if len(item.title) > MAX_NAME:
+                raise EventError(f"the {item.language} title is longer than {MAX_NAME} characters")
+            if not (item.title.strip() or item.text.strip()):
+                raise EventError(f"the {item.language} translation is empty: give a title or a description")
     if inp.recurrence is not None:
         occurrences(inp)
 
@@ -212,7 +226,16 @@ def event_data(node: Node, event: Event, organizer: Actor) -> wire.EventData:
         uuid=event.uri.rsplit("/", 1)[-1], anonymous_participation=event.anonymous_participation,
         comments_enabled=event.comments_enabled, replies_moderation=event.replies_moderation,
         contacts=tuple(event.contacts), to=tuple(to), cc=tuple(cc),
+        name_map=others(event.language, event.name_map), content_map=others(event.language, event.content_map),
     )
+
+
+def translations_of(event: Event) -> tuple[Translation, ...]:
+    """An event's other languages as written (Markdown sources), for its edit form."""
+    sources = others(event.language, event.source_map)
+    names = others(event.language, event.name_map)
+    return tuple(Translation(language=tag, title=names.get(tag, ""), text=sources.get(tag, ""))
+                 for tag in dict.fromkeys([*names, *sources]))
 
 
 def event_doc(node: Node, event: Event, organizer: Actor) -> dict[str, Any]:
@@ -224,6 +247,8 @@ async def _organizer(event: Event) -> Actor:
 
 
 async def _send(node: Node, event: Event, kind: str, suffix: str) -> None:
+    if event.draft:  # nothing leaves the node before publish_event
+        return
     organizer = await _organizer(event)
     doc = event_doc(node, event, organizer)
     context = doc.pop("@context")
@@ -237,18 +262,36 @@ async def _send(node: Node, event: Event, kind: str, suffix: str) -> None:
 
 def _values(node: Node, inp: EventInput, start: datetime, end: datetime | None) -> dict[str, Any]:
     html, tags = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
+    language = normalize_tag(inp.language or node.settings.association.language)
+    names: dict[str, str] = {}
+    contents: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for item in inp.translations or ():
+        tag = normalize_tag(item.language)
+        if item.title.strip():
+            names[tag] = item.title.strip()
+        if item.text.strip():
+            contents[tag], found = render(node.urls, item.text, {})
+            sources[tag] = item.text
+            tags += found
     hashtags = list(dict.fromkeys([t.lstrip("#").lower() for t in inp.tags] + [t["name"].lstrip("#") for t in tags if t["type"] == "Hashtag"]))
-    return {
+    values: dict[str, Any] = {
         "name": inp.name.strip(), "source": inp.description, "content": html, "start": start,
         "end": end, "timezone": inp.timezone, "all_day": inp.all_day,
         "places": [dataclasses.asdict(p) for p in inp.places], "online_url": inp.online_url,
         "status": inp.status, "join_mode": inp.join_mode, "capacity": inp.capacity,
-        "category": inp.category, "language": inp.language or node.settings.association.language,
+        "category": inp.category, "language": language,
         "tags": hashtags[:50], "external_url": inp.external_url, "banner_url": inp.banner_url,
         "banner_alt": inp.banner_alt, "banner_media_type": inp.banner_media_type,
         "contacts": list(inp.contacts), "anonymous_participation": inp.anonymous_participation,
         "comments_enabled": inp.comments_enabled, "replies_moderation": inp.replies_moderation,
     }
+    if inp.translations is not None:
+        several = bool(names or contents)
+        values["name_map"] = ordered(language, values["name"], names) if several else None
+        values["content_map"] = ordered(language, html, contents) if several else None
+        values["source_map"] = ordered(language, inp.description, sources) if several else None
+    return values
 
 
 def _day_bounds(start: datetime, end: datetime | None, all_day: bool) -> tuple[datetime, datetime | None]:
@@ -259,9 +302,19 @@ def _day_bounds(start: datetime, end: datetime | None, all_day: bool) -> tuple[d
     return first, last
 
 
-async def create_event(node: Node, organizer: Actor, inp: EventInput) -> list[Event]:
-    """Create the event (every occurrence of a series) and federate each as its own `Event`."""
+def checked(node: Node, inp: EventInput) -> EventInput:
+    """The input with its language settled and blank translations left out, validated (EventError)."""
+    language = normalize_tag(inp.language or node.settings.association.language)
+    inp = dataclasses.replace(inp, language=language, translations=tuple(
+        t for t in inp.translations or () if not t.is_blank()) if inp.translations is not None else None)
     validate(inp)
+    return inp
+
+
+async def create_event(node: Node, organizer: Actor, inp: EventInput) -> list[Event]:
+    """Create the event (every occurrence of a series) and federate each as its own `Event`; a draft
+    is only stored."""
+    inp = checked(node, inp)
     series = f"{node.urls.base}/events/series/{secrets.token_hex(6)}" if inp.recurrence else None
     created: list[Event] = []
     now = datetime.now(timezone.utc)
@@ -273,15 +326,44 @@ async def create_event(node: Node, organizer: Actor, inp: EventInput) -> list[Ev
             event = await Event.create(
                 uri=uri, url=uri, local=True, organizer=organizer, group_uri=organizer.uri if organizer.kind == "Group" else None,
                 ical_uid=inp.ical_uid if series is None else f"{inp.ical_uid or series}#{begin.date().isoformat()}",
-                series_uid=series, published=now, **_values(node, inp, begin, finish),
+                series_uid=series, published=now, draft=inp.draft, **_values(node, inp, begin, finish),
             )
             created.append(event)
-            await _send(node, event, "Create", "create")
+            if not inp.draft:
+                await _send(node, event, "Create", "create")
     return created
 
 
+async def publish_event(node: Node, event: Event) -> list[Event]:
+    """A draft goes out, dated now: the event and the other draft dates of its series, each a `Create`."""
+    if event.deleted_at is not None or not event.local:
+        raise EventError("this event cannot be published here")
+    if not event.draft:
+        return [event]
+    now = datetime.now(timezone.utc)
+    published: list[Event] = []
+    async with in_transaction():
+        rows = [event]
+        if event.series_uid:
+            rows += await Event.filter(series_uid=event.series_uid, local=True, draft=True, deleted_at=None).exclude(id=event.id).order_by("start")
+        for row in rows:
+            row.draft = False
+            row.published = now
+            row.updated = None
+            await row.save(update_fields=["draft", "published", "updated"])
+            await _send(node, row, "Create", "create")
+            published.append(row)
+    return published
+
+
 async def update_event(node: Node, event: Event, inp: EventInput) -> Event:
-    """Change one occurrence (the recurrence of a series is fixed once created)."""
+    """Change one occurrence (the recurrence of a series is fixed once created). All languages are
+    replaced by the input's (or kept when it gives no translations); a draft sends nothing."""
+    if inp.translations is None:
+        inp = dataclasses.replace(inp, translations=translations_of(event))
+    language = normalize_tag(inp.language or event.language or node.settings.association.language)
+    inp = dataclasses.replace(inp, language=language, translations=tuple(
+        t for t in inp.translations or () if normalize_tag(t.language) != language and not t.is_blank()))
     validate(dataclasses.replace(inp, recurrence=None))
     if event.deleted_at is not None or not event.local:
         raise EventError("this event cannot be edited here")
@@ -291,6 +373,9 @@ async def update_event(node: Node, event: Event, inp: EventInput) -> Event:
         raise EventError(f"{event.participant_count} people take part already; capacity cannot be lower")
     async with in_transaction():
         await event.update_from_dict(_values(node, inp, begin, finish))
+        if event.draft:
+            await event.save()
+            return event
         event.updated = datetime.now(timezone.utc)
         await event.save()
         await _send(node, event, "Update", f"updates/{int(event.updated.timestamp() * 1000)}")
@@ -300,6 +385,8 @@ async def update_event(node: Node, event: Event, inp: EventInput) -> Event:
 async def cancel_event(node: Node, event: Event) -> Event:
     if event.status == "CANCELLED":
         return event
+    if event.draft:
+        raise EventError("a draft is not published: delete it instead of cancelling it")
     async with in_transaction():
         event.status = "CANCELLED"
         event.updated = datetime.now(timezone.utc)
@@ -310,6 +397,9 @@ async def cancel_event(node: Node, event: Event) -> Event:
 
 async def delete_event(node: Node, event: Event) -> None:
     if event.deleted_at is not None:
+        return
+    if event.draft:  # nobody saw it: nothing to tell
+        await event.delete()
         return
     organizer = await _organizer(event)
     now = datetime.now(timezone.utc)
@@ -332,6 +422,8 @@ async def recount(event: Event) -> None:
 
 async def _admit(event: Event) -> str:
     """The state a new participant gets, or an EventError when they cannot join."""
+    if event.draft:
+        raise EventError("this event is not published yet")
     if event.deleted_at is not None or event.status == "CANCELLED":
         raise EventError("this event is cancelled")
     if event.join_mode == "external":
@@ -455,7 +547,7 @@ async def announce(node: Node, event: Event, text: str) -> Post:
     (federated) and kept under the event for the local ones."""
     organizer = await _organizer(event)
     remote = await Participation.filter(event=event, state="accepted", actor__local=False).values_list("actor__uri", flat=True)
-    draft = Draft(text=text, visibility="direct", audience=tuple(remote), in_reply_to=event.uri,
+    draft = Draft(text=text, visibility="direct", audience=tuple(str(uri) for uri in remote), in_reply_to=event.uri,
                   language=event.language)
     try:
         return await create_post(node, organizer, draft)

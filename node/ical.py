@@ -289,7 +289,7 @@ async def _feed(node: Node, rows: list[Event], name: str, uid: str) -> bytes:
 
 async def feed_calendar(node: Node) -> bytes:
     """The association's local events: upcoming ones and those of the last 30 days."""
-    rows = await Event.filter(_window(), local=True, deleted_at=None).order_by("start", "id").limit(FEED_LIMIT)
+    rows = await Event.filter(_window(), local=True, deleted_at=None, draft=False).order_by("start", "id").limit(FEED_LIMIT)
     return await _feed(node, rows, node.settings.association.name, f"{node.urls.base}/events.ics")
 
 
@@ -317,7 +317,7 @@ def member_feed_url(node: Node, user: User) -> str:
 async def member_calendar(node: Node, user: User) -> bytes:
     """The events (ours or the network's) the member takes part in, within the feed's window."""
     joined = await Participation.filter(actor_id=user.actor_id, state="accepted").values_list("event_id", flat=True)  # type: ignore[attr-defined]
-    rows = await Event.filter(_window(), id__in=list(joined), deleted_at=None).order_by("start", "id").limit(FEED_LIMIT)
+    rows = await Event.filter(_window(), id__in=list(joined), deleted_at=None, draft=False).order_by("start", "id").limit(FEED_LIMIT)
     name = f"{node.settings.association.name} – {user.username}"
     return await _feed(node, rows, name, f"{node.urls.base}/@{user.username}#calendar")
 

@@ -1,6 +1,10 @@
 """The association's initiatives: community projects with needs, pledges, a transparency ledger and
 support. Create, update, status changes, ledger entries and deletion -> rows + activities (an
-`Article` with Agora's extension terms, see federation/initiatives.py and FEDERATION.md)."""
+`Article` with Agora's extension terms, see federation/initiatives.py and FEDERATION.md).
+
+An initiative may be written in several languages (`translations`: title, summary and story per
+language) and kept as a draft (not federated, not listed, no pledges or support) until
+`publish_initiative`."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from federation.events import Place
 from node.content import MAX_SOURCE, ContentError, Draft, create_post, new_slug, render
 from node.delivery import publish
 from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
+from node.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.runtime import Node
 
 FORMAT_VERSION = 1
@@ -84,6 +89,8 @@ class InitiativeInput:
     responsible: tuple[str, ...] = ()
     needs: tuple[NeedInput, ...] = ()
     supporters_public: bool = True
+    translations: tuple[Translation, ...] | None = None  # None: an edit keeps the other languages
+    draft: bool = False
 
 
 # ------------------------------------------------------------------ money
@@ -201,6 +208,18 @@ def validate(inp: InitiativeInput) -> None:
         raise InitiativeError(f"tags: at most {MAX_TAGS}, each 1 to 100 characters")
     if len(inp.responsible) > MAX_RESPONSIBLE or any(not r.strip() or len(r) > 500 for r in inp.responsible):
         raise InitiativeError(f"responsible: at most {MAX_RESPONSIBLE}, each 1 to 500 characters")
+    if inp.translations:
+        check_translations(normalize_tag(inp.language or ""), inp.translations, InitiativeError)
+        for item in inp.translations:
+            where = f"translations ({item.language})"
+            if item.is_blank():
+                raise InitiativeError(f"{where}: empty; give a title, a summary or a story")
+            if len(item.title) > MAX_TITLE:
+                raise InitiativeError(f"{where}.title: longer than {MAX_TITLE} characters")
+            if len(item.summary) > MAX_SUMMARY:
+                raise InitiativeError(f"{where}.summary: longer than {MAX_SUMMARY} characters")
+            if len(item.text) > MAX_SOURCE:
+                raise InitiativeError(f"{where}.description: longer than {MAX_SOURCE} characters")
     if len(inp.needs) > MAX_NEEDS:
         raise InitiativeError(f"needs: at most {MAX_NEEDS}")
     for i, need in enumerate(inp.needs):
@@ -288,7 +307,38 @@ async def initiative_data(node: Node, initiative: Initiative) -> wire.Initiative
         needs=tuple([await _need_data(n) for n in needs]), totals=tuple(await ledger_totals(initiative)),
         support_count=initiative.support_count, organizer=organizer.uri, published=initiative.published,
         updated=initiative.updated, to=tuple(to), cc=tuple(cc),
+        name_map=others(initiative.language, initiative.name_map),
+        summary_map=others(initiative.language, initiative.summary_map),
+        content_map=others(initiative.language, initiative.content_map),
     )
+
+
+def translations_of(initiative: Initiative) -> tuple[Translation, ...]:
+    """An initiative's other languages as written (Markdown stories), for its edit form and export."""
+    names = others(initiative.language, initiative.name_map)
+    summaries = others(initiative.language, initiative.summary_map)
+    sources = others(initiative.language, initiative.source_map)
+    return tuple(Translation(language=tag, title=names.get(tag, ""), summary=summaries.get(tag, ""), text=sources.get(tag, ""))
+                 for tag in dict.fromkeys([*names, *summaries, *sources]))
+
+
+def checked(node: Node, inp: InitiativeInput, keep: Initiative | None = None) -> InitiativeInput:
+    """The input as it would be saved (see _prepared), validated (InitiativeError)."""
+    inp = _prepared(node, inp, keep)
+    validate(inp)
+    return inp
+
+
+def _prepared(node: Node, inp: InitiativeInput, keep: Initiative | None = None) -> InitiativeInput:
+    """The input with its language settled and its translations (kept ones for an edit giving none)
+    without blanks or the default language."""
+    language = normalize_tag(inp.language or (keep.language if keep else None) or node.settings.association.language)
+    translations = inp.translations
+    if translations is None and keep is not None:
+        translations = translations_of(keep)
+    if translations is not None:
+        translations = tuple(t for t in translations if not t.is_blank() and normalize_tag(t.language) != language)
+    return dataclasses.replace(inp, language=language, translations=translations)
 
 
 async def initiative_doc(node: Node, initiative: Initiative) -> dict[str, Any]:
@@ -296,6 +346,8 @@ async def initiative_doc(node: Node, initiative: Initiative) -> dict[str, Any]:
 
 
 async def _send(node: Node, initiative: Initiative, kind: str) -> None:
+    if initiative.draft:  # nothing leaves the node before publish_initiative
+        return
     organizer = await _organizer(initiative)
     doc = await initiative_doc(node, initiative)
     context = doc.pop("@context", None)
@@ -315,16 +367,38 @@ def _now() -> datetime:
 
 def _values(node: Node, inp: InitiativeInput) -> dict[str, Any]:
     html, found = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
+    language = normalize_tag(inp.language or node.settings.association.language)
+    names: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+    contents: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for item in inp.translations or ():
+        tag = normalize_tag(item.language)
+        if item.title.strip():
+            names[tag] = item.title.strip()
+        if item.summary.strip():
+            summaries[tag] = item.summary.strip()
+        if item.text.strip():
+            contents[tag], more = render(node.urls, item.text, {})
+            sources[tag] = item.text
+            found += more
     tags = [t.lstrip("#").strip().lower() for t in inp.tags] + [t["name"].lstrip("#") for t in found if t["type"] == "Hashtag"]
-    return {
+    values: dict[str, Any] = {
         "title": inp.title.strip(), "summary": inp.summary.strip(), "source": inp.description, "content": html,
         "kind": inp.kind, "place_there": dataclasses.asdict(inp.place_there) if inp.place_there else None,
         "place_here": dataclasses.asdict(inp.place_here) if inp.place_here else None,
         "cover_url": inp.cover_url, "cover_alt": inp.cover_alt, "cover_media_type": inp.cover_media_type,
-        "language": inp.language or node.settings.association.language,
+        "language": language,
         "tags": list(dict.fromkeys(tags))[:MAX_TAGS], "responsible": [r.strip() for r in inp.responsible],
         "supporters_public": inp.supporters_public,
     }
+    if inp.translations is not None:
+        several = bool(names or summaries or contents)
+        values["name_map"] = ordered(language, values["title"], names) if several else None
+        values["summary_map"] = ordered(language, values["summary"], summaries) if several else None
+        values["content_map"] = ordered(language, html, contents) if several else None
+        values["source_map"] = ordered(language, inp.description, sources) if several else None
+    return values
 
 
 def _need_values(need: NeedInput, position: int) -> dict[str, Any]:
@@ -348,7 +422,7 @@ async def _create(node: Node, organizer: Actor, inp: InitiativeInput, *, status:
     initiative = await Initiative.create(
         uri=uri, url=uri, local=True, organizer=organizer, status=status,
         status_history=history if history is not None else [_stamp(status, now)],
-        published=published or now, **_values(node, inp),
+        published=published or now, draft=inp.draft, **_values(node, inp),
     )
     for i, need in enumerate(inp.needs):
         await Need.create(initiative=initiative, **_need_values(need, i))
@@ -356,12 +430,31 @@ async def _create(node: Node, organizer: Actor, inp: InitiativeInput, *, status:
 
 
 async def create_initiative(node: Node, organizer: Actor, inp: InitiativeInput) -> Initiative:
-    """A new initiative, `proposed`, federated as a `Create` of its Article."""
+    """A new initiative, `proposed`, federated as a `Create` of its Article (a draft is only stored)."""
+    inp = _prepared(node, inp)
     validate(inp)
     if not organizer.local:
         raise InitiativeError("organizer: must be an account of this node")
     async with in_transaction():
         initiative = await _create(node, organizer, inp)
+        if not inp.draft:
+            await _send(node, initiative, "Create")
+    return initiative
+
+
+async def publish_initiative(node: Node, initiative: Initiative) -> Initiative:
+    """A draft goes out, dated now (its status history too, when it holds only the first status)."""
+    _editable(initiative)
+    if not initiative.draft:
+        return initiative
+    now = _now()
+    async with in_transaction():
+        initiative.draft = False
+        initiative.published = now
+        initiative.updated = None
+        if len(initiative.status_history or []) <= 1:
+            initiative.status_history = [_stamp(initiative.status, now)]
+        await initiative.save(update_fields=["draft", "published", "updated", "status_history"])
         await _send(node, initiative, "Create")
     return initiative
 
@@ -369,6 +462,11 @@ async def create_initiative(node: Node, organizer: Actor, inp: InitiativeInput) 
 def _editable(initiative: Initiative) -> None:
     if initiative.deleted_at is not None or not initiative.local:
         raise InitiativeError("initiative: cannot be edited here")
+
+
+def _published(initiative: Initiative, what: str) -> None:
+    if initiative.draft:
+        raise InitiativeError(f"initiative: not published yet; {what} once it is")
 
 
 async def _replace_needs(initiative: Initiative, needs: Sequence[NeedInput]) -> None:
@@ -397,12 +495,17 @@ async def _replace_needs(initiative: Initiative, needs: Sequence[NeedInput]) -> 
 
 
 async def update_initiative(node: Node, initiative: Initiative, inp: InitiativeInput) -> Initiative:
-    """Replace what the organizer edits (the status has its own lifecycle), federated as `Update`."""
+    """Replace what the organizer edits (the status has its own lifecycle), federated as `Update` (a
+    draft sends nothing). All languages are replaced by the input's, or kept when it gives none."""
+    inp = _prepared(node, inp, keep=initiative)
     validate(inp)
     _editable(initiative)
     async with in_transaction():
         await _replace_needs(initiative, inp.needs)
         await initiative.update_from_dict(_values(node, inp))
+        if initiative.draft:
+            await initiative.save()
+            return initiative
         initiative.updated = _now()
         await initiative.save()
         await _send(node, initiative, "Update")
@@ -432,6 +535,9 @@ async def delete_initiative(node: Node, initiative: Initiative) -> None:
     """Gone: a Tombstone (410) where it was, and a `Delete` to the followers."""
     if initiative.deleted_at is not None:
         return
+    if initiative.draft:  # nobody saw it: nothing to tell
+        await initiative.delete()
+        return
     organizer = await _organizer(initiative)
     now = _now()
     async with in_transaction():
@@ -453,6 +559,7 @@ async def pledge(node: Node, need: Need, *, actor: Actor | None = None, name: st
     initiative = await Initiative.get(id=need.initiative_id)  # type: ignore[attr-defined]
     if initiative.deleted_at is not None or not initiative.local:
         raise InitiativeError("need: pledges for this initiative are not taken here")
+    _published(initiative, "pledges are taken")
     if initiative.status not in OPEN_STATUSES:
         raise InitiativeError(f"need: the initiative is {initiative.status}; it takes no more pledges")
     if actor is None:
@@ -541,7 +648,7 @@ async def recount_support(initiative: Initiative) -> int:
     """Derived from the Support rows; a network initiative keeps the count its own node publishes."""
     if not initiative.local:
         return initiative.support_count
-    initiative.support_count = await Support.filter(initiative=initiative).count()
+    initiative.support_count = await Support.filter(initiative=initiative, held=False).count()
     await Initiative.filter(id=initiative.id).update(support_count=initiative.support_count)
     return initiative.support_count
 
@@ -551,6 +658,7 @@ async def support(node: Node, initiative: Initiative, actor: Actor, *, uri: str 
     initiative sends a `Like` to its organizer, whose node counts it."""
     if initiative.deleted_at is not None:
         raise InitiativeError("initiative: it was deleted")
+    _published(initiative, "support is counted")
     existing = await Support.get_or_none(initiative=initiative, actor=actor)
     if existing is not None:
         return existing
@@ -595,7 +703,7 @@ async def liked(node: Node, actor: Actor, doc: Mapping[str, Any]) -> bool:
     initiative = await Initiative.get_or_none(uri=ref, local=True)
     if initiative is None:
         return False
-    if initiative.deleted_at is None and isinstance(doc.get("id"), str):
+    if initiative.deleted_at is None and not initiative.draft and isinstance(doc.get("id"), str):
         await support(node, initiative, actor, uri=doc["id"])
     return True
 
@@ -618,6 +726,7 @@ async def post_progress(node: Node, initiative: Initiative, text: str) -> Post:
     """A progress update: a public Note by the organizer, in reply to and in the `context` of the
     initiative, so followers see it in their timeline and the initiative page tells the story."""
     _editable(initiative)
+    _published(initiative, "post updates")
     if not text.strip():
         raise InitiativeError("text: the update is empty")
     if len(text) > MAX_SOURCE:
@@ -678,6 +787,8 @@ async def export_json(initiative: Initiative) -> dict[str, Any]:
         "supporters_public": initiative.supporters_public, "support_count": initiative.support_count,
         "published": vocab.iso(initiative.published), "updated": vocab.iso(initiative.updated) if initiative.updated else None,
         "needs": needs, "ledger": ledger, "totals": totals,
+        "translations": [{"language": t.language, "title": t.title, "summary": t.summary, "description": t.text}
+                         for t in translations_of(initiative)],
     }
 
 
@@ -749,6 +860,23 @@ def _needs_in(value: Any) -> tuple[NeedInput, ...]:
     return tuple(out)
 
 
+def _translations_in(value: Any) -> tuple[Translation, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InitiativeError("translations: must be a list")
+    out = []
+    for i, item in enumerate(value):
+        field = f"translations[{i}]"
+        if not isinstance(item, Mapping):
+            raise InitiativeError(f"{field}: must be an object")
+        out.append(Translation(
+            language=_text(item, "language", f"{field}.language"), title=_text(item, "title", f"{field}.title"),
+            summary=_text(item, "summary", f"{field}.summary"), text=_text(item, "description", f"{field}.description"),
+        ))
+    return tuple(out)
+
+
 def _history_in(value: Any, status: str) -> list[dict[str, str]]:
     if value is None:
         return [_stamp(status, _now())]
@@ -796,8 +924,9 @@ async def import_json(node: Node, organizer: Actor, data: Mapping[str, Any]) -> 
         cover_media_type=_optional_text(data, "cover_media_type", "cover_media_type"),
         language=_optional_text(data, "language", "language"), tags=_strings(data, "tags", "tags"),
         responsible=_strings(data, "responsible", "responsible"), needs=_needs_in(data.get("needs")),
-        supporters_public=supporters_public,
+        supporters_public=supporters_public, translations=_translations_in(data.get("translations")),
     )
+    inp = _prepared(node, inp)
     validate(inp)
     status = data.get("status", "proposed")
     if status not in wire.STATUSES:

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from urllib.parse import urlsplit
 
+from node import logredact
 from node.settings import MailSettings, Settings
 
 log = logging.getLogger("agora.mail")
@@ -76,6 +77,8 @@ async def send_mail(settings: Settings, to: str, subject: str, text: str) -> Non
     try:
         await asyncio.to_thread(_deliver, settings.mail, message)
     except (smtplib.SMTPException, OSError, ValueError) as exc:
-        log.warning("mail to %s not sent: %s", message["To"], exc)
-        raise MailError(f"the mail server did not take the message: {exc}") from exc
+        # The server's answer is shown to admins: never let it carry the login back (some echo it).
+        reason = logredact.redact(str(exc)).replace(settings.mail.password or "\0", logredact.REDACTED)
+        log.warning("mail to %s not sent: %s", message["To"], reason)
+        raise MailError(f"the mail server did not take the message: {reason}") from exc
     log.info("mail sent to %s: %s", message["To"], message["Subject"])

@@ -461,7 +461,7 @@ class Notification(Model):
 
     class Meta:
         table = "notifications"
-        indexes = (("recipient", "read_at"),)
+        indexes = (("recipient_id", "read_at"),)
 
 
 class SiteSetting(Model):

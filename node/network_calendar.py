@@ -39,6 +39,12 @@ def _values(ev: wire.EventData, actor: Actor, doc: dict[str, Any]) -> dict[str, 
         "comments_enabled": ev.comments_enabled, "replies_moderation": ev.replies_moderation or "allow_all",
         "participant_count": ev.participant_count, "data": doc,
         "published": ev.published or datetime.now(timezone.utc), "updated": ev.updated,
+        # Every language as sent, the event's own first (names are text, escaped when shown; HTML is
+        # sanitized here, value by value).
+        "name_map": wire.with_default(ev.language, ev.name[:1000], {k: v[:1000] for k, v in ev.name_map.items()})
+        if ev.name_map else None,
+        "content_map": wire.with_default(ev.language, clean_html(ev.content_html), {k: clean_html(v) for k, v in ev.content_map.items()})
+        if ev.content_map else None,
     }
 
 

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from federation import initiatives as wire
 from federation import vocab
+from federation.events import with_default
 from node.models import Actor, Follow, Initiative, Need
 from node.runtime import Node
 from node.sanitize import clean_html
@@ -40,6 +41,13 @@ def _values(data: wire.InitiativeData, actor: Actor, doc: dict[str, Any]) -> dic
         "totals": {t.currency: {"received_minor": t.received_minor, "spent_minor": t.spent_minor} for t in data.totals},
         "data": {**doc, "_agora_needs": needs},
         "published": data.published or datetime.now(timezone.utc), "updated": data.updated,
+        # Every language as sent, the initiative's own first (titles and summaries are text, escaped
+        # when shown; HTML is sanitized value by value).
+        "name_map": with_default(data.language, data.title[:300], {k: v[:300] for k, v in data.name_map.items()})
+        if data.name_map else None,
+        "summary_map": with_default(data.language, data.summary, data.summary_map) if data.summary_map else None,
+        "content_map": with_default(data.language, clean_html(data.content_html),
+                                    {k: clean_html(v) for k, v in data.content_map.items()}) if data.content_map else None,
     }
 
 

@@ -11,7 +11,8 @@ import httpx2
 import uvloop
 from tortoise.context import TortoiseContext
 
-from federation.client import FederationClient, Signer
+from federation.client import FederationClient, Scheme, Signer
+from node import logredact
 from node.settings import Settings
 from node.urls import Urls
 
@@ -27,6 +28,10 @@ class Node:
     instance_signer: Signer | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # From the moment a node exists, its secrets (and any private key) are redacted from every log.
+        logredact.install(self.settings)
+
     def webfinger_scheme(self, host: str) -> str:
         """https, except for loopback peers when private addresses are allowed (development, tests)."""
         name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
@@ -40,7 +45,7 @@ class Node:
 
 
 def make_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> FederationClient:
-    scheme = "rfc9421" if settings.federation.first_signature_scheme == "rfc9421" else "cavage"
+    scheme: Scheme = "rfc9421" if settings.federation.first_signature_scheme == "rfc9421" else "cavage"
     return FederationClient(
         user_agent=f"Agora/{VERSION} (+{settings.base_url}/)",
         allow_private_addresses=settings.allow_private_addresses,

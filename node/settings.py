@@ -94,7 +94,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     data_dir: str = "data"
     database_url: str = "sqlite://{data_dir}/agora.sqlite3"
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     allow_private_addresses: bool = False
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     log_level: str = "info"

@@ -420,3 +420,76 @@ async def test_another_host_claiming_a_key_id_does_not_break_its_owner(federatio
     for n in range(2):
         body = encode(like(b.bob, n))
         assert (await post(a, body, signed(b.bob, body))).status_code == 202
+
+
+# ------------------------------------------------------------------ hardening: authorship, nesting, no 500
+
+
+def create_note(actor: Actor, n: int, **note: Any) -> dict[str, Any]:
+    obj = {"id": f"{actor.uri}/notes/{n}", "type": "Note", "attributedTo": actor.uri,
+           "content": f"<p>note {n}</p>", "to": [PUBLIC, "http://a.test/users/asso"],
+           "published": "2026-03-01T10:00:00Z", **note}
+    return {"@context": vocab.CONTEXT, "id": f"{actor.uri}/notes/{n}/activity", "type": "Create",
+            "actor": actor.uri, "to": obj["to"], "object": obj}
+
+
+async def test_a_create_whose_object_claims_another_author_is_refused(federation: Federation, a: Node) -> None:
+    """bob, correctly signed, sends a note addressed to a's association but attributed to someone else
+    (or hosted elsewhere): nothing is stored. The same note attributed to bob is stored (control)."""
+    b = await remote_b(federation)
+    forged = [
+        create_note(b.bob, 1, attributedTo=b.asso.uri),
+        create_note(b.bob, 2, attributedTo="http://c.test/users/victim"),
+        create_note(b.bob, 3, id="http://c.test/notes/3"),
+    ]
+    honest = create_note(b.bob, 4)
+    for doc in [*forged, honest]:
+        body = encode(doc)
+        assert (await post(a, body, signed(b.bob, body))).status_code == 202
+    await federation.settle()
+    with a.ctx:
+        stored = await Post.filter(local=False).values_list("uri", flat=True)
+        assert stored == [honest["object"]["id"]]
+        assert await Job.filter(kind=INBOX_JOB, status="dead").count() == 0
+
+
+async def test_deeply_nested_json_is_refused_with_400(federation: Federation, a: Node) -> None:
+    b = await remote_b(federation)
+    doc = like(b.bob)
+    head = encode(doc)[:-1]
+    for depth in (100_000, 5_000):
+        for nested in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
+            body = head + b',"object":' + nested + b"}"
+            for headers in (signed(b.bob, body), {"Content-Type": AS2_TYPE}):
+                response = await post(a, body, headers)
+                assert response.status_code == 400, (depth, response.status_code, response.text[:200])
+    with a.ctx:
+        assert await Activity.filter(outgoing=False).count() == 0
+
+
+async def test_nesting_that_json_accepts_does_not_crash_the_worker(federation: Federation, a: Node) -> None:
+    b = await remote_b(federation)
+    depth = 400
+    doc = create_note(b.bob, 7, content="<p>deep</p>", tag=json.loads("[" * depth + "]" * depth),
+                      attachment=json.loads('{"a":' * depth + "1" + "}" * depth))
+    body = encode(doc)
+    assert (await post(a, body, signed(b.bob, body))).status_code in (202, 400)
+    await federation.settle()
+    with a.ctx:
+        errors = await Job.filter(kind=INBOX_JOB).values_list("last_error", flat=True)
+    assert not [e for e in errors if e and "Recursion" in e], errors
+
+
+ODD_BODIES = [b"", b"null", b"true", b"12", b'"text"', b"{}", b"{\"id\": null}", b"\xff\xfe\x00{", b"{\"id\":\"\\ud800\"}",
+     b'{"id": "http://b.test/x", "type": ["Like", {"a": 1}], "actor": "http://b.test/users/bob"}',
+     b'{"id": "http://b.test/x", "type": "Like", "actor": {"id": ["http://b.test/users/bob"]}}',
+     b'{"id": "http://b.test/' + b"x" * 5000 + b'", "type": "Like", "actor": "http://b.test/users/bob"}',
+     b'{"id": "http://b.test/x", "type": "Like", "actor": "http://b.test/users/bob", "object": 1e999999}']
+
+
+async def test_odd_bodies_get_a_4xx_never_a_500(federation: Federation, a: Node) -> None:
+    b = await remote_b(federation)
+    for body in ODD_BODIES:
+        for headers in (signed(b.bob, body), {"Content-Type": AS2_TYPE}):
+            response = await post(a, body, headers)
+            assert 400 <= response.status_code < 500 or response.status_code == 202, (body[:80], response.status_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -16,8 +17,9 @@ from federation import vocab
 from federation.client import FetchError
 from node.actors import fetch_actor, store_remote_actor
 from node.delivery import publish
-from node import events, network_calendar, notify
+from node import events, holds, network_calendar, notify, policy, reports
 from node import initiatives, network_initiatives  # initiatives: see the section at the end
+from node import relays  # a relay's Accept or Reject of our Follow (node/relays.py)
 from node.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
 from node.runtime import Node
 from node.sanitize import clean_html
@@ -51,6 +53,8 @@ async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None
     if handler is None:
         log.debug("no handler for %s", vocab.type_of(doc))
         return
+    if await policy.is_blocked(node, record.actor_uri):
+        return  # queued before the sender's domain or account was suspended
     try:
         actor = await fetch_actor(node, record.actor_uri)
     except FetchError:
@@ -95,8 +99,10 @@ async def _local_target(node: Node, ref: str | None) -> Actor | None:
 
 def accept_document(node: Node, target: Actor, follow_doc: Mapping[str, Any], kind: str = "Accept") -> dict[str, Any]:
     embedded = {k: v for k, v in follow_doc.items() if k not in ("@context", "signature", REFETCH)}
-    slug = f"{kind.lower()}-{abs(hash((follow_doc.get('id'), target.uri))):x}"
-    return vocab.activity(kind, f"{target.uri}#{slug}-{vocab.iso(_now()).replace(':', '')}", target.uri, embedded,
+    # A fresh id per answer: the same Follow handled twice (a re-run job, a repeated delivery) gets a
+    # second Accept rather than a duplicate id that `publish` refuses.
+    slug = f"{kind.lower()}-{vocab.iso(_now()).replace(':', '')}-{secrets.token_hex(8)}"
+    return vocab.activity(kind, f"{target.uri}#{slug}", target.uri, embedded,
                           to=[vocab.id_of(follow_doc.get("actor"))])
 
 
@@ -116,7 +122,8 @@ async def on_follow(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if target.kind == "Application":
         await answer_follow(node, target, actor, doc, "Reject")
         return
-    state = "pending" if target.manually_approves_followers else "accepted"
+    waits = target.manually_approves_followers or await holds.follow_waits(node, actor)
+    state = "pending" if waits else "accepted"
     async with in_transaction():
         existing = await Follow.get_or_none(follower=actor, target=target)
         if existing is None:
@@ -145,7 +152,7 @@ async def approve_follow(node: Node, follow: Follow, accept: bool) -> None:
 @handles("Accept")
 async def on_accept(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     ref = vocab.id_of(doc.get("object"))
-    if ref and await events.answered(actor, ref, accepted=True):
+    if ref and (await events.answered(actor, ref, accepted=True) or await relays.answered(actor, ref, accepted=True)):
         return
     follow = await Follow.get_or_none(uri=ref) if ref else None
     if follow is not None and follow.target_id == actor.id:  # type: ignore[attr-defined]
@@ -156,7 +163,7 @@ async def on_accept(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
 @handles("Reject")
 async def on_reject(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     ref = vocab.id_of(doc.get("object"))
-    if ref and await events.answered(actor, ref, accepted=False):
+    if ref and (await events.answered(actor, ref, accepted=False) or await relays.answered(actor, ref, accepted=False)):
         return
     if ref:
         await Follow.filter(uri=ref, target=actor).delete()
@@ -201,7 +208,7 @@ async def on_undo(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
 async def recount(post_id: int) -> None:
     likes = await Interaction.filter(post_id=post_id, kind="Like").count()
     boosts = await Interaction.filter(post_id=post_id, kind="Announce").count()
-    replies = await Post.filter(in_reply_to_id=post_id, deleted_at=None).count()
+    replies = await Post.filter(in_reply_to_id=post_id, deleted_at=None, held=False).count()
     await Post.filter(id=post_id).update(like_count=likes, announce_count=boosts, reply_count=replies)
 
 
@@ -219,6 +226,8 @@ async def _interact(actor: Actor, doc: dict[str, Any], kind: str) -> None:
 
 @handles("Like", "EmojiReact")
 async def on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    if await holds.held_like(node, actor, doc):
+        return  # support waiting for a moderator, or refused (closed)
     if await initiatives.liked(node, actor, doc):
         return  # a Like of one of our initiatives counts as support
     await _interact(actor, doc, "Like")
@@ -248,11 +257,11 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         log.info("refused %s: author is not the sender", note.id)
         return None
     parent = await Post.get_or_none(uri=note.in_reply_to) if note.in_reply_to else None
-    event = await Event.get_or_none(uri=note.in_reply_to, local=True) if note.in_reply_to and parent is None else None
-    if event is not None and (not event.comments_enabled or event.replies_moderation == "closed"):
-        log.info("comment %s on %s refused: comments are closed", note.id, event.uri)
+    decision, target = await holds.reply_decision(node, actor, note.in_reply_to)
+    if decision == "refuse":
+        log.info("reply %s to %s refused: replies are closed", note.id, note.in_reply_to)
         return None
-    if event is None and not await _is_relevant(node, note, parent):
+    if target is None and not await _is_relevant(node, note, parent):
         return None
     values = {
         "kind": note.type,
@@ -260,6 +269,8 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         "url": note.url,
         "content": clean_html(note.content),
         "content_map": {k: clean_html(v) for k, v in note.content_map.items()} if note.content_map else None,
+        "summary_map": note.summary_map,  # every language kept (plain text, escaped when shown)
+        "attachments": note.attachments,  # shown as links with their alt text, never hotlinked
         "summary": note.summary,
         "sensitive": note.sensitive,
         "language": note.language,
@@ -272,11 +283,10 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
         "data": dict(obj),
         "published": note.published or _now(),
         "updated": note.updated,
-        "held": event is not None and event.replies_moderation == "moderated",
     }
-    if not await Post.filter(uri=note.id).exists():
+    if not await Post.filter(uri=note.id).exists():  # held is decided once; an edit keeps the decision
         try:
-            await Post.create(uri=note.id, local=False, **values)
+            await Post.create(uri=note.id, local=False, held=decision == "hold", **values)
         except IntegrityError:
             await _update_if_newer(note, actor, values)  # a concurrent delivery stored it first
     else:
@@ -312,7 +322,7 @@ async def on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     except vocab.VocabError as exc:
         log.info("Create from %s ignored: %s", actor.uri, exc)
         return
-    if post is not None:
+    if post is not None and not post.held:
         await relay_to_group(node, actor, post)
 
 
@@ -427,3 +437,13 @@ async def _initiative(node: Node, actor: Actor, obj: dict[str, Any]) -> bool:
         return False
     await network_initiatives.store_initiative(node, actor, obj)
     return True
+
+
+# ------------------------------------------------------------------ reports
+
+
+@handles("Flag")
+async def on_flag(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
+    """A remote server's report (Mastodon sends it from its instance actor, `object` = the reported
+    account and statuses, `content` = the comment): a Report in our queue."""
+    await reports.receive_flag(node, actor, doc)

@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 
 from federation import vocab
 from federation.ldsig import ld_signature_creator, verify_ld_signature
-from federation.signatures import SignatureResult, verify_with_keys
-from node import jobs
+from federation.signatures import SignatureResult, extract_key_id, verify_with_keys
+from node import jobs, policy
 from node.actors import lookup_key
 from node.delivery import revive_host
 from node.models import Activity, Actor, Job
@@ -114,6 +114,26 @@ async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) 
     return True
 
 
+def signer_key_id(request: Request) -> str | None:
+    """The keyId a request claims (not verified yet), to refuse blocked signers before any work."""
+    try:
+        found = extract_key_id(signed_headers(request))
+    except ValueError:
+        return None
+    return found[1] if found else None
+
+
+async def policy_refusal(node: Node, actor_uri: str, key_id: str | None) -> Response | None:
+    """403 when the federation policy allows no contact with the actor or with the signer's host."""
+    for uri in (key_id, actor_uri):
+        if uri:
+            reason = await policy.block_reason(node, uri)
+            if reason is not None:
+                log.info("inbox refused %s: %s", uri, reason)
+                return refuse(403, f"refused by this node's federation policy: {reason}")
+    return None
+
+
 async def inbox_endpoint(request: Request) -> Response:
     node: Node = request.app.state.node
     username = request.path_params.get("username")
@@ -122,6 +142,9 @@ async def inbox_endpoint(request: Request) -> Response:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
         return refuse(415, "expected application/activity+json")
+    key_id = signer_key_id(request)
+    if key_id and (refused := await policy_refusal(node, "", key_id)) is not None:
+        return refused  # before the body is even read
     try:
         body = await read_body(request, node.settings.federation.max_body_bytes)
     except BodyTooLarge:
@@ -134,6 +157,8 @@ async def inbox_endpoint(request: Request) -> Response:
     actor_uri = vocab.id_of(envelope.actor) or ""
     if vocab.host_of(envelope.id) != vocab.host_of(actor_uri):
         return refuse(400, "activity id is not on its actor's host")
+    if (refused := await policy_refusal(node, actor_uri, None)) is not None:
+        return refused
     if await is_unknown_self_delete(envelope, doc):
         return Response(status_code=202)
     result = await verify_signature(node, request, body)
@@ -150,5 +175,20 @@ async def inbox_endpoint(request: Request) -> Response:
         else:
             return refuse(401, "the signer does not own the activity's actor")
     await revive_host(node, vocab.host_of(result.owner or actor_uri))
+    if await carries_blocked_content(node, vocab.type_of(doc), doc):
+        return Response(status_code=202)  # a boost of blocked content (a relay's, say): dropped
     await store(node, doc, actor_uri, refetch)
     return Response(status_code=202)
+
+
+async def carries_blocked_content(node: Node, kind: str, doc: dict[str, Any]) -> bool:
+    """An Announce (a relay's or anyone's) of an object from a blocked domain or account."""
+    if kind != "Announce":
+        return False
+    obj = doc.get("object")
+    ref = vocab.id_of(obj)
+    author = vocab.id_of(obj.get("attributedTo")) if isinstance(obj, dict) else None
+    for uri in (ref, author):
+        if uri and await policy.is_blocked(node, uri):
+            return True
+    return False

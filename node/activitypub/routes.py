@@ -12,8 +12,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from federation import nodeinfo, vocab, webfinger
+from node import policy
 from node.actors import actor_document, local_actor
 from node.activitypub.inbox import inbox_endpoint
+from node.activitypub.signed_fetch import authenticate, is_follower, wants_as2
 from node.content import note_document
 from node import events, initiatives
 from node.models import Activity, Actor, Event, Follow, Initiative, Interaction, Post, User
@@ -22,11 +24,6 @@ from node.runtime import VERSION, Node
 PAGE_SIZE = 20
 AS2_TYPE = 'application/activity+json'
 HtmlView = Callable[[Request], Awaitable[Response]]
-
-
-def wants_as2(request: Request) -> bool:
-    accept = request.headers.get("accept", "").lower()
-    return "application/activity+json" in accept or "application/ld+json" in accept
 
 
 class AS2Response(Response):
@@ -108,7 +105,7 @@ async def nodeinfo_view(request: Request) -> Response:
         users_total=await User.all().count(),
         users_active_month=await User.filter(last_login_at__gte=now - timedelta(days=30)).count(),
         users_active_halfyear=await User.filter(last_login_at__gte=now - timedelta(days=182)).count(),
-        local_posts=await Post.filter(local=True, deleted_at=None).count(),
+        local_posts=await Post.filter(local=True, deleted_at=None, draft=False).count(),
         open_registrations=node.settings.registration.open,
         metadata={"nodeName": node.settings.association.name},
     )
@@ -134,7 +131,16 @@ async def actor_view(request: Request) -> Response:
         return not_found("no such actor")
     if not wants_as2(request):
         return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
-    return as2(actor_document(node.urls, actor))
+    doc = actor_document(node.urls, actor)
+    if await policy.authorized_fetch(node) and (await authenticate(node, request)).state != "ok":
+        # Secure mode, unsigned: what a server needs to verify this actor's signatures, nothing more
+        # (Mastodon's AccountsController#restrict_fields_to).
+        doc = {k: v for k, v in doc.items() if k in MINIMAL_ACTOR_FIELDS}
+        return AS2Response(doc, headers={"Vary": "Accept, Signature", "Cache-Control": "no-store"})
+    return as2(doc)
+
+
+MINIMAL_ACTOR_FIELDS = ("@context", "id", "type", "preferredUsername", "inbox", "publicKey", "endpoints")
 
 
 async def _collection_owner(request: Request) -> Actor | None:
@@ -175,7 +181,7 @@ async def outbox_view(request: Request) -> Response:
     actor = await _collection_owner(request)
     if actor is None:
         return not_found()
-    query = Post.filter(author=actor, local=True, deleted_at=None, visibility__in=["public", "unlisted"])
+    query = Post.filter(author=actor, local=True, deleted_at=None, draft=False, visibility__in=["public", "unlisted"])
     cid = node.urls.outbox(actor.username or "")
     page = page_number(request)
     total = await query.count()
@@ -204,22 +210,34 @@ async def featured_view(request: Request) -> Response:
 # ------------------------------------------------------------------ objects
 
 
-async def _visible_post(request: Request) -> Post | None:
+async def _visible_post(request: Request, drafts: bool = False) -> Post | None:
+    """A local post this request may read: public and unlisted ones (drafts too with `drafts`, for the
+    HTML view, which shows them to editors only); followers-only ones when the fetch is signed by an
+    accepted follower of the author or by their server's instance actor (the HTML page never shows
+    them). Direct posts are never served."""
     node = node_of(request)
     post = await Post.get_or_none(uri=node.urls.post(request.path_params["slug"]), local=True)
-    if post is None or post.visibility not in ("public", "unlisted"):
-        return None  # followers-only posts need authorized fetch (later): not served
-    return post
+    if post is None or (post.draft and not drafts):
+        return None
+    if post.draft or post.visibility in ("public", "unlisted"):
+        return post
+    if post.visibility == "followers":
+        author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+        if await is_follower(node, request, author):
+            return post
+    return None
 
 
 def post_view(html_view: HtmlView) -> HtmlView:
     async def view(request: Request) -> Response:
         node = node_of(request)
-        post = await _visible_post(request)
+        post = await _visible_post(request, drafts=True)  # the HTML view shows drafts to editors only
         if post is None:
             return not_found()
         if not wants_as2(request):
             return await html_view(request)
+        if post.draft:
+            return not_found()
         if post.deleted_at is not None:
             return as2(vocab.tombstone(post.uri, post.kind, post.deleted_at), status=410)
         author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
@@ -242,7 +260,7 @@ async def replies_view(request: Request) -> Response:
     post = await _visible_post(request)
     if post is None or post.deleted_at is not None:
         return not_found()
-    query = Post.filter(in_reply_to=post, deleted_at=None, visibility__in=["public", "unlisted"])
+    query = Post.filter(in_reply_to=post, deleted_at=None, held=False, visibility__in=["public", "unlisted"])
     cid = f"{post.uri}/replies"
     page = page_number(request)
     total = await query.count()
@@ -273,6 +291,8 @@ def event_view(html_view: HtmlView) -> HtmlView:
             return not_found()
         if not wants_as2(request):
             return await html_view(request)
+        if event.draft:  # not published: the HTML view shows it to editors only
+            return not_found()
         if event.deleted_at is not None:
             return as2(vocab.tombstone(event.uri, "Event", event.deleted_at), status=410)
         organizer = await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
@@ -290,6 +310,8 @@ def initiative_view(html_view: HtmlView) -> HtmlView:
             return not_found()
         if not wants_as2(request):
             return await html_view(request)
+        if initiative.draft:  # not published: the HTML view shows it to editors only
+            return not_found()
         if initiative.deleted_at is not None:
             return as2(vocab.tombstone(initiative.uri, "Article", initiative.deleted_at), status=410)
         return as2(await initiatives.initiative_doc(node, initiative))

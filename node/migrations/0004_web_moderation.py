@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
                 ('dedupe_key', fields.CharField(null=True, unique=True, max_length=2048)),
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'notifications', 'app': 'models', 'indexes': [Index(fields=['recipient', 'read_at'])], 'pk_attr': 'id', 'table_description': 'Something a member should know: a reply, mention, follow, join or support. `recipient` is a'},
+            options={'table': 'notifications', 'app': 'models', 'indexes': [Index(fields=['recipient_id', 'read_at'])], 'pk_attr': 'id', 'table_description': 'Something a member should know: a reply, mention, follow, join or support. `recipient` is a'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -9,7 +9,9 @@ show a button (a link scanner opening them changes nothing)."""
 from __future__ import annotations
 
 import calendar as cal
+import copy
 import csv
+import dataclasses
 import functools
 import html
 import io
@@ -19,8 +21,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, available_timezones
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -30,18 +30,24 @@ from tortoise.expressions import Q
 from federation import events as wire
 from federation import vocab, webfinger
 from federation.client import FetchError
-from node import events, mail
+from node import events, i18n, mail, multilingual
+from node import media as media_service
 from node.events import CATEGORIES, EventError, EventInput, Recurrence
 from node.models import Actor, Event, Participation, Post
 from node.runtime import Node
 from node.sanitize import plain_text
-from node.web import auth, forms
-from node.web.forms import csv_cell, no_store, text_field
+from node.web import auth, compose, forms
+from node.web.forms import (
+    action_of, csv_cell, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,
+)
 from node.web.pages import (
-    association_actor, checked_form, editor, member_post, message, node_of, render, send_home,
+    association_actor, checked_form, editor, member_post, message, node_of, render, send_home, upload_form,
+    writing_context,
 )
 
 log = logging.getLogger("agora.web")
+_l = i18n.lazy  # labels translated when shown
+_t = i18n.gettext  # texts translated at once (after i18n.activate_request)
 
 PAGE_SIZE = 20
 MONTH_LIMIT = 1000
@@ -63,25 +69,25 @@ COMMON_ZONES = (
 )
 
 CATEGORY_LABELS = {
-    "MEETING": "Meeting", "PARTY": "Party", "MOVEMENTS_POLITICS": "Movements and politics",
-    "LEARNING": "Learning", "ARTS": "Arts", "FOOD_DRINK": "Food and drink", "COMMUNITY": "Community",
-    "FAMILY_EDUCATION": "Family and education", "CAUSES": "Causes", "LANGUAGE_CULTURE": "Language and culture",
-    "SPORTS": "Sports", "OUTDOORS_ADVENTURE": "Outdoors and adventure", "NETWORKING": "Networking",
-    "THEATRE": "Theatre", "MUSIC": "Music", "FILM_MEDIA": "Film and media",
-    "SPIRITUALITY_RELIGION_BELIEFS": "Spirituality, religion and beliefs", "AUTO_BOAT_AIR": "Auto, boat and air",
-    "BOOK_CLUBS": "Book clubs", "COMEDY": "Comedy", "CREATIVE_JOBS": "Creative jobs", "CRAFTS": "Crafts",
-    "FASHION_BEAUTY": "Fashion and beauty", "GAMES": "Games", "HEALTH": "Health", "PETS": "Pets",
-    "PHOTOGRAPHY": "Photography", "SCIENCE_TECH": "Science and technology",
+    "MEETING": _l("Meeting"), "PARTY": _l("Party"), "MOVEMENTS_POLITICS": _l("Movements and politics"),
+    "LEARNING": _l("Learning"), "ARTS": _l("Arts"), "FOOD_DRINK": _l("Food and drink"), "COMMUNITY": _l("Community"),
+    "FAMILY_EDUCATION": _l("Family and education"), "CAUSES": _l("Causes"), "LANGUAGE_CULTURE": _l("Language and culture"),
+    "SPORTS": _l("Sports"), "OUTDOORS_ADVENTURE": _l("Outdoors and adventure"), "NETWORKING": _l("Networking"),
+    "THEATRE": _l("Theatre"), "MUSIC": _l("Music"), "FILM_MEDIA": _l("Film and media"),
+    "SPIRITUALITY_RELIGION_BELIEFS": _l("Spirituality, religion and beliefs"), "AUTO_BOAT_AIR": _l("Auto, boat and air"),
+    "BOOK_CLUBS": _l("Book clubs"), "COMEDY": _l("Comedy"), "CREATIVE_JOBS": _l("Creative jobs"), "CRAFTS": _l("Crafts"),
+    "FASHION_BEAUTY": _l("Fashion and beauty"), "GAMES": _l("Games"), "HEALTH": _l("Health"), "PETS": _l("Pets"),
+    "PHOTOGRAPHY": _l("Photography"), "SCIENCE_TECH": _l("Science and technology"),
 }
 JOIN_MODE_LABELS = {
-    "free": "Anyone can join", "restricted": "Organizers approve each participant",
-    "invite": "By invitation only", "external": "Registration on another site",
+    "free": _l("Anyone can join"), "restricted": _l("Organizers approve each participant"),
+    "invite": _l("By invitation only"), "external": _l("Registration on another site"),
 }
 MODERATION_LABELS = {
-    "allow_all": "Comments appear at once", "moderated": "Comments wait for a moderator",
-    "closed": "No new comments",
+    "allow_all": _l("Comments appear at once"), "moderated": _l("Comments wait for a moderator"),
+    "closed": _l("No new comments"),
 }
-STATE_LABELS = {"accepted": "taking part", "pending": "waiting for approval", "rejected": "refused"}
+STATE_LABELS = {"accepted": _l("taking part"), "pending": _l("waiting for approval"), "rejected": _l("refused")}
 
 
 def category_label(code: str | None) -> str:
@@ -137,16 +143,6 @@ def zone_label(name: str) -> str:
     return name.replace("_", " ")
 
 
-@functools.cache
-def _locale(tag: str | None) -> Locale:
-    if tag:
-        try:
-            return Locale.parse(tag.strip().replace("-", "_"))
-        except (UnknownLocaleError, ValueError, TypeError):
-            pass
-    return Locale.parse("en")
-
-
 def _timing(event: Event, zone_name: str) -> wire.EventData:
     """Only what the time line needs: the event's moments shown in `zone_name`."""
     zone = _zone(zone_name)
@@ -161,11 +157,12 @@ def _timing(event: Event, zone_name: str) -> wire.EventData:
     )
 
 
-def when_text(event: Event, zone_name: str | None = None) -> str:
-    """"Saturday, 11 July 2026, 18:00 – 23:00 (GMT+02:00, Europe/Paris)", in the event's language,
-    plain text (the template escapes it)."""
+def when_text(event: Event, zone_name: str | None = None, locale: str | None = None) -> str:
+    """"Saturday, 11 July 2026, 18:00 – 23:00 (GMT+02:00, Europe/Paris)", in the reader's language (the
+    language active for the request, see i18n.activate_request, unless `locale` is given), plain text
+    (the template escapes it)."""
     data = _timing(event, zone_name or event.timezone)
-    return html.unescape(wire.event_summary(data, locale=event.language))
+    return html.unescape(wire.event_summary(data, locale=locale or i18n.current()))
 
 
 def shows_other_time(event: Event, reader: str | None) -> bool:
@@ -238,8 +235,14 @@ def _slug(request: Request) -> str:
 
 
 async def find_event(request: Request) -> Event | Response:
+    """The event of the address; a draft only for editors and admins."""
     node = node_of(request)
+    await i18n.activate_request(request, node)  # when_text and the labels follow the reader's language
     event = await Event.get_or_none(uri=f"{node.urls.base}/events/{_slug(request)}", local=True)
+    if event is not None and event.draft:
+        user = await auth.current_user(request)
+        if not (user and user.role in auth.PUBLISHING_ROLES and not user.disabled):
+            event = None
     if event is None:
         return await message(request, 404, "Not found", "There is no such event here.")
     if event.deleted_at is not None:
@@ -266,7 +269,8 @@ async def event_page(request: Request) -> Response:
     if "tz" in params or "tz_other" in params:
         chosen = text_field(params, "tz_other") or text_field(params, "tz")  # type: ignore[arg-type]
         if chosen and not valid_zone(chosen):
-            zone_error = f"unknown time zone {chosen[:64]!r}: choose one from the list, or write it like Europe/Paris"
+            zone_error = _l("unknown time zone %(zone)s: choose one from the list, or write it like Europe/Paris",
+                             zone=repr(chosen[:64]))
             chosen = None
     reader = reader_zone(request) if chosen is None else (chosen or None)
     response = await show_event(request, event, reader=reader, zone_error=zone_error, status=400 if zone_error else 200)
@@ -288,6 +292,14 @@ async def show_event(
         reader = reader_zone(request)
     organizer = await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
     user = await auth.current_user(request)
+    # The reader's language (node/multilingual.py): the page shows a copy carrying that version's name,
+    # description and language, so dates and `lang` attributes follow; the row itself is not touched.
+    interface = i18n.choose(request, node, user)
+    i18n.activate(interface)
+    wishes = [*multilingual.request_wishes(request, user), interface]
+    shown = multilingual.show_event(event, wishes, node.settings.association.language)
+    event = copy.copy(event)
+    event.name, event.content, event.language = shown.title, shown.content, shown.language
     organizer_view = bool(user and user.role in auth.PUBLISHING_ROLES)
     participation = await Participation.get_or_none(event=event, actor_id=user.actor_id) if user else None  # type: ignore[attr-defined]
     comments = await Post.filter(in_reply_to_uri=event.uri, deleted_at=None, held=False,
@@ -300,7 +312,7 @@ async def show_event(
     held = await Post.filter(in_reply_to_uri=event.uri, deleted_at=None, held=True).count() if organizer_view else 0
     series: list[Event] = []
     if event.series_uid:
-        series = await Event.filter(series_uid=event.series_uid, local=True, deleted_at=None,
+        series = await Event.filter(series_uid=event.series_uid, local=True, deleted_at=None, draft=event.draft,
                                     start__gte=utcnow() - timedelta(days=1)).exclude(id=event.id).order_by("start").limit(12)
     contacts = []
     if event.contacts:
@@ -325,8 +337,9 @@ async def show_event(
         description=plain_text(event.content or event.name), summary=html.unescape(
             wire.event_summary(events.event_data(node, event, organizer), locale=event.language)),
         moderation_label=MODERATION_LABELS.get(event.replies_moderation, ""),
+        shown=shown, content_dir=shown.dir, other_languages=shown.alternatives,
     )
-    return response
+    return no_store(response) if event.draft else response
 
 
 # ------------------------------------------------------------------ participation
@@ -341,7 +354,7 @@ async def join_submit(request: Request) -> Response:
         return posted
     actor, form = posted
     if is_over(event):
-        return await show_event(request, event, status=400, use_cookie=True, join_error="this event is over")
+        return await show_event(request, event, status=400, use_cookie=True, join_error=_l("this event is over"))
     try:
         await events.join(node_of(request), event, actor, message=text_field(form, "message")[:2000])
     except EventError as exc:
@@ -367,7 +380,7 @@ async def remote_join(request: Request) -> Response:
     event = await find_event(request)
     if isinstance(event, Response):
         return event
-    return await send_home(request, event.uri, f"search for {event.uri} in your app to join it.")
+    return await send_home(request, event.uri, _l("search for %(uri)s in your app to join it.", uri=event.uri))
 
 
 def _registration_mail(node: Node, event: Event, participation: Participation) -> tuple[str, str]:
@@ -395,7 +408,7 @@ async def register_submit(request: Request) -> Response:
         return form
     entered = {"name": text_field(form, "name"), "email": text_field(form, "email"), "message": text_field(form, "message")}
     if is_over(event):
-        return await show_event(request, event, status=400, use_cookie=True, register_error="this event is over",
+        return await show_event(request, event, status=400, use_cookie=True, register_error=_l("this event is over"),
                                 entered=entered)
     try:
         participation = await events.register_anonymous(node, event, entered["name"], entered["email"], entered["message"])
@@ -407,13 +420,14 @@ async def register_submit(request: Request) -> Response:
     except mail.MailError:
         await events.cancel_anonymous(participation.token or "")
         return await show_event(request, event, status=503, use_cookie=True, entered=entered,
-                                register_error="the confirmation email could not be sent just now; please try again later")
+                                register_error=_l("the confirmation email could not be sent just now; please try again later"))
     return await message(request, 200, "Check your mailbox",
-                         f"We sent a link to {participation.email}. Your registration for \u201c{event.name}\u201d "
-                         "counts once you open it and confirm.")
+                         _l("We sent a link to %(email)s. Your registration for \u201c%(name)s\u201d "
+                            "counts once you open it and confirm.", email=participation.email, name=event.name))
 
 
 async def _token_participation(request: Request) -> tuple[Participation, Event] | Response:
+    await i18n.activate_request(request, node_of(request))
     token = str(request.path_params["token"])
     participation = await Participation.get_or_none(token=token) if 0 < len(token) <= 64 else None
     event = await Event.get_or_none(id=participation.event_id) if participation else None  # type: ignore[attr-defined]
@@ -430,29 +444,31 @@ async def confirm_registration(request: Request) -> Response:
         return found
     participation, event = found
     if participation.confirmed:
-        return await message(request, 200, "Already confirmed", f"Your registration for \u201c{event.name}\u201d is confirmed.")
+        return await message(request, 200, "Already confirmed",
+                             _l("Your registration for \u201c%(name)s\u201d is confirmed.", name=event.name))
     if request.method == "POST":
         form = await checked_form(request)
         if isinstance(form, Response):
             return form
         if event.status == "CANCELLED":
-            return await message(request, 409, "Event cancelled", f"\u201c{event.name}\u201d is cancelled.")
+            return await message(request, 409, "Event cancelled", _l("\u201c%(name)s\u201d is cancelled.", name=event.name))
         try:
             await events.confirm_anonymous(participation.token or "")
         except events.EventError:  # the last places went to people who confirmed first
             await events.cancel_anonymous(participation.token or "")
             return await message(request, 409, "This event is full",
-                                 f"The last places of \u201c{event.name}\u201d were taken before you confirmed; "
-                                 "your registration is removed.")
+                                 _l("The last places of \u201c%(name)s\u201d were taken before you confirmed; "
+                                    "your registration is removed.", name=event.name))
         if participation.state == "pending":
             return await message(request, 200, "Registration confirmed",
-                                 f"Thank you. The organizers of \u201c{event.name}\u201d approve each participant; "
-                                 "you will hear from them.")
-        return await message(request, 200, "You are registered", f"See you at \u201c{event.name}\u201d ({when_text(event)}).")
+                                 _l("Thank you. The organizers of \u201c%(name)s\u201d approve each participant; "
+                                    "you will hear from them.", name=event.name))
+        return await message(request, 200, "You are registered",
+                             _l("See you at \u201c%(name)s\u201d (%(when)s).", name=event.name, when=when_text(event)))
     return no_store(await render(
-        request, "events/confirm.html", title="Confirm your registration", event=event, when=when_text(event),
-        text=f"Registration of {participation.name} for this event.", action=request.url.path,
-        button="Confirm my registration", danger=False,
+        request, "events/confirm.html", title=_l("Confirm your registration"), event=event, when=when_text(event),
+        text=_l("Registration of %(name)s for this event.", name=participation.name), action=request.url.path,
+        button=_l("Confirm my registration"), danger=False,
     ))
 
 
@@ -467,11 +483,11 @@ async def cancel_registration(request: Request) -> Response:
             return form
         await events.cancel_anonymous(participation.token or "")
         return await message(request, 200, "Registration cancelled",
-                             f"Your registration for \u201c{event.name}\u201d is cancelled.")
+                             _l("Your registration for \u201c%(name)s\u201d is cancelled.", name=event.name))
     return no_store(await render(
-        request, "events/confirm.html", title="Cancel your registration", event=event, when=when_text(event),
-        text=f"Cancel the registration of {participation.name} for this event?", action=request.url.path,
-        button="Cancel my registration", danger=True,
+        request, "events/confirm.html", title=_l("Cancel your registration"), event=event, when=when_text(event),
+        text=_l("Cancel the registration of %(name)s for this event?", name=participation.name),
+        action=request.url.path, button=_l("Cancel my registration"), danger=True,
     ))
 
 
@@ -498,6 +514,14 @@ def _organizer_name(event: Event) -> str | None:
     return None
 
 
+def _shown_copy(event: Event, wishes: list[str], fallback: str) -> Event:
+    """A copy of `event` carrying the reader's version of its name and its language (the row is not touched)."""
+    shown = multilingual.show_event(event, wishes, fallback)
+    event = copy.copy(event)
+    event.name, event.content, event.language = shown.title, shown.content, shown.language
+    return event
+
+
 def _item(event: Event, reader: str | None) -> dict[str, Any]:
     return {
         "event": event, "link": _event_path(event) if event.local else (event.url or event.uri),
@@ -508,11 +532,14 @@ def _item(event: Event, reader: str | None) -> dict[str, Any]:
 
 
 async def calendar_page(request: Request, *, local: bool, past: bool = False) -> Response:
+    node = node_of(request)
+    await i18n.activate_request(request, node)  # dates, week start and labels in the reader's language
+    wishes = [*multilingual.request_wishes(request, await auth.current_user(request)), i18n.current()]
     params = request.query_params
     base = ("/events" if local else "/events/network")
     category = params.get("category", "").strip()[:64]
     language = params.get("language", "").strip()[:35]
-    query = Event.filter(local=local, deleted_at=None)
+    query = Event.filter(local=local, deleted_at=None, draft=False)
     if not local:
         query = query.prefetch_related("organizer")
     if category:
@@ -521,7 +548,8 @@ async def calendar_page(request: Request, *, local: bool, past: bool = False) ->
         query = query.filter(Q(language__iexact=language) | Q(language__istartswith=f"{language}-"))
     filters = {k: v for k, v in (("category", category), ("language", language)) if v}
     reader = reader_zone(request)
-    ui = _locale(node_of(request).settings.association.language)
+    ui = i18n.current_locale()
+    fallback = node.settings.association.language
     context: dict[str, Any] = {
         "local": local, "past": past, "base": base, "category": category, "language": language,
         "categories": [(c, category_label(c)) for c in CATEGORIES], "reader": reader, "filters": filters,
@@ -539,19 +567,18 @@ async def calendar_page(request: Request, *, local: bool, past: bool = False) ->
         rows = await query.filter(Q(start__gte=start) | Q(end__gte=start), start__lt=end).order_by("start").limit(MONTH_LIMIT)
         by_day: dict[date, list[dict[str, Any]]] = {}
         for event in rows:
+            event = _shown_copy(event, wishes, fallback)
             zone = _zone(event.timezone)
             first = event.start.astimezone(zone).date()
             last = effective_end(event).astimezone(zone).date() if event.end else first
-            clock = "" if event.all_day else format_time(event.start, "short", tzinfo=zone, locale=_locale(event.language))
+            clock = "" if event.all_day else i18n.format_time(event.start, "short", tz=zone)
             day = max(first, month)
             while day <= last and day < following:
                 by_day.setdefault(day, []).append({**_item(event, reader), "clock": clock if day == first else ""})
                 day += timedelta(days=1)
         weeks = cal.Calendar(firstweekday=ui.first_week_day).monthdatescalendar(month.year, month.month)
-        order = [(ui.first_week_day + i) % 7 for i in range(7)]
         context.update(
-            view="month", month=month, month_title=format_date(month, "LLLL y", locale=ui),
-            weekdays=[(ui.days["format"]["wide"][d], ui.days["format"]["abbreviated"][d]) for d in order],
+            view="month", month=month,
             weeks=[[{"day": d, "in_month": d.month == month.month, "entries": by_day.get(d, []) if d.month == month.month else []}
                     for d in week] for week in weeks],
             previous=f"{base}?{urlencode({**filters, 'view': 'month', 'month': _shift(month, -1).strftime('%Y-%m')})}",
@@ -568,7 +595,7 @@ async def calendar_page(request: Request, *, local: bool, past: bool = False) ->
         rows = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
         path = f"{base}/past" if past else base
         context.update(
-            view="list", page=page, items=[_item(e, reader) for e in rows[:PAGE_SIZE]],
+            view="list", page=page, items=[_item(_shown_copy(e, wishes, fallback), reader) for e in rows[:PAGE_SIZE]],
             newer=f"{path}?{urlencode({**filters, 'page': page - 1})}" if page > 1 else None,
             older=f"{path}?{urlencode({**filters, 'page': page + 1})}" if len(rows) > PAGE_SIZE else None,
         )
@@ -675,27 +702,29 @@ async def _contacts(node: Node, text: str) -> tuple[str, ...]:
         if "@" not in local or local.endswith("@" + node.urls.host):
             actor = await Actor.get_or_none(local=True, username=local.split("@")[0])
             if actor is None:
-                raise EventError(f"contact {item!r}: no such member here")
+                raise EventError(_t("contact %(item)s: no such member here", item=repr(item)))
             found.append(actor.uri)
             continue
         parts = webfinger.split_handle(item)
         if parts is None:
-            raise EventError(f"contact {item!r}: give a Fediverse address (@name@server) or a profile URL")
+            raise EventError(_t("contact %(item)s: give a Fediverse address (@name@server) or a profile URL",
+                                item=repr(item)))
         try:
             found.append(await webfinger.resolve_handle(node.client, item, scheme=node.webfinger_scheme(parts[1])))
         except FetchError as exc:
-            raise EventError(f"contact {item!r} not found: {exc}") from None
+            raise EventError(_t("contact %(item)s not found: %(error)s", item=repr(item), error=str(exc))) from None
     if len(found) > 20:
-        raise EventError("give at most 20 contacts")
+        raise EventError(_t("give at most 20 contacts"))
     return tuple(dict.fromkeys(found))
 
 
-async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, keep: Event | None = None) -> EventInput:
-    """The form's values as an EventInput; EventError names what is wrong."""
+async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, keep: Event | None = None,
+                      rows: list[dict[str, str]] | None = None) -> EventInput:
+    """The form's values (and its language blocks) as an EventInput; EventError names what is wrong."""
     all_day = bool(values["all_day"])
     start_day = _parse_date(values["start_date"].strip(), "the start date")
     if start_day is None:
-        raise EventError("give the date the event starts")
+        raise EventError(_t("give the date the event starts"))
     start_clock = _parse_time(values["start_time"].strip(), "the start time")
     end_day = _parse_date(values["end_date"].strip(), "the end date")
     end_clock = _parse_time(values["end_time"].strip(), "the end time")
@@ -704,10 +733,10 @@ async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, k
         end = datetime.combine(end_day, time(0)) if end_day and end_day != start_day else None
     else:
         if start_clock is None:
-            raise EventError("give the time the event starts, or tick \u201call day\u201d")
+            raise EventError(_t("give the time the event starts, or tick \u201call day\u201d"))
         start = datetime.combine(start_day, start_clock)
         if end_day is not None and end_clock is None:
-            raise EventError("give the time the event ends too")
+            raise EventError(_t("give the time the event ends too"))
         end = datetime.combine(end_day or start_day, end_clock) if end_clock is not None else None
 
     name, street = values["place_name"].strip(), values["place_street"].strip()
@@ -716,14 +745,14 @@ async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, k
     latitude = _parse_float(values["place_lat"].strip(), "the latitude")
     longitude = _parse_float(values["place_lon"].strip(), "the longitude")
     if (latitude is None) != (longitude is None):
-        raise EventError("give both latitude and longitude, or neither")
+        raise EventError(_t("give both latitude and longitude, or neither"))
     places: tuple[wire.Place, ...] = ()
     if any((name, street, postal, locality, region, country, latitude is not None)):
         label = name or street or locality or region or country
         if not label:
-            raise EventError("give the place a name or an address")
+            raise EventError(_t("give the place a name or an address"))
         if any(len(v) > 500 for v in (name, street, postal, locality, region, country)):
-            raise EventError("a place field is longer than 500 characters")
+            raise EventError(_t("a place field is longer than 500 characters"))
         places = (wire.Place(name=label, street=street, postal_code=postal, locality=locality, region=region,
                              country=country, latitude=latitude, longitude=longitude),)
     if keep is not None:  # places beyond the first (imported events) are kept as they are
@@ -732,11 +761,11 @@ async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, k
     banner_url = values["banner_url"].strip() or None
     banner_alt = values["banner_alt"].strip()
     if banner_url and not banner_alt:
-        raise EventError("describe the banner image for people who cannot see it (alt text)")
+        raise EventError(_t("describe the banner image for people who cannot see it (alt text)"))
     category = values["category"].strip() or None
     tags = tuple(t for t in (p.strip().lstrip("#").strip() for p in values["tags"].split(",")) if t)
     if len(tags) > 50 or any(len(t) > 100 for t in tags):
-        raise EventError("give at most 50 tags of at most 100 characters")
+        raise EventError(_t("give at most 50 tags of at most 100 characters"))
     rule = None
     if recurrence and values["repeat"] in ("weekly", "monthly"):
         interval = _parse_int(values["interval"].strip(), "the repeat interval") or 1
@@ -751,7 +780,7 @@ async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, k
             exceptions=tuple(d for d in exceptions if d is not None),
         )
     elif recurrence and values["repeat"] not in ("", "none"):
-        raise EventError("repeat must be none, weekly or monthly")
+        raise EventError(_t("repeat must be none, weekly or monthly"))
     status = "TENTATIVE" if values["tentative"] else "CONFIRMED"
     if keep is not None and keep.status == "CANCELLED":
         status = "CANCELLED"
@@ -766,11 +795,13 @@ async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, k
         anonymous_participation=bool(values["anonymous"]), comments_enabled=bool(values["comments"]),
         replies_moderation=values["moderation"] or "allow_all", recurrence=rule,
         ical_uid=keep.ical_uid if keep is not None else None, status=status,
+        translations=translations_from_rows(rows) if rows is not None else None,
     )
 
 
 async def form_page(request: Request, values: dict[str, str], *, event: Event | None = None,
-                    error: str | None = None, status: int = 200) -> Response:
+                    error: str | None = None, status: int = 200, rows: list[dict[str, str]] | None = None,
+                    preview: list[dict[str, Any]] | None = None) -> Response:
     zone = values.get("timezone", "")
     known = any(zone in names for _, names in zone_groups())
     return no_store(await render(
@@ -779,7 +810,77 @@ async def form_page(request: Request, values: dict[str, str], *, event: Event | 
         categories=[(c, category_label(c)) for c in CATEGORIES], join_modes=JOIN_MODE_LABELS,
         moderations=MODERATION_LABELS, max_occurrences=events.MAX_OCCURRENCES,
         action=f"{_event_path(event)}/edit" if event else "/events/new",
+        rows=rows if rows is not None else rows_from_translations(()), preview=preview,
+        **writing_context(node_of(request)),
     ))
+
+
+def preview_versions(node: Node, inp: EventInput) -> list[dict[str, Any]]:
+    """The event as it will look in each of its languages: title, when, description (nothing saved)."""
+    begin, finish = events.occurrences(dataclasses.replace(inp, recurrence=None))[0]
+    language = inp.language or node.settings.association.language
+    parts = [(language, {"title": inp.name, "text": inp.description})]
+    parts += [(t.language, {"title": t.title or inp.name, "text": t.text}) for t in inp.translations or ()]
+    for tag, part in parts:
+        sample = Event(uri="", name=part["title"], start=begin, end=finish, timezone=inp.timezone,
+                       all_day=inp.all_day, language=tag)
+        part["when"] = when_text(sample, locale=tag)
+    return compose.rendered_versions(node, language, parts)
+
+
+async def _banner(node: Node, actor: Actor, form: FormData, values: dict[str, str], inp: EventInput) -> EventInput:
+    """A banner chosen as a file: stored (it then has our address) and put in the input and the form."""
+    upload = compose.chosen_file(form, "banner_file")
+    if upload is None:
+        return inp
+    alt = values["banner_alt"].strip()
+    if not alt:
+        raise EventError(_t("describe the banner image for people who cannot see it (alt text)"))
+    try:
+        media = await compose.store_picture(node, actor, upload, alt)
+    except media_service.MediaError as exc:
+        raise EventError(_t("the banner image: %(error)s", error=str(exc))) from None
+    values["banner_url"] = compose.picture_url(node, media)
+    return dataclasses.replace(inp, banner_url=values["banner_url"], banner_alt=alt, banner_media_type=media.media_type)
+
+
+def _check_banner_alt(form: FormData, values: dict[str, str]) -> None:
+    if compose.chosen_file(form, "banner_file") is not None and not values["banner_alt"].strip():
+        raise EventError(_t("describe the banner image for people who cannot see it (alt text)"))
+
+
+async def _event_form_post(request: Request, event: Event | None) -> Response:
+    """The editors' form sent: preview (nothing saved), add a language block, save a draft, publish
+    (or, for a published event, save the changes)."""
+    node = node_of(request)
+    await i18n.activate_request(request, node)  # the form's errors are translated when raised
+    form = await upload_form(request)
+    if isinstance(form, Response):
+        return form
+    actor = await association_actor(node)
+    if actor is None:
+        return await message(request, 500, "No association", "The association account is missing; run agora init.")
+    action = action_of(form)
+    values = form_values(form)
+    rows = translation_rows(form, add=action == "add_language")
+    try:
+        _check_banner_alt(form, values)
+        inp = await event_input(node, values, recurrence=event is None, keep=event, rows=rows)
+        if action in ("preview", "add_language"):
+            inp = await _banner(node, actor, form, values, inp)
+            preview = preview_versions(node, events.checked(node, inp)) if action == "preview" else None
+            return await form_page(request, values, event=event, rows=rows, preview=preview)
+        inp = events.checked(node, inp if event is None else dataclasses.replace(inp, recurrence=None))
+        inp = await _banner(node, actor, form, values, inp)
+        if event is None:
+            created = await events.create_event(node, actor, dataclasses.replace(inp, draft=action == "draft"))
+            return RedirectResponse(_event_path(created[0]), status_code=303)
+        await events.update_event(node, event, inp)
+        if event.draft and action == "publish":
+            await events.publish_event(node, event)
+    except EventError as exc:
+        return await form_page(request, values, event=event, error=str(exc), status=400, rows=rows)
+    return RedirectResponse(_event_path(event), status_code=303)
 
 
 async def new_event(request: Request) -> Response:
@@ -789,18 +890,7 @@ async def new_event(request: Request) -> Response:
     node = node_of(request)
     if request.method == "GET":
         return await form_page(request, new_values(request, node))
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    values = form_values(form)
-    actor = await association_actor(node)
-    if actor is None:
-        return await message(request, 500, "No association", "The association account is missing; run agora init.")
-    try:
-        created = await events.create_event(node, actor, await event_input(node, values, recurrence=True))
-    except EventError as exc:
-        return await form_page(request, values, error=str(exc), status=400)
-    return RedirectResponse(_event_path(created[0]), status_code=303)
+    return await _event_form_post(request, None)
 
 
 async def edit_event(request: Request) -> Response:
@@ -810,21 +900,13 @@ async def edit_event(request: Request) -> Response:
     event = await find_event(request)
     if isinstance(event, Response):
         return event
-    node = node_of(request)
     if request.method == "GET":
-        return await form_page(request, event_values(event), event=event)
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    values = form_values(form)
-    try:
-        await events.update_event(node, event, await event_input(node, values, recurrence=False, keep=event))
-    except EventError as exc:
-        return await form_page(request, values, event=event, error=str(exc), status=400)
-    return RedirectResponse(_event_path(event), status_code=303)
+        return await form_page(request, event_values(event), event=event,
+                               rows=rows_from_translations(events.translations_of(event)))
+    return await _event_form_post(request, event)
 
 
-async def _confirmed_action(request: Request, *, title: str, text: str, button: str) -> Event | Response:
+async def _confirmed_action(request: Request, *, title: Any, text: Any, button: Any) -> Event | Response:
     """GET: the confirmation page. POST (with the CSRF token): the event, to act on."""
     user = await editor(request)
     if isinstance(user, Response):
@@ -844,20 +926,23 @@ async def _confirmed_action(request: Request, *, title: str, text: str, button: 
 
 async def cancel_event(request: Request) -> Response:
     event = await _confirmed_action(
-        request, title="Cancel this event",
-        text="The event stays visible, marked as cancelled, and followers' servers are told. This cannot be undone here.",
-        button="Cancel the event")
+        request, title=_l("Cancel this event"),
+        text=_l("The event stays visible, marked as cancelled, and followers' servers are told. This cannot be undone here."),
+        button=_l("Cancel the event"))
     if isinstance(event, Response):
         return event
-    await events.cancel_event(node_of(request), event)
+    try:
+        await events.cancel_event(node_of(request), event)
+    except EventError as exc:
+        return await message(request, 400, "Not possible", str(exc))
     return RedirectResponse(_event_path(event), status_code=303)
 
 
 async def delete_event(request: Request) -> Response:
     event = await _confirmed_action(
-        request, title="Delete this event",
-        text="The event disappears from this site and from followers' servers, with its participant list.",
-        button="Delete the event for good")
+        request, title=_l("Delete this event"),
+        text=_l("The event disappears from this site and from followers' servers, with its participant list."),
+        button=_l("Delete the event for good"))
     if isinstance(event, Response):
         return event
     await events.delete_event(node_of(request), event)

@@ -34,7 +34,7 @@ async def event_ics(request: Request) -> Response:
     node = node_of(request)
     slug = request.path_params["slug"]
     event = await Event.get_or_none(uri=f"{node.urls.base}/events/{slug}", local=True)
-    if event is None:
+    if event is None or event.draft:  # a draft is not published anywhere
         return _missing()
     if event.deleted_at is not None:
         return _missing(410, "This event was deleted by its organizers.")

@@ -11,7 +11,9 @@ need anyway)."""
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -27,18 +29,25 @@ from starlette.routing import Route
 
 from federation import initiatives as wire
 from federation.events import Place
-from node import initiatives
+from node import i18n, initiatives, multilingual
+from node import media as media_service
 from node.initiatives import InitiativeError, InitiativeInput, NeedInput
 from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
+from node.runtime import Node
 from node.sanitize import plain_text
-from node.web import auth, forms
+from node.web import auth, compose, forms
 from node.web.event_pages import place_view
-from node.web.forms import csv_cell, no_store, text_field
+from node.web.forms import (
+    action_of, csv_cell, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,
+)
 from node.web.pages import (
-    association_actor, checked_form, editor, member_post, message, node_of, render, send_home,
+    association_actor, checked_form, editor, member_post, message, node_of, render, send_home, upload_form,
+    writing_context,
 )
 
 log = logging.getLogger("agora.web")
+_l = i18n.lazy  # labels translated when shown
+_t = i18n.gettext  # texts translated at once (after i18n.activate_request)
 
 PAGE_SIZE = 20
 LIST_SCAN = 1000  # the place filter reads places in Python (JSON fields): at most this many rows
@@ -46,21 +55,21 @@ NEED_ROWS = 5
 PLACE_FIELDS = ("name", "street", "locality", "region", "country")
 
 KIND_LABELS = {
-    "development": "Development project", "humanitarian": "Humanitarian appeal",
-    "advocacy": "Advocacy or petition", "mutual_aid": "Mutual aid", "cultural": "Cultural",
+    "development": _l("Development project"), "humanitarian": _l("Humanitarian appeal"),
+    "advocacy": _l("Advocacy or petition"), "mutual_aid": _l("Mutual aid"), "cultural": _l("Cultural"),
 }
 STATUS_LABELS = {
-    "proposed": "Proposed", "active": "Active", "achieved": "Achieved", "closed": "Closed",
-    "abandoned": "Abandoned",
+    "proposed": _l("Proposed"), "active": _l("Active"), "achieved": _l("Achieved"), "closed": _l("Closed"),
+    "abandoned": _l("Abandoned"),
 }
 # What the button that moves an initiative to a status says.
 STATUS_ACTIONS = {
-    "proposed": "Back to proposed", "active": "Start: mark as active", "achieved": "Mark as achieved",
-    "closed": "Close", "abandoned": "Abandon",
+    "proposed": _l("Back to proposed"), "active": _l("Start: mark as active"), "achieved": _l("Mark as achieved"),
+    "closed": _l("Close"), "abandoned": _l("Abandon"),
 }
-NEED_KIND_LABELS = {"volunteers": "Volunteers", "materials": "Materials", "money": "Money"}
-DIRECTION_LABELS = {"received": "Received", "spent": "Spent"}
-NATURE_LABELS = {"money": "Money", "in_kind": "In kind"}
+NEED_KIND_LABELS = {"volunteers": _l("Volunteers"), "materials": _l("Materials"), "money": _l("Money")}
+DIRECTION_LABELS = {"received": _l("Received"), "spent": _l("Spent")}
+NATURE_LABELS = {"money": _l("Money"), "in_kind": _l("In kind")}
 
 
 def _codes(values: Any, fallback: dict[str, str]) -> list[str]:
@@ -132,7 +141,12 @@ def _lang(request: Request, initiative: Initiative) -> str:
 
 async def find_initiative(request: Request) -> Initiative | Response:
     node = node_of(request)
+    await i18n.activate_request(request, node)  # labels, money and errors in the reader's language
     initiative = await Initiative.get_or_none(uri=f"{node.urls.base}/initiatives/{_slug(request)}", local=True)
+    if initiative is not None and initiative.draft:  # a draft: for editors and admins only
+        user = await auth.current_user(request)
+        if not (user and user.role in auth.PUBLISHING_ROLES and not user.disabled):
+            initiative = None
     if initiative is None:
         return await message(request, 404, "Not found", "There is no such initiative here.")
     if initiative.deleted_at is not None:
@@ -193,7 +207,20 @@ def _list_item(initiative: Initiative) -> dict[str, Any]:
     }
 
 
+def _shown_copy(initiative: Initiative, wishes: list[str], fallback: str) -> Initiative:
+    """A copy carrying the reader's version of the title, summary and language (the row is not touched)."""
+    shown = multilingual.show_initiative(initiative, wishes, fallback)
+    initiative = copy.copy(initiative)
+    initiative.title, initiative.summary, initiative.content = shown.title, shown.summary, shown.content
+    initiative.language = shown.language
+    return initiative
+
+
 async def list_page(request: Request, *, local: bool) -> Response:
+    node = node_of(request)
+    await i18n.activate_request(request, node)
+    wishes = [*multilingual.request_wishes(request, await auth.current_user(request)), i18n.current()]
+    fallback = node.settings.association.language
     params = request.query_params
     base = "/initiatives" if local else "/initiatives/network"
     kind = params.get("kind", "").strip()[:32]
@@ -203,7 +230,7 @@ async def list_page(request: Request, *, local: bool) -> Response:
         page = max(1, min(int(params.get("page", "1")), 10_000))
     except ValueError:
         page = 1
-    query = Initiative.filter(local=local, deleted_at=None)
+    query = Initiative.filter(local=local, deleted_at=None, draft=False)
     if not local:
         query = query.prefetch_related("organizer")
     if kind:
@@ -221,7 +248,7 @@ async def list_page(request: Request, *, local: bool) -> Response:
     filters = {k: v for k, v in (("kind", kind), ("status", status), ("place", place)) if v}
     return await render(
         request, "initiatives/list.html", local=local, base=base, kind=kind, status_filter=status, place=place,
-        kinds=kinds(), statuses=statuses(), filters=filters, items=[_list_item(i) for i in rows[:PAGE_SIZE]],
+        kinds=kinds(), statuses=statuses(), filters=filters, items=[_list_item(_shown_copy(i, wishes, fallback)) for i in rows[:PAGE_SIZE]],
         newer=f"{base}?{urlencode({**filters, 'page': page - 1})}" if page > 1 else None,
         older=f"{base}?{urlencode({**filters, 'page': page + 1})}" if len(rows) > PAGE_SIZE else None,
     )
@@ -238,24 +265,15 @@ async def network_list(request: Request) -> Response:
 # ------------------------------------------------------------------ the initiative page
 
 
-async def _need_view(need: Need, locale: str) -> dict[str, Any]:
+async def _need_view(need: Need) -> dict[str, Any]:
+    """A need's progress; the template formats the amounts in the reader's language."""
     pledged, goal = await initiatives.need_progress(need)
     money = need.kind == "money"
-
-    def amount(value: int | None) -> str:
-        if value is None:
-            return ""
-        return money_text(value, need.currency, locale) if money else str(value)
-
     percent = min(100, round(100 * pledged / goal)) if goal else None
-    if goal:
-        text = f"{amount(pledged)} pledged of {amount(goal)} ({percent}%)"
-    else:
-        text = f"{amount(pledged)} pledged"
     return {
         "need": need, "kind": NEED_KIND_LABELS.get(need.kind, need.kind), "money": money,
         "pledged": pledged, "goal": goal, "bar_value": min(pledged, goal) if goal else None,
-        "percent": percent, "text": text, "goal_text": amount(goal),
+        "percent": percent,
         "pledges": await Pledge.filter(need=need).count(),
     }
 
@@ -267,21 +285,29 @@ async def show_initiative(
     """The page. `errors` by box: "pledge-<need id>", "ledger", "progress", "status", "support";
     `entered` keeps what the refused form carried, by the same keys."""
     node = node_of(request)
-    lang = _lang(request, initiative)
     organizer = await Actor.get(id=initiative.organizer_id)  # type: ignore[attr-defined]
     user = await auth.current_user(request)
+    # The reader's language (node/multilingual.py): the page shows a copy carrying that version's title,
+    # summary, story and language; the row itself is not touched.
+    interface = i18n.choose(request, node, user)
+    i18n.activate(interface)  # labels and amounts in the reader's language
+    wishes = [*multilingual.request_wishes(request, user), interface]
+    shown = multilingual.show_initiative(initiative, wishes, node.settings.association.language)
+    lang = _lang(request, initiative)
+    initiative = copy.copy(initiative)
+    initiative.title, initiative.summary, initiative.content = shown.title, shown.summary, shown.content
     organizer_view = bool(user and user.role in auth.PUBLISHING_ROLES)
     supporting = bool(user and await Support.exists(initiative=initiative, actor_id=user.actor_id))  # type: ignore[attr-defined]
-    needs = [await _need_view(n, lang) for n in await Need.filter(initiative=initiative).order_by("position", "id")]
+    needs = [await _need_view(n) for n in await Need.filter(initiative=initiative).order_by("position", "id")]
     entries = await LedgerEntry.filter(initiative=initiative).order_by("-occurred_on", "-id")
     totals = [
-        {"currency": t.currency, "received": money_text(t.received_minor, t.currency, lang),
-         "spent": money_text(t.spent_minor, t.currency, lang),
-         "balance": money_text(t.received_minor - t.spent_minor, t.currency, lang)}
+        {"currency": t.currency, "received": money_text(t.received_minor, t.currency, interface),
+         "spent": money_text(t.spent_minor, t.currency, interface),
+         "balance": money_text(t.received_minor - t.spent_minor, t.currency, interface)}
         for t in await initiatives.ledger_totals(initiative)
     ]
     show_supporters = organizer_view or initiative.supporters_public
-    supporters = (await Support.filter(initiative=initiative).prefetch_related("actor").order_by("created_at", "id").limit(500)
+    supporters = (await Support.filter(initiative=initiative, held=False).prefetch_related("actor").order_by("created_at", "id").limit(500)
                   if show_supporters else [])
     updates = await Post.filter(in_reply_to_uri=initiative.uri, author_id=initiative.organizer_id,  # type: ignore[attr-defined]
                                 deleted_at=None, visibility__in=["public", "unlisted"]).order_by("-published").limit(50)
@@ -305,6 +331,7 @@ async def show_initiative(
         path=initiative_path(initiative), errors=errors or {}, entered=entered or {},
         decimal_text=decimal_text, direction_labels=DIRECTION_LABELS, nature_labels=NATURE_LABELS,
         today=date.today().isoformat(), description=plain_text(initiative.summary or initiative.content or initiative.title),
+        shown=shown, content_dir=shown.dir, other_languages=shown.alternatives,
     ))
 
 
@@ -379,7 +406,7 @@ async def remote_support(request: Request) -> Response:
     initiative = await find_initiative(request)
     if isinstance(initiative, Response):
         return initiative
-    return await send_home(request, initiative.uri, f"search for {initiative.uri} in your app and favourite it.")
+    return await send_home(request, initiative.uri, _l("search for %(uri)s in your app and favourite it.", uri=initiative.uri))
 
 
 # ------------------------------------------------------------------ organizers: status, ledger, progress
@@ -415,7 +442,7 @@ async def ledger_submit(request: Request) -> Response:
     try:
         occurred = _date(entered["occurred_on"], "the date")
         if occurred is None:
-            raise InitiativeError("give the date of the entry")
+            raise InitiativeError(_t("give the date of the entry"))
         await initiatives.add_ledger_entry(
             node_of(request), initiative, direction=entered["direction"], nature=entered["nature"] or "money",
             description=entered["description"], occurred_on=occurred, amount=entered["amount"] or None,
@@ -487,10 +514,10 @@ async def delete_submit(request: Request) -> Response:
         return initiative
     if request.method == "GET":
         return no_store(await render(
-            request, "initiatives/confirm.html", title="Delete this initiative", initiative=initiative,
-            text="The initiative disappears from this site and from followers' servers, with its needs, "
-                 "pledges, ledger and supporters. Download its JSON export first to keep a copy.",
-            action=request.url.path, button="Delete the initiative for good", danger=True,
+            request, "initiatives/confirm.html", title=_l("Delete this initiative"), initiative=initiative,
+            text=_l("The initiative disappears from this site and from followers' servers, with its needs, "
+                    "pledges, ledger and supporters. Download its JSON export first to keep a copy."),
+            action=request.url.path, button=_l("Delete the initiative for good"), danger=True,
             back=initiative_path(initiative), lang=_lang(request, initiative),
         ))
     form = await checked_form(request)
@@ -570,7 +597,7 @@ def _place(values: dict[str, Any], side: str, keep: Any) -> Place | None:
     if not any(parts.values()):
         return None
     if any(len(v) > 500 for v in parts.values()):
-        raise InitiativeError("a place field is longer than 500 characters")
+        raise InitiativeError(_t("a place field is longer than 500 characters"))
     label = parts["name"] or parts["locality"] or parts["region"] or parts["country"] or parts["street"]
     extra: dict[str, Any] = {}
     if isinstance(keep, dict) and (keep.get("name") or "") == parts["name"]:  # same place: keep what the form lacks
@@ -581,15 +608,16 @@ def _place(values: dict[str, Any], side: str, keep: Any) -> Place | None:
                  country=parts["country"], **extra)
 
 
-def initiative_input(values: dict[str, Any], keep: Initiative | None = None) -> InitiativeInput:
-    """The form's values as an InitiativeInput; InitiativeError names what is wrong."""
+def initiative_input(values: dict[str, Any], keep: Initiative | None = None,
+                     rows: list[dict[str, str]] | None = None) -> InitiativeInput:
+    """The form's values (and its language blocks) as an InitiativeInput; InitiativeError names what is wrong."""
     needs = []
     for number, row in enumerate(values["needs"], start=1):
         row = {k: str(v).strip() for k, v in row.items()}
         if not any(row[f] for f in ("title", "description", "skills", "quantity", "goal")):
             continue  # an empty row (its kind and currency have defaults)
         if not row["title"]:
-            raise InitiativeError(f"need {number}: give it a title")
+            raise InitiativeError(_t("need %(number)s: give it a title", number=number))
         needs.append(NeedInput(
             kind=row["kind"], title=row["title"], description=row["description"],
             skills=tuple(s for s in (p.strip() for p in row["skills"].split(",")) if s),
@@ -599,7 +627,7 @@ def initiative_input(values: dict[str, Any], keep: Initiative | None = None) -> 
     cover_url = str(values["cover_url"]).strip() or None
     cover_alt = str(values["cover_alt"]).strip()
     if cover_url and not cover_alt:
-        raise InitiativeError("describe the cover image for people who cannot see it (alt text)")
+        raise InitiativeError(_t("describe the cover image for people who cannot see it (alt text)"))
     tags = tuple(t for t in (p.strip().lstrip("#").strip() for p in str(values["tags"]).split(",")) if t)
     responsible = tuple(r for r in (p.strip() for p in str(values["responsible"]).splitlines()) if r)
     return InitiativeInput(
@@ -611,37 +639,89 @@ def initiative_input(values: dict[str, Any], keep: Initiative | None = None) -> 
         cover_media_type=keep.cover_media_type if keep is not None and keep.cover_url == cover_url else None,
         language=str(values["language"]).strip() or None, tags=tags, responsible=responsible,
         needs=tuple(needs), supporters_public=bool(values["supporters_public"]),
+        translations=translations_from_rows(rows) if rows is not None else None,
     )
 
 
 async def form_page(request: Request, values: dict[str, Any], *, initiative: Initiative | None = None,
-                    error: str | None = None, status: int = 200) -> Response:
+                    error: str | None = None, status: int = 200, rows: list[dict[str, str]] | None = None,
+                    preview: list[dict[str, Any]] | None = None) -> Response:
     return no_store(await render(
         request, "initiatives/form.html", status=status, values=values, initiative=initiative, error=error,
         kinds=kinds(), need_kinds=NEED_KIND_LABELS,
         action=f"{initiative_path(initiative)}/edit" if initiative else "/initiatives/new",
+        rows=rows if rows is not None else rows_from_translations(()), preview=preview,
+        **writing_context(node_of(request)),
     ))
+
+
+def preview_versions(node: Node, inp: InitiativeInput) -> list[dict[str, Any]]:
+    """The initiative as it will look in each of its languages: title, summary, story (nothing saved)."""
+    language = inp.language or node.settings.association.language
+    parts = [(language, {"title": inp.title, "lead": inp.summary, "text": inp.description})]
+    parts += [(t.language, {"title": t.title or inp.title, "lead": t.summary or inp.summary, "text": t.text})
+              for t in inp.translations or ()]
+    return compose.rendered_versions(node, language, parts)
+
+
+async def _cover(node: Node, actor: Actor, form: FormData, values: dict[str, Any], inp: InitiativeInput) -> InitiativeInput:
+    """A cover chosen as a file: stored (it then has our address) and put in the input and the form."""
+    upload = compose.chosen_file(form, "cover_file")
+    if upload is None:
+        return inp
+    alt = str(values["cover_alt"]).strip()
+    if not alt:
+        raise InitiativeError(_t("describe the cover image for people who cannot see it (alt text)"))
+    try:
+        media = await compose.store_picture(node, actor, upload, alt)
+    except media_service.MediaError as exc:
+        raise InitiativeError(_t("the cover image: %(error)s", error=str(exc))) from None
+    values["cover_url"] = compose.picture_url(node, media)
+    return dataclasses.replace(inp, cover_url=values["cover_url"], cover_alt=alt, cover_media_type=media.media_type)
+
+
+async def _initiative_form_post(request: Request, initiative: Initiative | None) -> Response:
+    """The editors' form sent: preview (nothing saved), add a language block, save a draft, publish
+    (or, for a published initiative, save the changes)."""
+    node = node_of(request)
+    await i18n.activate_request(request, node)  # the form's errors are translated when raised
+    form = await upload_form(request)
+    if isinstance(form, Response):
+        return form
+    actor = await association_actor(node)
+    if actor is None:
+        return await message(request, 500, "No association", "The association account is missing; run agora init.")
+    action = action_of(form)
+    values = form_values(form)
+    rows = translation_rows(form, add=action == "add_language")
+    try:
+        if compose.chosen_file(form, "cover_file") is not None and not str(values["cover_alt"]).strip():
+            raise InitiativeError(_t("describe the cover image for people who cannot see it (alt text)"))
+        inp = initiative_input(values, keep=initiative, rows=rows)
+        if action in ("preview", "add_language"):
+            inp = await _cover(node, actor, form, values, inp)
+            preview = preview_versions(node, initiatives.checked(node, inp, keep=initiative)) if action == "preview" else None
+            return await form_page(request, values, initiative=initiative, rows=rows, preview=preview)
+        inp = initiatives.checked(node, inp, keep=initiative)
+        inp = await _cover(node, actor, form, values, inp)
+        if initiative is None:
+            created = await initiatives.create_initiative(node, actor, dataclasses.replace(inp, draft=action == "draft"))
+            return RedirectResponse(initiative_path(created), status_code=303)
+        await initiatives.update_initiative(node, initiative, inp)
+        if initiative.draft and action == "publish":
+            await initiatives.publish_initiative(node, initiative)
+    except InitiativeError as exc:
+        return await form_page(request, values, initiative=initiative, error=str(exc), status=400, rows=rows)
+    return RedirectResponse(initiative_path(initiative), status_code=303)
 
 
 async def new_initiative(request: Request) -> Response:
     user = await editor(request)
     if isinstance(user, Response):
         return user
-    node = node_of(request)
     if request.method == "GET":
         return await form_page(request, new_values(request))
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    values = form_values(form)
-    actor = await association_actor(node)
-    if actor is None:
-        return await message(request, 500, "No association", "The association account is missing; run agora init.")
-    try:
-        created = await initiatives.create_initiative(node, actor, initiative_input(values))
-    except InitiativeError as exc:
-        return await form_page(request, values, error=str(exc), status=400)
-    return RedirectResponse(initiative_path(created), status_code=303)
+    return await _initiative_form_post(request, None)
 
 
 async def edit_initiative(request: Request) -> Response:
@@ -649,16 +729,9 @@ async def edit_initiative(request: Request) -> Response:
     if isinstance(initiative, Response):
         return initiative
     if request.method == "GET":
-        return await form_page(request, await initiative_values(initiative), initiative=initiative)
-    form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
-    values = form_values(form)
-    try:
-        await initiatives.update_initiative(node_of(request), initiative, initiative_input(values, keep=initiative))
-    except InitiativeError as exc:
-        return await form_page(request, values, initiative=initiative, error=str(exc), status=400)
-    return RedirectResponse(initiative_path(initiative), status_code=303)
+        return await form_page(request, await initiative_values(initiative), initiative=initiative,
+                               rows=rows_from_translations(initiatives.translations_of(initiative)))
+    return await _initiative_form_post(request, initiative)
 
 
 def routes() -> list[Route]:

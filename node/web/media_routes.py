@@ -1,9 +1,147 @@
-"""STUB: routes of this module are filled in by its owner."""
+"""Media: `GET /media/{file}` serves stored images; `POST /media` lets a member upload one.
+
+`read_upload_form` reads a multipart form with a size limit enforced BEFORE parsing (Content-Length,
+and a count of the bytes actually received for chunked bodies); forms with a file field use it."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from urllib.parse import urlencode, urlsplit
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from node import media as media_service
+from node.models import Actor
+from node.web import auth, pages
+
+FORM_MARGIN = 64 * 1024  # room for the other fields and the multipart framing around the file
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def upload_limit(request: Request) -> int:
+    return pages.node_of(request).settings.media.max_upload_bytes + FORM_MARGIN
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_upload_form(request: Request, limit: int | None = None) -> FormData | Response:
+    """The submitted (multipart or urlencoded) form, read under a size limit before any parsing:
+    413 when it is larger, 400 when it is malformed. The CSRF token is not checked here: call
+    `pages.checked_form(request)` next (it returns the same, already parsed form)."""
+    limit = upload_limit(request) if limit is None else limit
+    length = request.headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            return await pages.message(request, 400, "Bad request", "The request has an invalid length.")
+        if int(length) > limit:
+            return await _too_large(request)
+    try:
+        body = await _read_limited(request, limit)
+    except BodyTooLarge:
+        return await _too_large(request)
+    request._body = body  # the form parser reads this instead of the (consumed) stream
+    try:
+        return await request.form(max_files=4, max_fields=200, max_part_size=max(limit, 1024 * 1024))
+    except HTTPException as exc:
+        return await pages.message(request, 400, "Bad request", f"The form could not be read: {exc.detail}")
+
+
+async def _too_large(request: Request) -> Response:
+    limits = pages.node_of(request).settings.media
+    return await pages.message(
+        request, 413, "File too large",
+        f"Images up to {limits.max_upload_bytes // 1_000_000} MB are accepted. Choose a smaller picture.",
+    )
+
+
+async def uploaded_file(form: FormData, name: str = "file") -> tuple[bytes, str] | None:
+    """The bytes and the file name of an uploaded file field, or None when no file was chosen."""
+    value = form.get(name)
+    if not isinstance(value, UploadFile):
+        return None
+    data = await value.read()
+    if not data and not value.filename:
+        return None
+    return data, value.filename or ""
+
+
+def safe_next(target: str) -> str | None:
+    """A local path to go back to (never another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+async def serve(request: Request) -> Response:
+    node = pages.node_of(request)
+    name = request.path_params["file"]
+    path = media_service.resolve_file(node, name)
+    if path is None:
+        return Response("Not found", status_code=404, media_type="text/plain",
+                        headers={"X-Content-Type-Options": "nosniff"})
+    content_type = media_service.CONTENT_TYPES[name.rsplit(".", 1)[1]]
+    return FileResponse(
+        path, media_type=content_type,
+        headers={
+            "Cache-Control": IMMUTABLE,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        },
+    )
+
+
+async def upload(request: Request) -> Response:
+    user = await auth.current_user(request)
+    if user is None or user.disabled:
+        return RedirectResponse("/login", status_code=303)
+    form = await read_upload_form(request)
+    if isinstance(form, Response):
+        return form
+    checked = await pages.checked_form(request)
+    if isinstance(checked, Response):
+        return checked
+    node = pages.node_of(request)
+    upload_data = await uploaded_file(form)
+    if upload_data is None:
+        return await pages.message(request, 400, "No image", "Choose an image file to upload.")
+    alt = form.get("alt")
+    owner = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+    try:
+        stored = await media_service.store_upload(node, owner, upload_data[0], alt if isinstance(alt, str) else "",
+                                                  upload_data[1])
+    except media_service.MediaError as exc:
+        return await pages.message(request, 400, "Image not accepted", str(exc))
+    back = safe_next(str(form.get("next") or ""))
+    if back:
+        joiner = "&" if "?" in back else "?"
+        return RedirectResponse(back + joiner + urlencode({"media": stored.key}), status_code=303)
+    return await pages.render(
+        request, "media/uploaded.html", status=201, media=stored,
+        url=media_service.media_url(node, stored), srcset=media_service.srcset(node, stored),
+        small=media_service.media_url(node, stored, 640),
+    )
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/media/{file}", serve, methods=["GET"]),
+        Route("/media", upload, methods=["POST"]),
+    ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,15 +17,22 @@ from starlette.templating import Jinja2Templates
 
 from federation import vocab, webfinger
 from federation.client import FetchError
-from node.actors import fetch_actor, follower_count, local_actor
-from node.content import ContentError, Draft, create_post
-from node.activitypub.handlers import approve_follow
-from node.models import Actor, Follow, Post, User
+from node.actors import fetch_actor, local_actor
+from node import events as event_service
+from node import initiatives as initiative_service
+from node import multilingual
+from node.content import MAX_ATTACHMENTS, ContentError, create_post, delete_post, publish_post, update_post
+from node.events import EventError
+from node.initiatives import InitiativeError
+from node.models import Event, Initiative
+from node.web import compose
+from node.web.forms import action_of, no_store, rows_from_translations
+from node.models import Actor, Post, User
 from node.runtime import Node
 from node.sanitize import plain_text
 from node.social import follow
-from node import i18n
-from node.web import auth
+from node import i18n, notify
+from node.web import auth, meta
 
 log = logging.getLogger("agora.web")
 
@@ -31,6 +40,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = TEMPLATES_DIR / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 i18n.install(templates.env)
+meta.install(templates.env)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
     "script-src 'none'; frame-ancestors 'none'; form-action 'self' https: http:; base-uri 'none'",
@@ -45,13 +55,23 @@ def node_of(request: Request) -> Node:
 
 
 async def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page of templates/ with what every page shows: the member, the association's current name
+    (the admin console can rename it; read from its actor, one indexed query), unread notifications."""
     node = node_of(request)
     user = await auth.current_user(request)
+    site_actor = await association_actor(node)
+    association = node.settings.association
+    if site_actor is not None and site_actor.name and site_actor.name != association.name:
+        association = dataclasses.replace(association, name=site_actor.name)
     context.update(
         request=request,
         user=user,
         can_publish=bool(user and user.role in auth.PUBLISHING_ROLES),
-        association=node.settings.association,
+        association=association,
+        site_actor=site_actor,
+        site_name=association.name,
+        site_handle=f"@{site_actor.username}@{node.urls.host}" if site_actor is not None else "",
+        unread_notifications=await notify.unread_count(node, user) if user is not None else 0,
         csrf=auth.csrf_token(request),
         host=node.urls.host,
     )
@@ -75,51 +95,38 @@ async def association_actor(node: Node) -> Actor | None:
     return await local_actor(node.settings.association.handle)
 
 
-async def home(request: Request) -> Response:
-    return await profile_page(request, node_of(request).settings.association.handle)
-
-
-async def profile(request: Request) -> Response:
-    return await profile_page(request, request.path_params["username"])
-
-
-async def profile_page(request: Request, username: str) -> Response:
-    node = node_of(request)
-    actor = await local_actor(username)
-    if actor is None or actor.kind == "Application":
-        return await message(request, 404, "Not found", "There is no such account here.")
-    posts = await Post.filter(author=actor, local=True, deleted_at=None, visibility="public").order_by("-published").limit(20)
-    return await render(
-        request, "profile.html", actor=actor, posts=posts, followers=await follower_count(actor),
-        handle=f"@{actor.username}@{node.urls.host}", description=plain_text(actor.summary),
-    )
-
-
 async def post_page(request: Request) -> Response:
+    """A post of this node in the reader's language (see node/multilingual.py), with its images and
+    replies. A draft is shown to editors and admins only."""
     node = node_of(request)
     post = await Post.get_or_none(uri=node.urls.post(request.path_params["slug"]), local=True)
-    if post is None or post.visibility not in ("public", "unlisted"):
+    user = await auth.current_user(request)
+    editor_view = bool(user and user.role in auth.PUBLISHING_ROLES and not user.disabled)
+    if post is None or (post.draft and not editor_view) or (not post.draft and post.visibility not in ("public", "unlisted")):
         return await message(request, 404, "Not found", "There is no such post here.")
     if post.deleted_at is not None:
         return await message(request, 410, "Deleted", "This post was deleted by its author.")
     author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
-    replies = await Post.filter(in_reply_to=post, deleted_at=None, visibility__in=["public", "unlisted"]).order_by("published").prefetch_related("author")
-    return await render(
-        request, "post.html", post=post, author=author, replies=replies,
-        description=plain_text(post.content), handle=f"@{author.username}@{node.urls.host}",
+    replies = await Post.filter(in_reply_to=post, deleted_at=None, held=False, visibility__in=["public", "unlisted"]).order_by("published").prefetch_related("author")
+    wishes = [*multilingual.request_wishes(request, user), i18n.choose(request, node, user)]
+    shown = multilingual.show_post(post, wishes, node.settings.association.language)
+    images = [i for i in (post.data or {}).get("images", []) if isinstance(i, dict)]
+    site = await association_actor(node)
+    # Behind a content warning, previews show the warning, not the text.
+    og = meta.tags(node, title=author.name or author.username or "", description=shown.summary or shown.content,
+                   html_description=not shown.summary, url=post.url or post.uri, kind="article",
+                   image=str(images[0].get("url") or "") if images and not shown.summary else None,
+                   image_alt=str(images[0].get("alt") or "") if images and not shown.summary else "",
+                   site_name=site.name if site else node.settings.association.name)
+    response = await render(
+        request, "post.html", post=post, author=author, replies=replies, shown=shown, editor_view=editor_view,
+        description=plain_text(shown.content), handle=f"@{author.username}@{node.urls.host}", actor=author,
+        slug=request.path_params["slug"], og=og,
     )
+    return no_store(response) if post.draft else response
 
 
-async def tag_page(request: Request) -> Response:
-    """Recent public posts of this node carrying a hashtag."""
-    tag = request.path_params["tag"].lower()
-    name = f"#{tag}"
-    recent = await Post.filter(local=True, deleted_at=None, visibility="public").order_by("-published").limit(500)
-    posts = [p for p in recent if any(t.get("type") == "Hashtag" and t.get("name") == name for t in p.tags)][:50]
-    return await render(request, "tag.html", tag=tag, posts=posts)
-
-
-async def send_home(request: Request, uri: str, hint: str) -> Response:
+async def send_home(request: Request, uri: str, hint: Any) -> Response:
     """The visitor gave their Fediverse address (`handle`): send them to their own server's interaction
     page (its WebFinger subscribe template) for `uri`, where they follow, join or like it."""
     node = node_of(request)
@@ -130,19 +137,11 @@ async def send_home(request: Request, uri: str, hint: str) -> Response:
     try:
         template = await webfinger.subscribe_template(node.client, handle, scheme=node.webfinger_scheme(parts[1]))
     except FetchError as exc:
-        return await message(request, 400, "Address not found", f"Could not look up {handle}: {exc}")
+        return await message(request, 400, "Address not found", i18n.lazy_gettext("Could not look up %(handle)s: %(error)s", handle=handle, error=str(exc)))
     if not template or "{uri}" not in template:
-        return await message(request, 400, "No interaction page", f"{handle}'s server does not offer one; {hint}")
+        return await message(request, 400, "No interaction page", i18n.lazy_gettext("%(handle)s's server does not offer one; %(hint)s",
+                                                                                     handle=handle, hint=hint))
     return RedirectResponse(template.replace("{uri}", quote(uri, safe="")), status_code=303)
-
-
-async def remote_follow(request: Request) -> Response:
-    """Follow an account of this node from the visitor's own server."""
-    node = node_of(request)
-    actor = await local_actor(request.query_params.get("target") or node.settings.association.handle)
-    if actor is None:
-        return await message(request, 404, "Not found", "There is no such account here.")
-    return await send_home(request, actor.uri, f"search for {actor.uri} in your app to follow it.")
 
 
 async def login_form(request: Request) -> Response:
@@ -161,9 +160,25 @@ async def login_submit(request: Request) -> Response:
     form = await checked_form(request)
     if isinstance(form, Response):
         return form
-    user = await auth.authenticate(str(form.get("login", "")), str(form.get("password", "")))
+    node = node_of(request)
+    attempt = await auth.login_attempt(
+        str(form.get("login", "")), str(form.get("password", "")), node.settings.limits, state=node.extra
+    )
+    user = attempt.user
+    if attempt.locked_until is not None:  # the same answer whether or not the account exists
+        seconds = max(1, int((attempt.locked_until - datetime.now(timezone.utc)).total_seconds()) + 1)
+        minutes = -(-seconds // 60)
+        error = i18n.ngettext(
+            "Too many failed attempts: logging in is locked. Try again in %(num)d minute.",
+            "Too many failed attempts: logging in is locked. Try again in %(num)d minutes.", minutes,
+        )
+        response = await render(request, "login.html", status=429, error=error)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    if attempt.disabled:
+        return await render(request, "login.html", status=403, error=i18n.lazy_gettext("This account was disabled by an administrator."))
     if user is None:
-        return await render(request, "login.html", status=400, error="Wrong email or password.")
+        return await render(request, "login.html", status=400, error=i18n.lazy_gettext("Wrong email or password."))
     auth.log_in(request, user)
     return RedirectResponse("/", status_code=303)
 
@@ -196,58 +211,179 @@ async def editor(request: Request) -> User | Response:
     return user
 
 
+# ------------------------------------------------------------------ writing posts: compose, edit, drafts
+
+multilingual.install(templates.env)
+
+# Offered in the language fields (any BCP 47 tag can be typed): the interface languages and the
+# languages the association's members often read first.
+LANGUAGE_CHOICES = ("en", "fr", "ar", "es", "pt", "fa", "ti", "am", "so", "uk", "de", "it", "tr", "ru", "sw",
+                    "wo", "ln", "ha", "ur", "bn", "zh")
+
+
+def language_choices(node: Node) -> list[tuple[str, str]]:
+    codes = dict.fromkeys([node.settings.association.language, *node.settings.ui.languages, *LANGUAGE_CHOICES])
+    return [(code, multilingual.language_name(code)) for code in codes]
+
+
+def writing_context(node: Node) -> dict[str, Any]:
+    """What the forms that write content (posts, events, initiatives) share: language fields and blocks."""
+    return {"language_choices": language_choices(node), "max_translations": multilingual.MAX_TRANSLATIONS}
+
+
+async def compose_page(request: Request, *, values: dict[str, str], rows: list[dict[str, str]],
+                       slots: list[compose.Slot], post: Post | None = None, error: str | None = None,
+                       preview: list[dict[str, Any]] | None = None, status: int = 200) -> Response:
+    node = node_of(request)
+    action = f"/posts/{post.uri.rsplit('/', 1)[-1]}/edit" if post is not None else "/compose"
+    return no_store(await render(
+        request, "compose.html", status=status, values=values, rows=rows, slots=slots, post=post, error=error,
+        preview=preview, action=action, max_images=MAX_ATTACHMENTS, **writing_context(node),
+    ))
+
+
 async def compose_form(request: Request) -> Response:
     user = await editor(request)
     if isinstance(user, Response):
         return user
-    return await render(request, "compose.html", error=None, draft=Draft(text="x"), text="")
+    node = node_of(request)
+    values = {"text": "", "summary": "", "language": node.settings.association.language, "visibility": "public"}
+    return await compose_page(request, values=values, rows=rows_from_translations(()), slots=compose.slots_for([]))
+
+
+async def upload_form(request: Request) -> FormData | Response:
+    """A form with images: read under its size limit, then its CSRF token checked."""
+    node = node_of(request)
+    await i18n.activate_request(request, node)  # the form's errors are translated when raised
+    try:
+        await compose.read_form(request, compose.form_limit(node, MAX_ATTACHMENTS), MAX_ATTACHMENTS)
+    except compose.FormTooLarge:
+        limit = node.settings.media.max_upload_bytes // 1_000_000
+        return await message(request, 413, "Too large",
+                             i18n.lazy_gettext("Images up to %(num)s MB each are accepted. Choose smaller pictures.",
+                                               num=limit))
+    except compose.FormUnreadable as exc:
+        return await message(request, 400, "Bad request", i18n.lazy_gettext("The form could not be read: %(error)s",
+                                                                                error=str(exc)))
+    return await checked_form(request)
 
 
 async def compose_submit(request: Request) -> Response:
     user = await editor(request)
     if isinstance(user, Response):
         return user
-    node = node_of(request)
-    form = await checked_form(request)
+    form = await upload_form(request)
     if isinstance(form, Response):
         return form
-    draft = Draft(
-        text=str(form.get("text", "")),
-        summary=str(form.get("summary", "")),
-        language=str(form.get("language") or node.settings.association.language),
-        visibility=str(form.get("visibility", "public")),
-    )
-    actor = await association_actor(node)
-    if actor is None:
+    return await save_post(request, form, None)
+
+
+async def save_post(request: Request, form: FormData, post: Post | None) -> Response:
+    """The compose or edit form: preview (nothing saved), add a language block, save a draft, publish.
+    A refused post stores nothing (not even its images) and shows the form again with the reason."""
+    node = node_of(request)
+    author = await association_actor(node) if post is None else await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    if author is None:
         return await message(request, 500, "No association", "The association account is missing; run agora init.")
+    action = action_of(form)
+    values = compose.post_values(form, node.settings.association.language)
+    draft, rows = compose.draft_of(values, form, add=action == "add_language")
+    stored: list[tuple[int, Any, str]] | None = None
     try:
-        post = await create_post(node, actor, draft)
+        images = await compose.images_of(node, author, form)
+        if action in ("preview", "add_language"):
+            stored = await compose.store_images(node, author, images)
+            preview = await compose.preview_post(node, draft) if action == "preview" else None
+            return await compose_page(request, values=values, rows=rows, post=post, preview=preview,
+                                      slots=await compose.slots_after(node, author, form, stored))
+        await compose.preview_post(node, draft)  # every check before anything is stored
+        stored = await compose.store_images(node, author, images)
+        publish = action == "publish" or (post is not None and not post.draft)
+        complete = compose.with_images(node, draft, stored, publish=publish)
+        if post is None:
+            post = await create_post(node, author, complete)
+        else:
+            post = await update_post(node, post, complete)
+            if post.draft and action == "publish":
+                post = await publish_post(node, post)
     except ContentError as exc:
-        return await render(request, "compose.html", status=400, error=str(exc), draft=draft, text=draft.text)
+        return await compose_page(request, status=400, error=str(exc), values=values, rows=rows, post=post,
+                                  slots=await compose.slots_after(node, author, form, stored))
     return RedirectResponse(post.uri, status_code=303)
 
 
-async def admin_followers(request: Request) -> Response:
-    """Followers of the association, and follow requests waiting for approval (admins)."""
-    user = await auth.current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    if user.role != "admin":
-        return await message(request, 403, "Not allowed", "Only admins manage followers.")
+async def editable_post(request: Request) -> Post | Response:
+    user = await editor(request)
+    if isinstance(user, Response):
+        return user
     node = node_of(request)
-    group = await association_actor(node)
+    post = await Post.get_or_none(uri=node.urls.post(request.path_params["slug"]), local=True, deleted_at=None)
+    if post is None:
+        return await message(request, 404, "Not found", "There is no such post here.")
+    return post
+
+
+async def edit_post(request: Request) -> Response:
+    """GET/POST /posts/{slug}/edit: every language, the images, and for a draft its publication."""
+    post = await editable_post(request)
+    if isinstance(post, Response):
+        return post
+    if request.method == "GET":
+        images = (post.data or {}).get("images")
+        return await compose_page(request, values=compose.values_of_post(post), rows=compose.rows_of_post(post),
+                                  slots=compose.slots_for(images if isinstance(images, list) else []), post=post)
+    form = await upload_form(request)
+    if isinstance(form, Response):
+        return form
+    return await save_post(request, form, post)
+
+
+def _path(uri: str) -> str:
+    return "/" + uri.split("://", 1)[-1].split("/", 1)[-1]
+
+
+async def drafts_page(request: Request) -> Response:
+    """GET /drafts: the posts, events and initiatives kept as drafts. POST: publish or delete one."""
+    user = await editor(request)
+    if isinstance(user, Response):
+        return user
+    node = node_of(request)
     if request.method == "POST":
         form = await checked_form(request)
         if isinstance(form, Response):
             return form
-        follow_id = str(form.get("follow", ""))
-        row = await Follow.get_or_none(id=int(follow_id), target=group, state="pending") if follow_id.isdigit() else None
-        if row is None:
-            return await message(request, 400, "No such request", "This follow request was already handled.")
-        await approve_follow(node, row, form.get("decision") == "accept")
-        return RedirectResponse("/admin/followers", status_code=303)
-    rows = await Follow.filter(target=group).prefetch_related("follower").order_by("state", "-id")
-    return await render(request, "admin_followers.html", rows=rows)
+        return await _draft_action(request, node, form)
+    posts = await Post.filter(local=True, draft=True, deleted_at=None).order_by("-published", "-id")
+    events = await Event.filter(local=True, draft=True, deleted_at=None).order_by("start", "id")
+    initiatives = await Initiative.filter(local=True, draft=True, deleted_at=None).order_by("-published", "-id")
+    return no_store(await render(
+        request, "drafts.html", posts=posts, events=events, initiatives=initiatives, path=_path,
+        excerpt=lambda post: plain_text(post.content, 120), done=request.query_params.get("done"),
+        error=None,
+    ))
+
+
+async def _draft_action(request: Request, node: Node, form: FormData) -> Response:
+    kind, ident, what = str(form.get("kind") or ""), str(form.get("id") or ""), str(form.get("do") or "")
+    found = {"post": Post, "event": Event, "initiative": Initiative}.get(kind)
+    row: Post | Event | Initiative | None = None
+    if found is not None and ident.isdigit() and what in ("publish", "delete"):
+        row = await found.get_or_none(id=int(ident), local=True, draft=True, deleted_at=None)  # type: ignore[assignment]
+    if row is None:
+        return await message(request, 400, "Already done", "This draft was already published or deleted.")
+    try:
+        if isinstance(row, Post):
+            await (publish_post(node, row) if what == "publish" else delete_post(node, row))
+        elif isinstance(row, Event):
+            await (event_service.publish_event(node, row) if what == "publish" else event_service.delete_event(node, row))
+        elif isinstance(row, Initiative):
+            await (initiative_service.publish_initiative(node, row) if what == "publish"
+                   else initiative_service.delete_initiative(node, row))
+    except (ContentError, EventError, InitiativeError) as exc:
+        return await message(request, 400, "Not possible", str(exc))
+    if what == "publish":
+        return RedirectResponse(_path(row.uri), status_code=303)
+    return RedirectResponse("/drafts?done=deleted", status_code=303)
 
 
 async def authorize_interaction(request: Request) -> Response:
@@ -274,21 +410,19 @@ async def authorize_interaction(request: Request) -> Response:
         if actor is None or target.local:
             return await message(request, 400, "Not possible", "This account cannot be followed from here.")
         await follow(node, actor, target)
-        return await message(request, 200, "Follow request sent", f"The association now follows {target.handle} (once accepted).")
+        return await message(request, 200, "Follow request sent", i18n.lazy_gettext(
+            "The association now follows %(handle)s (once accepted).", handle=target.handle))
     return await render(request, "authorize.html", target=target)
 
 
 def routes() -> list[Route]:
     return [
-        Route("/", home),
-        Route("/@{username}", profile),
-        Route("/tags/{tag}", tag_page),
-        Route("/remote-follow", remote_follow),
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login_submit, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/compose", compose_form, methods=["GET"]),
         Route("/compose", compose_submit, methods=["POST"]),
+        Route("/posts/{slug}/edit", edit_post, methods=["GET", "POST"]),
+        Route("/drafts", drafts_page, methods=["GET", "POST"]),
         Route("/authorize_interaction", authorize_interaction, methods=["GET", "POST"]),
-        Route("/admin/followers", admin_followers, methods=["GET", "POST"]),
     ]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -43,7 +42,7 @@ import httpcore2
 import httpx2
 
 from federation.signatures import sign_cavage, sign_rfc9421
-from federation.vocab import has_nul
+from federation.vocab import has_nul, loads
 
 __all__ = [
     "AS2_ACCEPT",
@@ -739,7 +738,7 @@ class FederationClient:
         if has_nul(reply.body):
             raise FetchError("NUL characters are not accepted", reply.status)
         try:
-            document = json.loads(reply.body)
+            document = loads(reply.body)
         except (ValueError, UnicodeDecodeError):
             raise FetchError("invalid JSON", reply.status) from None
         if not isinstance(document, dict):

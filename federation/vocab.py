@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +57,23 @@ def has_nul(body: bytes) -> bool:
     """JSON carrying a NUL character (raw or as \\u0000): PostgreSQL cannot store it in text or jsonb,
     and no ActivityPub document needs it, so such documents are refused whole."""
     return b"\x00" in body or b"\\u0000" in body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"{literal[:20]} is too large a number")
+    return value
+
+
+def loads(body: bytes | str) -> Any:
+    """Strict JSON: NaN, Infinity and numbers too large for a double (which Python's json turns into
+    inf) are refused, since PostgreSQL's jsonb cannot store them and no ActivityPub document needs them."""
+    return json.loads(body, parse_constant=_no_constant, parse_float=_finite)
 
 
 def decode_envelope(body: bytes) -> Envelope:
@@ -350,8 +370,11 @@ def parse_note(doc: Mapping[str, Any]) -> RemoteNote:
         or text(doc.get("name"), 1000) or next(iter(name_map.values()), "")
     )
     tags = [dict(t) for t in as_list(doc.get("tag")) if isinstance(t, Mapping)][:100]
-    # Mastodon's reading: the first key of contentMap, else of nameMap, else of summaryMap.
-    language = next(iter(content_map or name_map or summary_map), None)
+    # Mastodon's reading is the first key of contentMap, else of nameMap, else of summaryMap. A stored
+    # copy may have lost the key order (PostgreSQL's jsonb sorts keys), so the language whose text is
+    # the plain `content` (what senders put there: their default language) is taken first.
+    language = next((k for k, v in content_map.items() if v == text(doc.get("content"))), None)
+    language = language or next(iter(content_map or name_map or summary_map), None)
     return RemoteNote(
         id=note_id,
         type=kind,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 from xml.sax.saxutils import quoteattr
 
+from federation import vocab
 from federation.client import FederationClient, FetchError
 
 __all__ = [
@@ -207,7 +207,7 @@ def _parse_jrd(jrd: dict[str, Any], fallback_subject: str) -> WebFingerResult:
 
 def _lrdd_from_json(text: str) -> str | None:
     try:
-        doc = json.loads(text)
+        doc = vocab.loads(text)
     except ValueError:
         return None
     if not isinstance(doc, dict):

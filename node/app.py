@@ -12,6 +12,7 @@ import httpx2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -51,6 +52,23 @@ class TortoiseContextMiddleware:
             return
         with activate(ctx):
             await self.app(scope, receive, send)
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path or the query string gets 400: PostgreSQL cannot store or even
+    compare text holding one, and no page needs it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = (scope.get("raw_path") or b"").lower() + b"?" + (scope.get("query_string") or b"").lower()
+            if b"%00" in raw or b"\x00" in raw or "\x00" in scope.get("path", ""):
+                response = PlainTextResponse("NUL characters are not accepted in addresses\n", status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ForwardedHeadersMiddleware:
@@ -159,6 +177,7 @@ def create_app(
             await stop_node(running)
 
     middleware = [
+        Middleware(RefuseNulMiddleware),
         Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
         Middleware(TortoiseContextMiddleware, holder=holder),
         Middleware(RateLimitMiddleware, settings=settings),

@@ -9,61 +9,23 @@ import os
 import secrets
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import uvicorn
-from tortoise.exceptions import BaseORMException
 
 from node import cli_federation, cli_members, jobs
 from node.actors import RESERVED_USERNAMES, create_local_actor, ensure_instance_actor, local_actor
-from node.app import create_app, start_node, stop_node
+from node.app import create_app
 from node.activitypub.handlers import approve_follow
 from node.content import ContentError, Draft, create_post, delete_post, update_post
-from node.db import activate, open_database, run_migrations
+from node.cli_common import CliError, check_database, run, settings_from, with_node
+from node.db import run_migrations
 from node.models import Actor, Follow, Post, User
-from node.runtime import Node, run_async
-from node.settings import Settings, SettingsError, load_settings, validate
+from node.runtime import Node
+from node.settings import SettingsError, load_settings, validate
 from node.urls import Urls
 from node.web.auth import ROLES, hash_password, new_password
-
-T = TypeVar("T")
-
-
-class CliError(Exception):
-    """A user mistake: printed as one line, exit status 2."""
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings(getattr(args, "config", None))
-
-
-def run(coro: Awaitable[T]) -> T:
-    return run_async(coro)  # type: ignore[arg-type]
-
-
-async def check_database(settings: Settings) -> None:
-    """A clear refusal when the database is not migrated: starting a node on it would fail with a
-    traceback and leave SQLite's connection thread open, so the command would never exit."""
-    ctx = await open_database(settings)
-    with activate(ctx):
-        try:
-            await User.all().count()
-        except BaseORMException as exc:
-            raise CliError(f"database not ready ({exc}); run `agora migrate`") from None
-        finally:
-            await ctx.close_connections()
-
-
-async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T:
-    await check_database(settings)
-    node = await start_node(settings)
-    try:
-        with activate(node.ctx):
-            return await fn(node)
-    finally:
-        await stop_node(node)
 
 
 # ------------------------------------------------------------------ init

@@ -8,53 +8,23 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
-
-from tortoise.exceptions import BaseORMException
+from typing import Any, TypeVar
 
 from federation.client import FetchError
 from node import policy, policy_admin, policy_jobs, relays
-from node.app import start_node, stop_node
-from node.db import activate, open_database
-from node.models import DomainPolicy, PolicySubscription, Relay, User
+from node.cli_common import fail, run_with_node
+from node.models import DomainPolicy, PolicySubscription, Relay
 from node.policy import BLOCK_ACTIONS, MODES, PolicyError
 from node.policy_lists import decode
-from node.runtime import Node, run_async
-from node.settings import SettingsError, load_settings
+from node.runtime import Node
 
 T = TypeVar("T")
 BY = "cli"
 MAX_FILE = 20_000_000
 
 
-def fail(message: str) -> NoReturn:
-    print(f"agora: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-async def _with_node(config: str | None, fn: Callable[[Node], Awaitable[T]]) -> T:
-    settings = load_settings(config)
-    ctx = await open_database(settings)
-    with activate(ctx):
-        try:
-            await User.all().count()
-        except BaseORMException as exc:
-            raise PolicyError(f"database not ready ({exc}); run `agora migrate`") from None
-        finally:
-            await ctx.close_connections()
-    node = await start_node(settings)
-    try:
-        with activate(node.ctx):
-            return await fn(node)
-    finally:
-        await stop_node(node)
-
-
 def run(args: argparse.Namespace, fn: Callable[[Node], Awaitable[T]]) -> T:
-    try:
-        return run_async(_with_node(getattr(args, "config", None), fn))
-    except (PolicyError, FetchError, SettingsError) as exc:
-        fail(str(exc))
+    return run_with_node(args, fn, PolicyError, FetchError)
 
 
 def _flag(value: bool, name: str) -> str:

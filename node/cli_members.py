@@ -8,53 +8,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
-
-from tortoise.exceptions import BaseORMException
+from typing import Any, TypeVar
 
 from node import members
-from node.app import start_node, stop_node
-from node.db import activate, open_database
+from node.cli_common import run_with_node
 from node.models import User
-from node.runtime import Node, run_async
-from node.settings import Settings, SettingsError, load_settings
+from node.runtime import Node
 from node.web.auth import ROLES
 
 T = TypeVar("T")
 
 
-def fail(text: str) -> NoReturn:
-    """A user mistake: one line on stderr, exit status 2 (like the rest of `agora`)."""
-    print(f"agora: error: {text}", file=sys.stderr)
-    raise SystemExit(2)
-
-
-async def _run(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T:
-    ctx = await open_database(settings)
-    with activate(ctx):
-        try:
-            await User.all().count()
-        except BaseORMException as exc:
-            raise members.MemberError(f"database not ready ({exc}); run `agora migrate`") from None
-        finally:
-            await ctx.close_connections()
-    node = await start_node(settings)
-    try:
-        with activate(node.ctx):
-            return await fn(node)
-    finally:
-        await stop_node(node)
-
-
 def _with_node(args: argparse.Namespace, fn: Callable[[Node], Awaitable[T]]) -> T:
-    try:
-        settings = load_settings(getattr(args, "config", None))
-    except SettingsError as exc:
-        fail(str(exc))
-    try:
-        return run_async(_run(settings, fn))
-    except members.MemberError as exc:
-        fail(str(exc))
+    return run_with_node(args, fn, members.MemberError)
 
 
 async def _user(username: str) -> User:

@@ -77,9 +77,11 @@ def check_translations(default: str, translations: Sequence[Translation], error:
 
 
 def ordered(default: str | None, value: str, others: Mapping[str, str] | None) -> dict[str, str]:
-    """A language map with the default language first, then the others; blank values left out."""
+    """A language map with the default language first (Mastodon shows the first key), then the others
+    by tag, so that the order is the same whatever the database kept (PostgreSQL's jsonb reorders
+    keys); blank values left out."""
     mapped: dict[str, str] = {default: value} if default and value else {}
-    for key, item in (others or {}).items():
+    for key, item in sorted((others or {}).items()):
         if key not in mapped and isinstance(item, str) and item:
             mapped[key] = item
     return mapped

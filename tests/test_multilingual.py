@@ -226,9 +226,9 @@ async def test_an_initiative_in_three_languages_reaches_the_network_whole(federa
         initiative = await Initiative.get(local=True)
     async with client_for(a) as http:
         doc = (await http.get(initiative.uri, headers=AS2)).json()
-    assert list(doc["nameMap"]) == ["en", "fr", "ar"] and doc["name"] == INITIATIVE_FORM["title"]
+    assert list(doc["nameMap"]) == ["en", "ar", "fr"] and doc["name"] == INITIATIVE_FORM["title"]
     assert doc["abstractMap"] == {"en": INITIATIVE_FORM["summary"], "fr": "Trois classes pour les enfants du village."}
-    assert list(doc["summaryMap"]) == ["en", "fr", "ar"] and "Trois classes" in doc["summaryMap"]["fr"]
+    assert list(doc["summaryMap"]) == ["en", "ar", "fr"] and "Trois classes" in doc["summaryMap"]["fr"]
     assert "Projet de développement" in doc["summaryMap"]["fr"] and doc["summaryMap"]["en"] == doc["summary"]
     parsed = initiative_wire.parse_initiative(doc)
     assert parsed.summary_map["fr"] == "Trois classes pour les enfants du village."

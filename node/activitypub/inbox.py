@@ -19,6 +19,7 @@ from node.actors import lookup_key
 from node.delivery import revive_host
 from node.models import Activity, Actor, Job
 from node.runtime import Node
+from node.web.forms import BodyTooLarge, read_body
 
 log = logging.getLogger("agora.inbox")
 
@@ -26,26 +27,8 @@ INBOX_JOB = "inbox"
 JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def refuse(status: int, reason: str) -> Response:
     return PlainTextResponse(reason + "\n", status_code=status)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def external_url(node: Node, request: Request) -> str:
@@ -151,7 +134,7 @@ async def inbox_endpoint(request: Request) -> Response:
         return refuse(413, f"body larger than {node.settings.federation.max_body_bytes} bytes")
     try:
         envelope = vocab.decode_envelope(body)
-        doc = json.loads(body)
+        doc = vocab.loads(body)
     except (vocab.VocabError, ValueError, RecursionError) as exc:
         return refuse(400, str(exc) or "malformed activity")
     actor_uri = vocab.id_of(envelope.actor) or ""

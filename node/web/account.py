@@ -12,7 +12,7 @@ from node.media import MediaError, store_upload
 from node.models import Actor, User
 from node.web import auth, pages
 from node.web.forms import no_store, text_field
-from node.web.media_routes import read_upload_form, uploaded_file
+from node.web.media_routes import checked_upload_form, uploaded_file
 
 
 async def member(request: Request) -> User | Response:
@@ -21,6 +21,15 @@ async def member(request: Request) -> User | Response:
     if user is None or user.disabled:
         return RedirectResponse("/login", status_code=303)
     return user
+
+
+async def member_form(request: Request) -> tuple[User, FormData] | Response:
+    """The logged-in member and their submitted form (CSRF checked), or the response refusing it."""
+    user = await member(request)
+    if isinstance(user, Response):
+        return user
+    form = await pages.checked_form(request)
+    return form if isinstance(form, Response) else (user, form)
 
 
 # ------------------------------------------------------------------ /account
@@ -47,12 +56,9 @@ async def account(request: Request) -> Response:
         return user
     if request.method == "GET":
         return await _account_page(request, user, saved=request.query_params.get("saved"))
-    form = await read_upload_form(request)
+    form = await checked_upload_form(request)
     if isinstance(form, Response):
         return form
-    checked = await pages.checked_form(request)
-    if isinstance(checked, Response):
-        return checked
     node = pages.node_of(request)
     values = {"display_name": text_field(form, "display_name"), "bio": text_field(form, "bio")}
     avatar_alt = text_field(form, "avatar_alt")
@@ -73,12 +79,10 @@ async def account(request: Request) -> Response:
 
 
 async def account_password(request: Request) -> Response:
-    user = await member(request)
-    if isinstance(user, Response):
-        return user
-    form = await pages.checked_form(request)
-    if isinstance(form, Response):
-        return form
+    found = await member_form(request)
+    if isinstance(found, Response):
+        return found
+    user, form = found
     try:
         await members.change_password(user, _raw(form, "current"), _raw(form, "password"), _raw(form, "password2"))
     except members.MemberError as exc:
@@ -88,12 +92,10 @@ async def account_password(request: Request) -> Response:
 
 
 async def account_language(request: Request) -> Response:
-    user = await member(request)
-    if isinstance(user, Response):
-        return user
-    form = await pages.checked_form(request)
-    if isinstance(form, Response):
-        return form
+    found = await member_form(request)
+    if isinstance(found, Response):
+        return found
+    user, form = found
     choice = text_field(form, "locale")
     try:
         await members.set_locale(pages.node_of(request), user, choice or None)
@@ -198,12 +200,10 @@ async def notifications(request: Request) -> Response:
 
 
 async def notifications_read(request: Request) -> Response:
-    user = await member(request)
-    if isinstance(user, Response):
-        return user
-    form = await pages.checked_form(request)
-    if isinstance(form, Response):
-        return form
+    found = await member_form(request)
+    if isinstance(found, Response):
+        return found
+    user, form = found
     up_to = text_field(form, "up_to")
     await notify.mark_all_read(pages.node_of(request), user, int(up_to) if up_to.isdigit() else None)
     return RedirectResponse("/notifications", status_code=303)

@@ -23,7 +23,9 @@ from node.content import MAX_ATTACHMENTS, ContentError, Draft, Rendered, render,
 from node.models import Actor, Media, Post
 from node.multilingual import direction, language_name, normalize_tag
 from node.runtime import Node
-from node.web.forms import rows_from_translations, text_field, translation_rows, translations_from_rows
+from node.web.forms import (
+    BodyTooLarge, read_body, rows_from_translations, text_field, translation_rows, translations_from_rows,
+)
 
 FORM_MARGIN = 1024 * 1024  # the text fields and the multipart framing around the files
 _t = i18n.gettext  # errors translated when raised (pages.upload_form activates the language)
@@ -49,18 +51,17 @@ async def read_form(request: Request, limit: int, files: int) -> FormData:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
         raise FormTooLarge if length.isdigit() else FormUnreadable("the request has an invalid length")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise FormTooLarge
-        chunks.append(chunk)
-    request._body = b"".join(chunks)  # the form parser reads this instead of the consumed stream
     try:
-        return await request.form(max_files=files, max_fields=400, max_part_size=max(limit, 1024 * 1024))
+        request._body = await read_body(request, limit)  # the form parser reads this, not the consumed stream
+    except BodyTooLarge:
+        raise FormTooLarge from None
+    try:
+        form = await request.form(max_files=files, max_fields=400, max_part_size=max(limit, 1024 * 1024))
     except HTTPException as exc:
         raise FormUnreadable(str(exc.detail)) from None
+    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+        raise FormUnreadable("the form holds NUL characters, which are not accepted")
+    return form
 
 
 # ------------------------------------------------------------------ images

@@ -6,11 +6,32 @@ from __future__ import annotations
 from datetime import date, time
 
 from starlette.datastructures import FormData
+from starlette.requests import Request
 from starlette.responses import Response
 
 from node.multilingual import MAX_TRANSLATIONS, Translation, normalize_tag
 
 MAX_TRANSLATION_ROWS = MAX_TRANSLATIONS
+
+
+class BodyTooLarge(Exception):
+    """A request body is larger than the limit its reader was given."""
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (BodyTooLarge) when its declared Content-Length or the bytes that
+    actually arrive (chunked bodies) exceed `limit`. A non-numeric Content-Length is left to the caller."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def text_field(form: FormData | dict[str, str], key: str) -> str:

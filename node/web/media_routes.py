@@ -16,28 +16,14 @@ from starlette.routing import BaseRoute, Route
 from node import media as media_service
 from node.models import Actor
 from node.web import auth, pages
+from node.web.forms import BodyTooLarge, read_body
 
 FORM_MARGIN = 64 * 1024  # room for the other fields and the multipart framing around the file
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def upload_limit(request: Request) -> int:
     return pages.node_of(request).settings.media.max_upload_bytes + FORM_MARGIN
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def read_upload_form(request: Request, limit: int | None = None) -> FormData | Response:
@@ -52,7 +38,7 @@ async def read_upload_form(request: Request, limit: int | None = None) -> FormDa
         if int(length) > limit:
             return await _too_large(request)
     try:
-        body = await _read_limited(request, limit)
+        body = await read_body(request, limit)
     except BodyTooLarge:
         return await _too_large(request)
     request._body = body  # the form parser reads this instead of the (consumed) stream
@@ -60,6 +46,15 @@ async def read_upload_form(request: Request, limit: int | None = None) -> FormDa
         return await request.form(max_files=4, max_fields=200, max_part_size=max(limit, 1024 * 1024))
     except HTTPException as exc:
         return await pages.message(request, 400, "Bad request", f"The form could not be read: {exc.detail}")
+
+
+async def checked_upload_form(request: Request, limit: int | None = None) -> FormData | Response:
+    """`read_upload_form`, then the CSRF check: the form, or the response refusing it."""
+    form = await read_upload_form(request, limit)
+    if isinstance(form, Response):
+        return form
+    checked = await pages.checked_form(request)
+    return checked if isinstance(checked, Response) else form
 
 
 async def _too_large(request: Request) -> Response:
@@ -112,12 +107,9 @@ async def upload(request: Request) -> Response:
     user = await auth.current_user(request)
     if user is None or user.disabled:
         return RedirectResponse("/login", status_code=303)
-    form = await read_upload_form(request)
+    form = await checked_upload_form(request)
     if isinstance(form, Response):
         return form
-    checked = await pages.checked_form(request)
-    if isinstance(checked, Response):
-        return checked
     node = pages.node_of(request)
     upload_data = await uploaded_file(form)
     if upload_data is None:

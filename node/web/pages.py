@@ -153,7 +153,14 @@ async def checked_form(request: Request) -> FormData | Response:
     form = await request.form()
     if not auth.csrf_ok(request, form.get("csrf")):
         return await message(request, 403, "Form expired", "Please reload the page and try again.")
+    if has_nul(form):
+        return await message(request, 400, "Invalid characters", "The form holds NUL characters, which are not accepted.")
     return form
+
+
+def has_nul(form: FormData) -> bool:
+    """A text field holding a NUL character (PostgreSQL cannot store one)."""
+    return any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items())
 
 
 async def login_submit(request: Request) -> Response:

@@ -484,7 +484,8 @@ ODD_BODIES = [b"", b"null", b"true", b"12", b'"text"', b"{}", b"{\"id\": null}",
      b'{"id": "http://b.test/x", "type": ["Like", {"a": 1}], "actor": "http://b.test/users/bob"}',
      b'{"id": "http://b.test/x", "type": "Like", "actor": {"id": ["http://b.test/users/bob"]}}',
      b'{"id": "http://b.test/' + b"x" * 5000 + b'", "type": "Like", "actor": "http://b.test/users/bob"}',
-     b'{"id": "http://b.test/x", "type": "Like", "actor": "http://b.test/users/bob", "object": 1e999999}']
+     b'{"id": "http://b.test/x", "type": "Like", "actor": "http://b.test/users/bob", "object": 1e999999}',
+     b'{"id": "http://b.test/x", "type": "Like", "actor": "http://b.test/users/bob", "object": NaN}']
 
 
 async def test_odd_bodies_get_a_4xx_never_a_500(federation: Federation, a: Node) -> None:

@@ -71,7 +71,8 @@ async def test_traversal_and_unknown_names_are_404(node: Node) -> None:
             "/media/AAAAAAAAAAAAAAAAAAAAAA-320.jpg%00.png", "/media/%5C..%5Cagora.sqlite3",
         ):
             response = await http.get(path)
-            assert response.status_code == 404, path
+            # a NUL is refused for every address (400) before the media route sees it
+            assert response.status_code == (400 if "%00" in path else 404), path
             assert b"SQLite" not in response.content and b"private" not in response.content
 
 

@@ -45,9 +45,10 @@ def form_limit(node: Node, files: int) -> int:
     return node.settings.media.max_upload_bytes * files + FORM_MARGIN
 
 
-async def read_form(request: Request, limit: int, files: int) -> FormData:
+async def read_form(request: Request, limit: int, files: int, fields: int = 400) -> FormData:
     """The submitted form (multipart or urlencoded), refused before parsing when it is larger than
-    `limit` (by its Content-Length, and by counting what arrives). Raises FormTooLarge, FormUnreadable."""
+    `limit` (by its Content-Length, and by counting what arrives). Raises FormTooLarge, FormUnreadable.
+    The CSRF token (and NUL characters) are checked by `pages.checked_form`, which every caller uses next."""
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > limit):
         raise FormTooLarge if length.isdigit() else FormUnreadable("the request has an invalid length")
@@ -56,12 +57,9 @@ async def read_form(request: Request, limit: int, files: int) -> FormData:
     except BodyTooLarge:
         raise FormTooLarge from None
     try:
-        form = await request.form(max_files=files, max_fields=400, max_part_size=max(limit, 1024 * 1024))
+        return await request.form(max_files=files, max_fields=fields, max_part_size=max(limit, 1024 * 1024))
     except HTTPException as exc:
         raise FormUnreadable(str(exc.detail)) from None
-    if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
-        raise FormUnreadable("the form holds NUL characters, which are not accepted")
-    return form
 
 
 # ------------------------------------------------------------------ images

@@ -684,8 +684,7 @@ async def _initiative_form_post(request: Request, initiative: Initiative | None)
     """The editors' form sent: preview (nothing saved), add a language block, save a draft, publish
     (or, for a published initiative, save the changes)."""
     node = node_of(request)
-    await i18n.activate_request(request, node)  # the form's errors are translated when raised
-    form = await upload_form(request)
+    form = await upload_form(request)  # also activates the reader's language for the errors below
     if isinstance(form, Response):
         return form
     actor = await association_actor(node)

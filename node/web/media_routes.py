@@ -8,15 +8,13 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from node import media as media_service
 from node.models import Actor
-from node.web import auth, pages
-from node.web.forms import BodyTooLarge, read_body
+from node.web import auth, compose, pages
 
 FORM_MARGIN = 64 * 1024  # room for the other fields and the multipart framing around the file
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -31,21 +29,12 @@ async def read_upload_form(request: Request, limit: int | None = None) -> FormDa
     413 when it is larger, 400 when it is malformed. The CSRF token is not checked here: call
     `pages.checked_form(request)` next (it returns the same, already parsed form)."""
     limit = upload_limit(request) if limit is None else limit
-    length = request.headers.get("content-length")
-    if length is not None:
-        if not length.isdigit():
-            return await pages.message(request, 400, "Bad request", "The request has an invalid length.")
-        if int(length) > limit:
-            return await _too_large(request)
     try:
-        body = await read_body(request, limit)
-    except BodyTooLarge:
+        return await compose.read_form(request, limit, files=4, fields=200)
+    except compose.FormTooLarge:
         return await _too_large(request)
-    request._body = body  # the form parser reads this instead of the (consumed) stream
-    try:
-        return await request.form(max_files=4, max_fields=200, max_part_size=max(limit, 1024 * 1024))
-    except HTTPException as exc:
-        return await pages.message(request, 400, "Bad request", f"The form could not be read: {exc.detail}")
+    except compose.FormUnreadable as exc:
+        return await pages.message(request, 400, "Bad request", f"The form could not be read: {exc}")
 
 
 async def checked_upload_form(request: Request, limit: int | None = None) -> FormData | Response:

@@ -48,7 +48,7 @@ typecheck: venv
 
 # After changing node/models.py: write the next migration into node/migrations.
 migrations: venv
-	$(BIN)/python -m node.makemigrations
+	$(BIN)/python -m node.core.makemigrations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache interop-work test-artifacts tests/browser/node_modules

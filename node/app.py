@@ -18,21 +18,26 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.context import TortoiseContext
 
-from node import delivery, jobs
-from node.actors import ensure_instance_actor, signer_for
+from node.social import delivery
+from node.core import jobs
+from node.accounts.actors import ensure_instance_actor, signer_for
 from node.activitypub import handlers
 from node.activitypub.inbox import INBOX_JOB
 from node.activitypub.routes import routes as ap_routes
-from node.db import activate, open_database
-from node.runtime import Node, make_client
-from node.settings import Settings
-from node.urls import Urls
-from node import moderation_jobs, policy, policy_jobs
-from node.web import (
-    account, admin, event_pages, ical_routes, initiative_pages, language, media_routes, moderation_pages, pages,
-    policy_pages, public,
-)
-from node.web.policy_middleware import PolicyMiddleware
+from node.core.db import activate, open_database
+from node.core.runtime import Node, make_client
+from node.core.settings import Settings
+from node.core.urls import Urls
+from node.moderation import jobs as moderation_jobs
+from node.policy import policy, jobs as policy_jobs
+from node.accounts import pages as account
+from node.site import pages_admin as admin, pages as public
+from node.events import pages as event_pages, routes_ical as ical_routes
+from node.initiatives import pages as initiative_pages
+from node.web import language, media_routes, pages
+from node.moderation import pages as moderation_pages
+from node.policy import pages as policy_pages
+from node.policy.middleware import PolicyMiddleware
 from node.web.ratelimit import RateLimitMiddleware
 
 log = logging.getLogger("agora")

@@ -19,11 +19,11 @@ import httpx2
 import pytest
 
 from node.app import create_app, start_node, stop_node
-from node.cli import add_user, bootstrap
-from node.db import run_migrations
-from node.models import Actor
-from node.runtime import Node
-from node.settings import AssociationSettings, LimitSettings, Settings, WorkerSettings
+from node.cli.main import add_user, bootstrap
+from node.core.db import run_migrations
+from node.core.models import Actor
+from node.core.runtime import Node
+from node.core.settings import AssociationSettings, LimitSettings, Settings, WorkerSettings
 
 PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
 

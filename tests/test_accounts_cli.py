@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from node import members
-from node.models import AuditEntry, Invitation, User
-from node.settings import load_settings
+from node.accounts import members
+from node.core.models import AuditEntry, Invitation, User
+from node.core.settings import load_settings
 from tests.test_cli import clean_environment, cli, config, database_url, in_db  # noqa: F401  (fixtures)
 
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from node import members
-from node.models import Actor, AuditEntry, Invitation, User
-from node.runtime import Node
+from node.accounts import members
+from node.core.models import Actor, AuditEntry, Invitation, User
+from node.core.runtime import Node
 from node.web.auth import check_password
 from tests.conftest import client_for, member
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from itsdangerous import TimestampSigner
 
-from node import members
-from node.models import User
-from node.runtime import Node
+from node.accounts import members
+from node.core.models import User
+from node.core.runtime import Node
 from node.web.auth import check_password
 from tests.conftest import client_for, member
 

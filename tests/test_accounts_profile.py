@@ -7,9 +7,9 @@ import re
 
 from PIL import Image
 
-from node.actors import fetch_actor
-from node.models import Actor, Media, User
-from node.social import follow
+from node.accounts.actors import fetch_actor
+from node.core.models import Actor, Media, User
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

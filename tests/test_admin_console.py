@@ -12,12 +12,12 @@ from datetime import datetime, timedelta, timezone
 import httpx2
 from PIL import Image
 
-from node import jobs, site_settings
-from node.actors import fetch_actor
-from node.models import Actor, AuditEntry, Follow, Invitation, Job, User
-from node.runtime import Node
-from node.settings import MailSettings
-from node.social import follow
+from node.core import jobs, site_settings
+from node.accounts.actors import fetch_actor
+from node.core.models import Actor, AuditEntry, Follow, Invitation, Job, User
+from node.core.runtime import Node
+from node.core.settings import MailSettings
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

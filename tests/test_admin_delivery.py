@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import httpx2
 
-from node.actors import fetch_actor
-from node.content import Draft, create_post
-from node.delivery import DELIVER
-from node.models import AuditEntry, Host, Job, Post, User
-from node.runtime import Node
-from node.social import follow
+from node.accounts.actors import fetch_actor
+from node.posts.content import Draft, create_post
+from node.social.delivery import DELIVER
+from node.core.models import AuditEntry, Host, Job, Post, User
+from node.core.runtime import Node
+from node.social.social import follow
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for, member
 

@@ -8,12 +8,12 @@ import pytest
 
 from federation.client import FetchError, Signer
 from federation.signatures import sign_cavage
-from node import policy_admin
-from node.actors import fetch_actor, local_actor, signer_for
-from node.content import Draft, create_post
-from node.models import Actor, Post
-from node.runtime import Node
-from node.social import follow
+from node.policy import admin as policy_admin
+from node.accounts.actors import fetch_actor, local_actor, signer_for
+from node.posts.content import Draft, create_post
+from node.core.models import Actor, Post
+from node.core.runtime import Node
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 
 AS2 = {"Accept": "application/activity+json"}

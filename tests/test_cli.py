@@ -14,10 +14,10 @@ from typing import TypeVar
 
 import pytest
 
-from node.cli import main
-from node.db import open_database
-from node.models import Actor, Post, User
-from node.settings import SettingsError, load_settings
+from node.cli.main import main
+from node.core.db import open_database
+from node.core.models import Actor, Post, User
+from node.core.settings import SettingsError, load_settings
 from node.web.auth import authenticate
 from tests.conftest import PG_URL, _create_pg_database, _drop_pg_database
 

@@ -13,12 +13,12 @@ import httpx2
 from PIL import Image
 
 from federation import vocab
-from node import media as media_service
-from node.actors import local_actor
-from node.content import Draft, create_post, note_document, update_post
-from node.delivery import publish
-from node.models import Activity, Job, Media, Post
-from node.runtime import Node
+from node.core import media as media_service
+from node.accounts.actors import local_actor
+from node.posts.content import Draft, create_post, note_document, update_post
+from node.social.delivery import publish
+from node.core.models import Activity, Job, Media, Post
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_federation import follow_association
 from tests.test_web import CSRF, csrf_of, logged_in

@@ -14,14 +14,14 @@ from urllib.parse import quote
 import pytest
 
 from federation import events as wire
-from node import mail
-from node.actors import fetch_actor, local_actor
-from node.events import EventInput, Recurrence, create_event
-from node.content import Draft, create_post
-from node.models import Actor, Event, Participation, Post
-from node.runtime import Node
-from node.settings import load_settings
-from node.social import follow
+from node.core import mail
+from node.accounts.actors import fetch_actor, local_actor
+from node.events.events import EventInput, Recurrence, create_event
+from node.posts.content import Draft, create_post
+from node.core.models import Actor, Event, Participation, Post
+from node.core.runtime import Node
+from node.core.settings import load_settings
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 from tests.test_web import CSRF, csrf_of, logged_in
 

@@ -11,15 +11,15 @@ import pytest
 
 from federation import events as wire
 from federation import vocab
-from node import network_calendar
-from node.actors import fetch_actor, local_actor
-from node.events import (
-    EventError, EventInput, Recurrence, announce, cancel_event, create_event, decide, delete_event, event_doc, join_remote,
-    leave_remote, occurrences, update_event,
+from node.events import network as network_calendar
+from node.accounts.actors import fetch_actor, local_actor
+from node.events.events import (
+    EventError, EventInput, Recurrence, announce, cancel_event, create_event, decide, delete_event,
+    event_doc, join_remote, leave_remote, occurrences, update_event,
 )
-from node.content import Draft, create_post
-from node.models import Activity, Actor, Event, Follow, Participation, Post
-from node.social import follow
+from node.posts.content import Draft, create_post
+from node.core.models import Activity, Actor, Event, Follow, Participation, Post
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 
 AS2 = {"Accept": "application/activity+json"}

@@ -4,12 +4,12 @@ likes and boosts coming back."""
 from __future__ import annotations
 
 from federation import vocab
-from node.actors import fetch_actor, follower_count, local_actor
+from node.accounts.actors import fetch_actor, follower_count, local_actor
 from node.activitypub.handlers import approve_follow
-from node.content import Draft, create_post, delete_post, update_post
-from node.delivery import publish
-from node.models import Activity, Actor, Follow, Post
-from node.social import boost, follow, like, undo, unfollow
+from node.posts.content import Draft, create_post, delete_post, update_post
+from node.social.delivery import publish
+from node.core.models import Activity, Actor, Follow, Post
+from node.social.social import boost, follow, like, undo, unfollow
 from tests.conftest import Federation, client_for, member
 
 AS2 = {"Accept": "application/activity+json"}

@@ -9,8 +9,8 @@ import pytest
 
 from federation import vocab
 from node.activitypub import handlers
-from node.actors import local_actor
-from node.models import Activity, Actor, Follow
+from node.accounts.actors import local_actor
+from node.core.models import Activity, Actor, Follow
 from tests.test_federation import follow_association
 from tests.conftest import Federation
 

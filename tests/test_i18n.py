@@ -15,8 +15,8 @@ import jinja2
 import pytest
 from babel.messages.pofile import read_po
 
-from node import i18n
-from node.models import User
+from node.core import i18n
+from node.core.models import User
 from tests.conftest import Federation, client_for, member
 from tests.test_web import CSRF, logged_in
 

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 from federation import events as wire
-from node import initiatives
-from node.actors import local_actor
-from node.events import EventInput, create_event
-from node.initiatives import InitiativeInput
-from node.models import Event, Initiative
-from node.runtime import Node
+from node.initiatives import initiatives
+from node.accounts.actors import local_actor
+from node.events.events import EventInput, create_event
+from node.initiatives.initiatives import InitiativeInput
+from node.core.models import Event, Initiative
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for
 from tests.test_web import CSRF, csrf_of, logged_in
 

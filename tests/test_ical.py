@@ -13,11 +13,11 @@ import icalendar
 import pytest
 
 from federation import events as wire
-from node import events, ical
-from node.actors import local_actor
-from node.content import render
-from node.models import Activity, Event, User
-from node.runtime import Node
+from node.events import events, ical
+from node.accounts.actors import local_actor
+from node.posts.content import render
+from node.core.models import Activity, Event, User
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
 
@@ -514,8 +514,8 @@ async def test_online_location_html_description_and_categories(a: Node) -> None:
     ],
 )
 def test_markdown_safe_text_renders_as_the_same_text(text: str) -> None:
-    from node.sanitize import plain_text
-    from node.urls import Urls
+    from node.core.sanitize import plain_text
+    from node.core.urls import Urls
 
     html, _ = render(Urls("http://a.test"), ical.markdown_safe(text), {})
     assert plain_text(html, 10_000) == " ".join(text.split())

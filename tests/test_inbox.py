@@ -18,11 +18,11 @@ from starlette.responses import JSONResponse, Response
 from federation import vocab
 from federation.ldsig import sign_ld
 from federation.signatures import generate_key_pair, sign_cavage, sign_rfc9421
-from node.actors import fetch_actor
+from node.accounts.actors import fetch_actor
 from node.activitypub.inbox import INBOX_JOB
-from node.content import Draft, create_post
-from node.models import Activity, Actor, Follow, Host, Job, Post
-from node.runtime import Node
+from node.posts.content import Draft, create_post
+from node.core.models import Activity, Actor, Follow, Host, Job, Post
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 
 AS2_TYPE = "application/activity+json"

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.app import create_app
-from node.models import Job
-from node.settings import LimitSettings
+from node.core.models import Job
+from node.core.settings import LimitSettings
 from tests.conftest import Federation
 from tests.test_inbox import remote_b, signed
 

@@ -12,11 +12,11 @@ from typing import Any
 
 
 from federation.events import Place
-from node import initiatives
-from node.actors import local_actor
-from node.initiatives import InitiativeInput, NeedInput
-from node.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post
-from node.runtime import Node
+from node.initiatives import initiatives
+from node.accounts.actors import local_actor
+from node.initiatives.initiatives import InitiativeInput, NeedInput
+from node.core.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_web import CSRF, csrf_of, logged_in
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from federation.events import Place
-from node.actors import local_actor
-from node.initiatives import (
-    TRANSITIONS, InitiativeError, InitiativeInput, NeedInput, add_ledger_entry, create_initiative, export_json,
-    import_json, initiative_doc, ledger_totals, need_progress, pledge, post_progress, set_status, support, unsupport,
-    update_initiative,
+from node.accounts.actors import local_actor
+from node.initiatives.initiatives import (
+    TRANSITIONS, InitiativeError, InitiativeInput, NeedInput, add_ledger_entry, create_initiative,
+    export_json, import_json, initiative_doc, ledger_totals, need_progress, pledge, post_progress,
+    set_status, support, unsupport, update_initiative,
 )
-from node.models import Activity, Actor, Initiative, LedgerEntry, Need, Pledge, Support
-from node.runtime import Node
+from node.core.models import Activity, Actor, Initiative, LedgerEntry, Need, Pledge, Support
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
 

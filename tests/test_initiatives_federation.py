@@ -8,14 +8,14 @@ from datetime import date
 
 from federation import events as wire_events
 from federation import initiatives as wire
-from node.actors import fetch_actor, local_actor
-from node.initiatives import (
-    add_ledger_entry, create_initiative, delete_initiative, initiative_doc, need_progress, pledge, post_progress,
-    set_status, support, unsupport,
+from node.accounts.actors import fetch_actor, local_actor
+from node.initiatives.initiatives import (
+    add_ledger_entry, create_initiative, delete_initiative, initiative_doc, need_progress, pledge,
+    post_progress, set_status, support, unsupport,
 )
-from node.models import Initiative, Need, Post, Support
-from node.network_initiatives import network_initiatives, store_initiative
-from node.social import follow
+from node.core.models import Initiative, Need, Post, Support
+from node.initiatives.network import network_initiatives, store_initiative
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 from tests.test_initiatives import SCHOOL
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from federation import vocab
-from node import notify
-from node.actors import fetch_actor, local_actor
-from node.initiatives import create_initiative
-from node.models import Notification, Support
+from node.social import notify
+from node.accounts.actors import fetch_actor, local_actor
+from node.initiatives.initiatives import create_initiative
+from node.core.models import Notification, Support
 from tests.conftest import Federation, member
 from tests.test_initiatives import SCHOOL
 

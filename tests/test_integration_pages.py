@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from node.models import Notification
+from node.core.models import Notification
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
 from tests.test_public_site import head_of, make_event, make_initiative, publish
@@ -63,7 +63,7 @@ async def test_header_counts_unread_notifications(federation: Federation) -> Non
         page = await http.get("/about")
         assert 'class="badge"' not in page.text
         with a.ctx:
-            from node.models import User
+            from node.core.models import User
             user = await User.get(username="nadia")
             for n in range(3):
                 await Notification.create(recipient_id=user.actor_id, kind="follow", text=f"n{n}", dedupe_key=f"t{n}")  # type: ignore[attr-defined]

@@ -15,11 +15,11 @@ from starlette.routing import Route
 
 from federation import vocab
 from federation.signatures import verify_request
-from node import jobs
-from node.actors import fetch_actor, local_actor
-from node.delivery import DELIVER, publish, revive_host
-from node.models import Host, Job
-from node.runtime import Node
+from node.core import jobs
+from node.accounts.actors import fetch_actor, local_actor
+from node.social.delivery import DELIVER, publish, revive_host
+from node.core.models import Host, Job
+from node.core.runtime import Node
 from tests.conftest import Federation
 
 SINK = "sink.test"

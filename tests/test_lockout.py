@@ -14,9 +14,9 @@ import httpx2
 import pytest
 
 from node.app import create_app
-from node.models import User
-from node.runtime import Node
-from node.settings import LimitSettings
+from node.core.models import User
+from node.core.runtime import Node
+from node.core.settings import LimitSettings
 from node.web import auth
 from tests.conftest import Federation, member
 

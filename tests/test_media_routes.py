@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx2
 from PIL import Image
 
-from node.models import Media
-from node.runtime import Node
+from node.core.models import Media
+from node.core.runtime import Node
 from tests.conftest import client_for, member
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, ImageFile
 
-from node import media
-from node.media import MediaError, attachment_doc, get_media, media_url, srcset, store_upload
-from node.models import Media
-from node.runtime import Node
-from node.settings import MediaSettings
+from node.core import media
+from node.core.media import MediaError, attachment_doc, get_media, media_url, srcset, store_upload
+from node.core.models import Media
+from node.core.runtime import Node
+from node.core.settings import MediaSettings
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

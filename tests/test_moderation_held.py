@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from node import moderation, policy
-from node.actors import fetch_actor, local_actor
-from node.content import Draft, create_post
-from node.initiatives import create_initiative, support
+from node.moderation import moderation
+from node.policy import policy
+from node.accounts.actors import fetch_actor, local_actor
+from node.posts.content import Draft, create_post
+from node.initiatives.initiatives import create_initiative, support
 from node.activitypub.handlers import approve_follow
-from node.models import Activity, Actor, AuditEntry, Follow, Initiative, Post, SiteSetting, Support, User
-from node.runtime import Node
-from node.social import follow
+from node.core.models import Activity, Actor, AuditEntry, Follow, Initiative, Post, SiteSetting, Support, User
+from node.core.runtime import Node
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 from tests.test_initiatives import SCHOOL
 from tests.test_web import csrf_of, logged_in

@@ -9,14 +9,16 @@ from html import unescape
 
 import httpx2
 from federation import vocab
-from node import policy_admin, reports
-from node.actors import fetch_actor, local_actor
-from node.content import Draft, create_post
-from node.models import (
-    Activity, Actor, ActorBlock, AuditEntry, DomainPolicy, Follow, Interaction, Notification, Post, Report, User,
+from node.policy import admin as policy_admin
+from node.moderation import reports
+from node.accounts.actors import fetch_actor, local_actor
+from node.posts.content import Draft, create_post
+from node.core.models import (
+    Activity, Actor, ActorBlock, AuditEntry, DomainPolicy, Follow, Interaction, Notification, Post, Report,
+    User,
 )
-from node.runtime import Node
-from node.social import follow
+from node.core.runtime import Node
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 from tests.test_inbox import encode, signed
 from tests.test_web import CSRF, csrf_of, logged_in

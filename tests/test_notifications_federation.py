@@ -9,16 +9,16 @@ from datetime import datetime, timezone
 
 import pytest
 
-from node import notify
+from node.social import notify
 from node.activitypub import handlers
-from node.actors import fetch_actor, local_actor
-from node.content import Draft, create_post
-from node.events import create_event, join_remote
-from node.initiatives import create_initiative, support
-from node.members import set_password
-from node.models import Activity, Actor, Event, Initiative, Job, Notification, User
-from node.runtime import Node
-from node.social import follow, like
+from node.accounts.actors import fetch_actor, local_actor
+from node.posts.content import Draft, create_post
+from node.events.events import create_event, join_remote
+from node.initiatives.initiatives import create_initiative, support
+from node.accounts.members import set_password
+from node.core.models import Activity, Actor, Event, Initiative, Job, Notification, User
+from node.core.runtime import Node
+from node.social.social import follow, like
 from tests.conftest import Federation, client_for, member
 from tests.test_events_federation import FESTIVAL
 from tests.test_initiatives import SCHOOL

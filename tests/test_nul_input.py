@@ -3,7 +3,7 @@ them with a 400 instead of failing deep in a query (a 500 on PostgreSQL, found b
 
 from __future__ import annotations
 
-from node.models import Post, User
+from node.core.models import Post, User
 from tests.conftest import Federation, client_for
 from tests.test_web import csrf_of, logged_in
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from node import policy, policy_admin
-from node.models import AuditEntry, DomainPolicy, SiteSetting
-from node.policy import PolicyError, normalize_domain
-from node.runtime import Node
+from node.policy import policy, admin as policy_admin
+from node.core.models import AuditEntry, DomainPolicy, SiteSetting
+from node.policy.policy import PolicyError, normalize_domain
+from node.core.runtime import Node
 from tests.conftest import Federation
 
 

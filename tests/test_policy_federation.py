@@ -10,13 +10,13 @@ import json
 from federation import vocab
 from federation.client import FetchError
 from federation.signatures import sign_cavage
-from node import policy, policy_admin
-from node.actors import fetch_actor, local_actor
-from node.content import Draft, create_post
-from node.delivery import DELIVER, publish, publish_to_inboxes
-from node.models import Activity, Actor, AuditEntry, Follow, Job, Post
-from node.runtime import Node
-from node.social import follow
+from node.policy import policy, admin as policy_admin
+from node.accounts.actors import fetch_actor, local_actor
+from node.posts.content import Draft, create_post
+from node.social.delivery import DELIVER, publish, publish_to_inboxes
+from node.core.models import Activity, Actor, AuditEntry, Follow, Job, Post
+from node.core.runtime import Node
+from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 
 AS2 = "application/activity+json"

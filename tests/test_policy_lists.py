@@ -16,10 +16,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from node import jobs, policy, policy_admin, policy_jobs
-from node.models import AuditEntry, DomainPolicy, Job, PolicySubscription
-from node.policy_lists import ListError, parse
-from node.runtime import Node
+from node.core import jobs
+from node.policy import policy, admin as policy_admin, jobs as policy_jobs
+from node.core.models import AuditEntry, DomainPolicy, Job, PolicySubscription
+from node.policy.lists import ListError, parse
+from node.core.runtime import Node
 from tests.conftest import Federation
 
 HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"

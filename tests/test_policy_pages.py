@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from node import policy, policy_admin
+from node.policy import policy, admin as policy_admin
 from node.app import create_app
-from node.cli import main
-from node.db import run_migrations
-from node.models import AuditEntry, DomainPolicy, Relay
-from node.runtime import Node, run_async
-from node.settings import LimitSettings, load_settings
+from node.cli.main import main
+from node.core.db import run_migrations
+from node.core.models import AuditEntry, DomainPolicy, Relay
+from node.core.runtime import Node, run_async
+from node.core.settings import LimitSettings, load_settings
 from tests.conftest import Federation, member
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -10,7 +10,7 @@ import httpx2
 
 from federation import vocab
 from federation.signatures import cavage_signing_string, sign_bytes, sign_cavage
-from node.models import Actor
+from node.core.models import Actor
 from tests.conftest import Federation, member
 
 

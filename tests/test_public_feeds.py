@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
 
-from node.content import Draft, create_post
-from node.models import Post
-from node.runtime import Node
+from node.posts.content import Draft, create_post
+from node.core.models import Post
+from node.core.runtime import Node
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
 

@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
-from node import initiatives, site_settings
-from node.content import Draft, create_post
-from node.events import EventInput, create_event
-from node.initiatives import InitiativeInput, NeedInput, create_initiative
-from node.models import Event, Initiative, Need, Post
-from node.runtime import Node
+from node.initiatives import initiatives
+from node.core import site_settings
+from node.posts.content import Draft, create_post
+from node.events.events import EventInput, create_event
+from node.initiatives.initiatives import InitiativeInput, NeedInput, create_initiative
+from node.core.models import Event, Initiative, Need, Post
+from node.core.runtime import Node
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
 

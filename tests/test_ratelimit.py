@@ -9,8 +9,8 @@ import httpx2
 import pytest
 
 from node.app import create_app
-from node.runtime import Node
-from node.settings import LimitSettings
+from node.core.runtime import Node
+from node.core.settings import LimitSettings
 from node.web.ratelimit import Charge, Limiter, charges_for, key_host
 from tests.conftest import Federation
 from tests.test_inbox import encode, like, remote_b, signed

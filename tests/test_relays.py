@@ -16,12 +16,12 @@ from starlette.routing import Route
 
 from federation import vocab
 from federation.signatures import PublicKey, generate_key_pair, sign_cavage, verify_with_keys
-from node import policy_admin, relays
-from node.actors import local_actor
-from node.content import Draft, create_post
-from node.models import Actor, AuditEntry, Interaction, Post, Relay
-from node.policy import PolicyError
-from node.runtime import Node
+from node.policy import admin as policy_admin, relays
+from node.accounts.actors import local_actor
+from node.posts.content import Draft, create_post
+from node.core.models import Actor, AuditEntry, Interaction, Post, Relay
+from node.policy.policy import PolicyError
+from node.core.runtime import Node
 from tests.conftest import Federation, member
 
 RELAY = "http://relay.test"

@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from node import initiatives, logredact, mail
-from node.cli import main as agora
-from node.content import Draft, create_post
-from node.actors import local_actor
-from node.models import Actor
-from node.runtime import Node
-from node.settings import MailSettings
+from node.initiatives import initiatives
+from node.core import logredact, mail
+from node.cli.main import main as agora
+from node.posts.content import Draft, create_post
+from node.accounts.actors import local_actor
+from node.core.models import Actor
+from node.core.runtime import Node
+from node.core.settings import MailSettings
 from node.web import pages
 import tests.conftest as conftest
 from tests.conftest import Federation, client_for

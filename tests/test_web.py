@@ -9,10 +9,10 @@ from urllib.parse import quote
 
 import httpx2
 
-from node.actors import fetch_actor
-from node.models import Follow, Post
-from node.social import follow
-from node.runtime import Node
+from node.accounts.actors import fetch_actor
+from node.core.models import Follow, Post
+from node.social.social import follow
+from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

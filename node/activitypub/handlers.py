@@ -15,14 +15,17 @@ from tortoise.transactions import in_transaction
 
 from federation import vocab
 from federation.client import FetchError
-from node.actors import fetch_actor, store_remote_actor
-from node.delivery import publish
-from node import events, holds, network_calendar, notify, policy, reports
-from node import initiatives, network_initiatives  # initiatives: see the section at the end
-from node import relays  # a relay's Accept or Reject of our Follow (node/relays.py)
-from node.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
-from node.runtime import Node
-from node.sanitize import clean_html
+from node.accounts.actors import fetch_actor, store_remote_actor
+from node.social.delivery import publish
+from node.events import events, network as network_calendar
+from node.moderation import holds, reports
+from node.social import notify
+from node.policy import policy
+from node.initiatives import initiatives, network as network_initiatives
+from node.policy import relays
+from node.core.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
+from node.core.runtime import Node
+from node.core.sanitize import clean_html
 
 log = logging.getLogger("agora.inbox")
 

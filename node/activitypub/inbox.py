@@ -14,11 +14,12 @@ from tortoise.transactions import in_transaction
 from federation import vocab
 from federation.ldsig import ld_signature_creator, verify_ld_signature
 from federation.signatures import SignatureResult, extract_key_id, verify_with_keys
-from node import jobs, policy
-from node.actors import lookup_key
-from node.delivery import revive_host
-from node.models import Activity, Actor, Job
-from node.runtime import Node
+from node.core import jobs
+from node.policy import policy
+from node.accounts.actors import lookup_key
+from node.social.delivery import revive_host
+from node.core.models import Activity, Actor, Job
+from node.core.runtime import Node
 from node.web.forms import BodyTooLarge, read_body
 
 log = logging.getLogger("agora.inbox")

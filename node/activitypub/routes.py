@@ -12,14 +12,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from federation import nodeinfo, vocab, webfinger
-from node import policy
-from node.actors import actor_document, local_actor
+from node.policy import policy
+from node.accounts.actors import actor_document, local_actor
 from node.activitypub.inbox import inbox_endpoint
 from node.activitypub.signed_fetch import authenticate, is_follower, wants_as2
-from node.content import note_document
-from node import events, initiatives
-from node.models import Activity, Actor, Event, Follow, Initiative, Interaction, Post, User
-from node.runtime import VERSION, Node
+from node.posts.content import note_document
+from node.events import events
+from node.initiatives import initiatives
+from node.core.models import Activity, Actor, Event, Follow, Initiative, Interaction, Post, User
+from node.core.runtime import VERSION, Node
 
 PAGE_SIZE = 20
 AS2_TYPE = 'application/activity+json'

@@ -9,10 +9,10 @@ from typing import Literal
 from starlette.requests import Request
 
 from federation import vocab
-from node import policy
+from node.policy import policy
 from node.activitypub.inbox import signer_key_id, verify_signature
-from node.models import Actor, Follow
-from node.runtime import Node
+from node.core.models import Actor, Follow
+from node.core.runtime import Node
 
 SCOPE_KEY = "agora.signed_fetch"
 INSTANCE_KINDS = ("Application", "Service")

@@ -9,8 +9,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from node import i18n
-from node.models import User
+from node.core import i18n
+from node.core.models import User
 from node.web import auth, pages
 from node.web.forms import no_store
 

@@ -20,8 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import Request
 from tortoise.expressions import F
 
-from node.models import User
-from node.settings import LimitSettings
+from node.core.models import User
+from node.core.settings import LimitSettings
 
 ROLES = ("admin", "moderator", "editor", "member")
 PUBLISHING_ROLES = frozenset({"admin", "editor"})

@@ -17,12 +17,14 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from node import i18n
-from node import media as media_service
-from node.content import MAX_ATTACHMENTS, ContentError, Draft, Rendered, render, render_languages, translations_of
-from node.models import Actor, Media, Post
-from node.multilingual import direction, language_name, normalize_tag
-from node.runtime import Node
+from node.core import i18n
+from node.core import media as media_service
+from node.posts.content import (
+    MAX_ATTACHMENTS, ContentError, Draft, Rendered, render, render_languages, translations_of,
+)
+from node.core.models import Actor, Media, Post
+from node.core.multilingual import direction, language_name, normalize_tag
+from node.core.runtime import Node
 from node.web.forms import (
     BodyTooLarge, read_body, rows_from_translations, text_field, translation_rows, translations_from_rows,
 )

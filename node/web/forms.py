@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from node.multilingual import MAX_TRANSLATIONS, Translation, normalize_tag
+from node.core.multilingual import MAX_TRANSLATIONS, Translation, normalize_tag
 
 MAX_TRANSLATION_ROWS = MAX_TRANSLATIONS
 

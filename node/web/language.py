@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from node import i18n
+from node.core import i18n
 from node.web import auth
 from node.web.pages import checked_form, message, node_of
 

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from node import media as media_service
-from node.models import Actor
+from node.core import media as media_service
+from node.core.models import Actor
 from node.web import auth, compose, pages
 
 FORM_MARGIN = 64 * 1024  # room for the other fields and the multipart framing around the file

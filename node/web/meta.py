@@ -11,8 +11,8 @@ from urllib.parse import urljoin
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-from node.runtime import Node
-from node.sanitize import plain_text
+from node.core.runtime import Node
+from node.core.sanitize import plain_text
 
 DESCRIPTION_LIMIT = 200
 

@@ -17,21 +17,24 @@ from starlette.templating import Jinja2Templates
 
 from federation import vocab, webfinger
 from federation.client import FetchError
-from node.actors import fetch_actor, local_actor
-from node import events as event_service
-from node import initiatives as initiative_service
-from node import multilingual
-from node.content import MAX_ATTACHMENTS, ContentError, create_post, delete_post, publish_post, update_post
-from node.events import EventError
-from node.initiatives import InitiativeError
-from node.models import Event, Initiative
+from node.accounts.actors import fetch_actor, local_actor
+from node.events import events as event_service
+from node.initiatives import initiatives as initiative_service
+from node.core import multilingual
+from node.posts.content import (
+    MAX_ATTACHMENTS, ContentError, create_post, delete_post, publish_post, update_post,
+)
+from node.events.events import EventError
+from node.initiatives.initiatives import InitiativeError
+from node.core.models import Event, Initiative
 from node.web import compose
 from node.web.forms import action_of, no_store, rows_from_translations
-from node.models import Actor, Post, User
-from node.runtime import Node
-from node.sanitize import plain_text
-from node.social import follow
-from node import i18n, notify
+from node.core.models import Actor, Post, User
+from node.core.runtime import Node
+from node.core.sanitize import plain_text
+from node.social.social import follow
+from node.core import i18n
+from node.social import notify
 from node.web import auth, meta
 
 log = logging.getLogger("agora.web")

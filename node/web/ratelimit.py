@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from node.settings import LimitSettings, Settings
+from node.core.settings import LimitSettings, Settings
 
 MAX_KEYS = 50_000
 WINDOW = 60.0  # the limits are per minute

@@ -43,12 +43,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from federation import vocab
 from federation.signatures import generate_key_pair, sign_cavage
-from node.actors import local_actor
+from node.accounts.actors import local_actor
 from node.app import create_app, start_node, stop_node
-from node.runtime import run_async
-from node.content import Draft, create_post
-from node.models import Actor, Follow, Job
-from node.settings import Settings, load_settings
+from node.core.runtime import run_async
+from node.posts.content import Draft, create_post
+from node.core.models import Actor, Follow, Job
+from node.core.settings import Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
 PEER_SCRIPT = HERE / "peer.py"
@@ -85,7 +85,7 @@ def database(ctx: Any) -> Iterator[None]:
     """Make a node's Tortoise context current in this task (node.db.activate; `with ctx:` would keep its
     reset token on the shared context object and break when the worker or a request enters it too)."""
     try:
-        from node.db import activate
+        from node.core.db import activate
     except ImportError:  # an older tree without node.db.activate
         with ctx:
             yield
@@ -108,7 +108,7 @@ def agora_command() -> list[str]:
     script = Path(sys.executable).with_name("agora")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from node.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from node.cli.main import main; sys.exit(main())"]
 
 
 def free_port() -> int:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from node import cli
-from node.members import create_member
-from node.models import User
-from node.runtime import Node, run_async
-from node.settings import load_settings
+from node.cli import main as cli
+from node.accounts.members import create_member
+from node.core.models import User
+from node.core.runtime import Node, run_async
+from node.core.settings import load_settings
 
 
 async def add_members(node: Node, specs: list[str]) -> None:

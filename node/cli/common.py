@@ -1,0 +1,74 @@
+"""What every `agora` command module shares: the one-line user error, loading the settings, and running
+a function against a started node (after checking the database is migrated).
+
+node/cli.py, node/cli_federation.py and node/cli_members.py import these (cli.py imports the other two,
+so the shared helpers live here to avoid an import cycle)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+from tortoise.exceptions import BaseORMException
+
+from node.app import start_node, stop_node
+from node.core.db import activate, open_database
+from node.core.models import User
+from node.core.runtime import Node, run_async
+from node.core.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def fail(message: str) -> NoReturn:
+    """A user mistake: one line on stderr, exit status 2 (like the rest of `agora`)."""
+    print(f"agora: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(getattr(args, "config", None))
+
+
+def run(coro: Awaitable[T]) -> T:
+    return run_async(coro)  # type: ignore[arg-type]
+
+
+async def check_database(settings: Settings) -> None:
+    """A clear refusal when the database is not migrated: starting a node on it would fail with a
+    traceback and leave SQLite's connection thread open, so the command would never exit."""
+    ctx = await open_database(settings)
+    with activate(ctx):
+        try:
+            await User.all().count()
+        except BaseORMException as exc:
+            raise CliError(f"database not ready ({exc}); run `agora migrate`") from None
+        finally:
+            await ctx.close_connections()
+
+
+async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T:
+    await check_database(settings)
+    node = await start_node(settings)
+    try:
+        with activate(node.ctx):
+            return await fn(node)
+    finally:
+        await stop_node(node)
+
+
+def run_with_node(args: argparse.Namespace, fn: Callable[[Node], Awaitable[T]],
+                  *user_errors: type[Exception]) -> T:
+    """Load the settings of `args`, run `fn` on a started node; a settings mistake, a CliError or one
+    of `user_errors` ends the command with one line on stderr and exit status 2 (`fail`)."""
+    errors: tuple[type[Exception], ...] = (CliError, SettingsError, *user_errors)
+    try:
+        return run(with_node(settings_from(args), fn))
+    except errors as exc:
+        fail(str(exc))

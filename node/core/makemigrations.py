@@ -1,0 +1,20 @@
+"""`python -m node.makemigrations`: write a migration for model changes (Tortoise's autodetector)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+
+from tortoise.cli import cli
+
+from node.core.db import MIGRATIONS_MODULE, MODELS_MODULE
+
+if __name__ == "__main__":
+    scratch = tempfile.NamedTemporaryFile(suffix=".sqlite3")
+    config = {
+        "connections": {"default": f"sqlite://{scratch.name}"},
+        "apps": {"models": {"models": [MODELS_MODULE], "default_connection": "default", "migrations": MIGRATIONS_MODULE}},
+    }
+    sys.modules[__name__].TORTOISE_ORM = config  # type: ignore[attr-defined]
+    sys.argv = ["tortoise", "-c", f"{__name__}.TORTOISE_ORM", "makemigrations"]
+    cli.main()

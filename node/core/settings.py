@@ -1,0 +1,251 @@
+"""Typed settings: config/default.toml, then the node's config file, then AGORA_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+from urllib.parse import urlsplit
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "default.toml"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class AssociationSettings:
+    handle: str = "association"
+    name: str = "Our Association"
+    summary: str = ""
+    language: str = "en"
+    manually_approves_followers: bool = False
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    max_body_bytes: int = 1_000_000
+    request_timeout: float = 10.0
+    first_signature_scheme: str = "cavage"
+    actor_cache_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    in_process: bool = True
+    concurrency: int = 8
+    lease_seconds: int = 120
+    poll_interval: float = 0.5
+
+
+@dataclass(frozen=True)
+class RegistrationSettings:
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = ""  # empty: no mail server, messages are logged instead
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    from_address: str = ""
+    starttls: bool = True
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    max_upload_bytes: int = 10_000_000
+    max_pixels: int = 40_000_000  # larger images are refused (decompression bombs)
+    max_width: int = 1600  # the largest size kept; smaller sizes are made for small screens
+    jpeg_quality: int = 82
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    mode: str = "open"  # open | blocklist | allowlist (the admin console may override it)
+    authorized_fetch: bool = False  # every GET of ActivityPub content must be signed by an allowed actor
+    limited_federation: bool = False  # public pages only for logged-in members (allowlist mode)
+    hold_remote_replies: bool = False  # replies, comments and support from remote actors wait for approval
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    inbox_per_host_per_minute: int = 600
+    inbox_per_ip_per_minute: int = 1200
+    login_per_ip_per_minute: int = 10
+    forms_per_ip_per_minute: int = 60
+    lockout_after_failures: int = 5  # consecutive wrong passwords before an account is locked
+    lockout_base_seconds: int = 60  # doubled at each further failure, up to a day
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    languages: tuple[str, ...] = ("en", "fr", "ar", "es")  # interface languages offered
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: str = "data"
+    database_url: str = "sqlite://{data_dir}/agora.sqlite3"
+    secret_key: str = field(default="", repr=False)
+    allow_private_addresses: bool = False
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    log_level: str = "info"
+    association: AssociationSettings = field(default_factory=AssociationSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    registration: RegistrationSettings = field(default_factory=RegistrationSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    config_path: str | None = None
+
+    @property
+    def host(self) -> str:
+        """host[:port] as it appears in handles (acct:name@host)."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url.replace("{data_dir}", str(self.data_path))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+T = TypeVar("T")
+
+
+def _coerce(name: str, value: Any, kind: Any) -> Any:
+    text = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if "bool" in text:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise SettingsError(f"{name}: expected true or false, got {value!r}")
+    if text.startswith("tuple"):
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise SettingsError(f"{name}: expected a list of strings")
+    if "int" in text and "float" not in text:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a whole number, got {value!r}") from None
+    if "float" in text:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a number, got {value!r}") from None
+    if "str" in text:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise SettingsError(f"{name}: expected text, got {value!r}")
+        return str(value)
+    return value
+
+
+def _build(cls: type[T], data: Mapping[str, Any], env: Mapping[str, str], prefix: str) -> T:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = set(data) - known
+    if unknown:
+        where = prefix.removeprefix("AGORA_").rstrip("_").lower() or "top level"
+        raise SettingsError(f"unknown setting(s) in {where}: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        kind = hints[f.name]
+        env_name = f"{prefix}{f.name.upper()}"
+        if dataclasses.is_dataclass(kind):
+            sub = data.get(f.name, {})
+            if not isinstance(sub, Mapping):
+                raise SettingsError(f"[{f.name}] must be a table")
+            values[f.name] = _build(kind, sub, env, f"{env_name}_")  # type: ignore[arg-type]
+        elif env_name in env:
+            values[f.name] = _coerce(env_name, env[env_name], kind)
+        elif f.name in data:
+            section = prefix.removeprefix("AGORA_").rstrip("_").lower()
+            values[f.name] = _coerce(f"{section}.{f.name}" if section else f.name, data[f.name], kind)
+    return cls(**values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: {exc}") from None
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def validate(settings: Settings) -> Settings:
+    parts = urlsplit(settings.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise SettingsError(f"base_url must look like https://asso.example, got {settings.base_url!r}")
+    if settings.base_url.endswith("/"):
+        settings = dataclasses.replace(settings, base_url=settings.base_url.rstrip("/"))
+    handle = settings.association.handle
+    if not handle or not all(c.isalnum() or c in "_" for c in handle) or not handle.isascii():
+        raise SettingsError(f"association.handle must be letters, digits or _, got {handle!r}")
+    if not settings.resolved_database_url.startswith(("sqlite://", "postgres://", "psql://")):
+        raise SettingsError("database_url must start with sqlite:// or postgres://")
+    if settings.federation.first_signature_scheme not in ("cavage", "rfc9421"):
+        raise SettingsError("federation.first_signature_scheme must be cavage or rfc9421")
+    if settings.worker.concurrency < 1:
+        raise SettingsError("worker.concurrency must be at least 1")
+    if not 0 < settings.mail.port < 65536:
+        raise SettingsError("mail.port must be between 1 and 65535")
+    if settings.policy.mode not in ("open", "blocklist", "allowlist"):
+        raise SettingsError("policy.mode must be open, blocklist or allowlist")
+    if not settings.ui.languages:
+        raise SettingsError("ui.languages must name at least one language")
+    return settings
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Load defaults, the node's config file (argument or AGORA_CONFIG) and AGORA_* overrides."""
+    env = os.environ if env is None else env
+    data = _read_toml(DEFAULT_CONFIG)
+    path_text = str(config) if config is not None else env.get("AGORA_CONFIG")
+    config_path: Path | None = None
+    if path_text:
+        config_path = Path(path_text).resolve()
+        data = _merge(data, _read_toml(config_path))
+    settings = _build(Settings, data, env, "AGORA_")
+    data_dir = Path(settings.data_dir)
+    if not data_dir.is_absolute():
+        base = config_path.parent if config_path else Path.cwd()
+        data_dir = (base / data_dir).resolve()
+    settings = dataclasses.replace(
+        settings, data_dir=str(data_dir), config_path=str(config_path) if config_path else None
+    )
+    return validate(settings)

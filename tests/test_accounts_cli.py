@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from node.accounts import members
-from node.core.models import AuditEntry, Invitation, User
+from node.core.models import AuditEntry, User
+from node.accounts.models import Invitation
 from node.core.settings import load_settings
 from tests.test_cli import clean_environment, cli, config, database_url, in_db  # noqa: F401  (fixtures)
 

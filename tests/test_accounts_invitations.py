@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from node.accounts import members
-from node.core.models import Actor, AuditEntry, Invitation, User
+from node.core.models import Actor, AuditEntry, User
+from node.accounts.models import Invitation
 from node.core.runtime import Node
 from node.web.auth import check_password
 from tests.conftest import client_for, member

@@ -14,7 +14,8 @@ from PIL import Image
 
 from node.core import jobs, site_settings
 from node.accounts.actors import fetch_actor
-from node.core.models import Actor, AuditEntry, Follow, Invitation, Job, User
+from node.core.models import Actor, AuditEntry, Follow, Job, User
+from node.accounts.models import Invitation
 from node.core.runtime import Node
 from node.core.settings import MailSettings
 from node.social.social import follow

@@ -18,7 +18,8 @@ from node.core import mail
 from node.accounts.actors import fetch_actor, local_actor
 from node.events.events import EventInput, Recurrence, create_event
 from node.posts.content import Draft, create_post
-from node.core.models import Actor, Event, Participation, Post
+from node.core.models import Actor, Post
+from node.events.models import Event, Participation
 from node.core.runtime import Node
 from node.core.settings import load_settings
 from node.social.social import follow

@@ -18,7 +18,8 @@ from node.events.events import (
     event_doc, join_remote, leave_remote, occurrences, update_event,
 )
 from node.posts.content import Draft, create_post
-from node.core.models import Activity, Actor, Event, Follow, Participation, Post
+from node.core.models import Activity, Actor, Follow, Post
+from node.events.models import Event, Participation
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 

@@ -12,7 +12,8 @@ from node.initiatives import initiatives
 from node.accounts.actors import local_actor
 from node.events.events import EventInput, create_event
 from node.initiatives.initiatives import InitiativeInput
-from node.core.models import Event, Initiative
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for
 from tests.test_web import CSRF, csrf_of, logged_in

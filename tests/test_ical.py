@@ -16,7 +16,8 @@ from federation import events as wire
 from node.events import events, ical
 from node.accounts.actors import local_actor
 from node.posts.content import render
-from node.core.models import Activity, Event, User
+from node.core.models import Activity, User
+from node.events.models import Event
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401

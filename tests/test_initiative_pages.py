@@ -15,7 +15,8 @@ from federation.events import Place
 from node.initiatives import initiatives
 from node.accounts.actors import local_actor
 from node.initiatives.initiatives import InitiativeInput, NeedInput
-from node.core.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post
+from node.core.models import Actor, Post
+from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_web import CSRF, csrf_of, logged_in

@@ -15,7 +15,8 @@ from node.initiatives.initiatives import (
     export_json, import_json, initiative_doc, ledger_totals, need_progress, pledge, post_progress,
     set_status, support, unsupport, update_initiative,
 )
-from node.core.models import Activity, Actor, Initiative, LedgerEntry, Need, Pledge, Support
+from node.core.models import Activity, Actor
+from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Support
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401

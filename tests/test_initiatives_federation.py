@@ -13,7 +13,8 @@ from node.initiatives.initiatives import (
     add_ledger_entry, create_initiative, delete_initiative, initiative_doc, need_progress, pledge,
     post_progress, set_status, support, unsupport,
 )
-from node.core.models import Initiative, Need, Post, Support
+from node.initiatives.models import Initiative, Need, Support
+from node.core.models import Post
 from node.initiatives.network import network_initiatives, store_initiative
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member

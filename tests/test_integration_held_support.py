@@ -6,7 +6,8 @@ from federation import vocab
 from node.social import notify
 from node.accounts.actors import fetch_actor, local_actor
 from node.initiatives.initiatives import create_initiative
-from node.core.models import Notification, Support
+from node.core.models import Notification
+from node.initiatives.models import Support
 from tests.conftest import Federation, member
 from tests.test_initiatives import SCHOOL
 

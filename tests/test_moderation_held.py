@@ -11,7 +11,8 @@ from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
 from node.initiatives.initiatives import create_initiative, support
 from node.activitypub.handlers import approve_follow
-from node.core.models import Activity, Actor, AuditEntry, Follow, Initiative, Post, SiteSetting, Support, User
+from node.core.models import Activity, Actor, AuditEntry, Follow, Post, SiteSetting, User
+from node.initiatives.models import Initiative, Support
 from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member

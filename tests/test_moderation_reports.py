@@ -13,10 +13,9 @@ from node.policy import admin as policy_admin
 from node.moderation import reports
 from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
-from node.core.models import (
-    Activity, Actor, ActorBlock, AuditEntry, DomainPolicy, Follow, Interaction, Notification, Post, Report,
-    User,
-)
+from node.core.models import Activity, Actor, AuditEntry, Follow, Interaction, Notification, Post, User
+from node.policy.models import ActorBlock, DomainPolicy
+from node.moderation.models import Report
 from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member

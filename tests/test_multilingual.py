@@ -8,7 +8,9 @@ import re
 from federation import events as event_wire
 from federation import initiatives as initiative_wire
 from federation import vocab
-from node.core.models import Activity, Event, Initiative, Post
+from node.core.models import Activity, Post
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.core.multilingual import accept_languages, choose, reader_wishes, show_post
 from tests.conftest import Federation, client_for
 from tests.test_event_pages import FORM as EVENT_FORM

@@ -16,7 +16,9 @@ from node.posts.content import Draft, create_post
 from node.events.events import create_event, join_remote
 from node.initiatives.initiatives import create_initiative, support
 from node.accounts.members import set_password
-from node.core.models import Activity, Actor, Event, Initiative, Job, Notification, User
+from node.core.models import Activity, Actor, Job, Notification, User
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.core.runtime import Node
 from node.social.social import follow, like
 from tests.conftest import Federation, client_for, member

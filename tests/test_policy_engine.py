@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from node.policy import policy, admin as policy_admin
-from node.core.models import AuditEntry, DomainPolicy, SiteSetting
+from node.core.models import AuditEntry, SiteSetting
+from node.policy.models import DomainPolicy
 from node.policy.policy import PolicyError, normalize_domain
 from node.core.runtime import Node
 from tests.conftest import Federation

@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from node.core import jobs
 from node.policy import policy, admin as policy_admin, jobs as policy_jobs
-from node.core.models import AuditEntry, DomainPolicy, Job, PolicySubscription
+from node.core.models import AuditEntry, Job
+from node.policy.models import DomainPolicy, PolicySubscription
 from node.policy.lists import ListError, parse
 from node.core.runtime import Node
 from tests.conftest import Federation

@@ -16,7 +16,8 @@ from node.policy import policy, admin as policy_admin
 from node.app import create_app
 from node.cli.main import main
 from node.core.db import run_migrations
-from node.core.models import AuditEntry, DomainPolicy, Relay
+from node.core.models import AuditEntry
+from node.policy.models import DomainPolicy, Relay
 from node.core.runtime import Node, run_async
 from node.core.settings import LimitSettings, load_settings
 from tests.conftest import Federation, member

@@ -11,7 +11,9 @@ from node.core import site_settings
 from node.posts.content import Draft, create_post
 from node.events.events import EventInput, create_event
 from node.initiatives.initiatives import InitiativeInput, NeedInput, create_initiative
-from node.core.models import Event, Initiative, Need, Post
+from node.events.models import Event
+from node.initiatives.models import Initiative, Need
+from node.core.models import Post
 from node.core.runtime import Node
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for

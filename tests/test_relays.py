@@ -19,7 +19,8 @@ from federation.signatures import PublicKey, generate_key_pair, sign_cavage, ver
 from node.policy import admin as policy_admin, relays
 from node.accounts.actors import local_actor
 from node.posts.content import Draft, create_post
-from node.core.models import Actor, AuditEntry, Interaction, Post, Relay
+from node.core.models import Actor, AuditEntry, Interaction, Post
+from node.policy.models import Relay
 from node.policy.policy import PolicyError
 from node.core.runtime import Node
 from tests.conftest import Federation, member

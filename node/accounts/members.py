@@ -26,7 +26,8 @@ from node.posts.content import new_slug, render
 from node.social.delivery import publish
 from node.core.mail import MailError, send_mail
 from node.core.media import media_url
-from node.core.models import Actor, Invitation, Media, User
+from node.core.models import Actor, Media, User
+from node.accounts.models import Invitation
 from node.core.runtime import Node
 from node.web.auth import ROLES, check_password, hash_password, new_password
 

@@ -12,7 +12,8 @@ from node.core import audit, i18n
 from node.accounts import members
 from node.activitypub.handlers import approve_follow
 from node.accounts.members import MemberError
-from node.core.models import Follow, Invitation, User
+from node.core.models import Follow, User
+from node.accounts.models import Invitation
 from node.web import auth
 from node.web.admin_access import admin_form, done, int_field, page, staff
 from node.web.forms import text_field

@@ -23,7 +23,8 @@ from node.social import notify
 from node.policy import policy
 from node.initiatives import initiatives, network as network_initiatives
 from node.policy import relays
-from node.core.models import Activity, Actor, Event, Follow, Interaction, Participation, Post
+from node.core.models import Activity, Actor, Follow, Interaction, Post
+from node.events.models import Event, Participation
 from node.core.runtime import Node
 from node.core.sanitize import clean_html
 

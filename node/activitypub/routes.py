@@ -19,7 +19,9 @@ from node.activitypub.signed_fetch import authenticate, is_follower, wants_as2
 from node.posts.content import note_document
 from node.events import events
 from node.initiatives import initiatives
-from node.core.models import Activity, Actor, Event, Follow, Initiative, Interaction, Post, User
+from node.core.models import Activity, Actor, Follow, Interaction, Post, User
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.core.runtime import VERSION, Node
 
 PAGE_SIZE = 20

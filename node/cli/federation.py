@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from federation.client import FetchError
 from node.policy import policy, admin as policy_admin, jobs as policy_jobs, relays
 from node.cli.common import fail, run_with_node
-from node.core.models import DomainPolicy, PolicySubscription, Relay
+from node.policy.models import DomainPolicy, PolicySubscription, Relay
 from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
 from node.policy.lists import decode
 from node.core.runtime import Node

@@ -273,7 +273,7 @@ def cmd_events(args: argparse.Namespace) -> None:
     from federation import events as wire
     from federation.client import FetchError
     from node.events import events, ical
-    from node.core.models import Event
+    from node.events.models import Event
 
     settings = settings_from(args)
 
@@ -354,7 +354,7 @@ def cmd_initiative(args: argparse.Namespace) -> None:
     import json  # local imports: this command's needs stay in its section
 
     from node.initiatives import initiatives
-    from node.core.models import Initiative
+    from node.initiatives.models import Initiative
 
     settings = settings_from(args)
 

@@ -12,7 +12,15 @@ from tortoise.migrations.api import migrate as migrate_api
 
 from node.core.settings import Settings
 
-MODELS_MODULE = "node.core.models"
+# Every feature's tables belong to the one Tortoise app "models" (the migrations' app label).
+MODELS_MODULES = (
+    "node.core.models",
+    "node.accounts.models",
+    "node.events.models",
+    "node.initiatives.models",
+    "node.policy.models",
+    "node.moderation.models",
+)
 MIGRATIONS_MODULE = "node.migrations"
 
 
@@ -32,7 +40,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "connections": {"default": database_url(settings)},
         "apps": {
             "models": {
-                "models": [MODELS_MODULE],
+                "models": list(MODELS_MODULES),
                 "default_connection": "default",
                 "migrations": MIGRATIONS_MODULE,
             }

@@ -7,13 +7,13 @@ import tempfile
 
 from tortoise.cli import cli
 
-from node.core.db import MIGRATIONS_MODULE, MODELS_MODULE
+from node.core.db import MIGRATIONS_MODULE, MODELS_MODULES
 
 if __name__ == "__main__":
     scratch = tempfile.NamedTemporaryFile(suffix=".sqlite3")
     config = {
         "connections": {"default": f"sqlite://{scratch.name}"},
-        "apps": {"models": {"models": [MODELS_MODULE], "default_connection": "default", "migrations": MIGRATIONS_MODULE}},
+        "apps": {"models": {"models": list(MODELS_MODULES), "default_connection": "default", "migrations": MIGRATIONS_MODULE}},
     }
     sys.modules[__name__].TORTOISE_ORM = config  # type: ignore[attr-defined]
     sys.argv = ["tortoise", "-c", f"{__name__}.TORTOISE_ORM", "makemigrations"]

@@ -23,7 +23,9 @@ from starlette.requests import Request
 
 from federation.vocab import is_language_tag
 from node.core.i18n import COOKIE as LANGUAGE_COOKIE
-from node.core.models import Event, Initiative, Post, User
+from node.events.models import Event
+from node.initiatives.models import Initiative
+from node.core.models import Post, User
 
 MAX_TRANSLATIONS = 9  # besides the default language
 MAX_ACCEPT = 20  # Accept-Language entries read

@@ -23,7 +23,8 @@ from federation import events as wire
 from federation import vocab
 from node.posts.content import ContentError, Draft, create_post, render
 from node.social.delivery import publish
-from node.core.models import Actor, Event, Participation, Post
+from node.core.models import Actor, Post
+from node.events.models import Event, Participation
 from node.core.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.core.runtime import Node
 

@@ -59,7 +59,8 @@ from federation import events as wire
 from federation import vocab
 from node.events import events
 from node.events.events import EventError, EventInput, Recurrence
-from node.core.models import Actor, Event, Participation, User
+from node.core.models import Actor, User
+from node.events.models import Event, Participation
 from node.core.runtime import VERSION, Node
 
 __all__ = [

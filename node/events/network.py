@@ -13,7 +13,8 @@ from tortoise.transactions import in_transaction
 
 from federation import events as wire
 from federation import vocab
-from node.core.models import Actor, Event, Follow
+from node.core.models import Actor, Follow
+from node.events.models import Event
 from node.core.runtime import Node
 from node.core.sanitize import clean_html
 

@@ -34,7 +34,8 @@ from node.events import events
 from node.core import i18n, mail, multilingual
 from node.core import media as media_service
 from node.events.events import CATEGORIES, EventError, EventInput, Recurrence
-from node.core.models import Actor, Event, Participation, Post
+from node.core.models import Actor, Post
+from node.events.models import Event, Participation
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.web import auth, compose, forms

@@ -9,7 +9,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from node.events import ical
-from node.core.models import Actor, Event, User
+from node.core.models import Actor, User
+from node.events.models import Event
 from node.web.pages import node_of
 
 

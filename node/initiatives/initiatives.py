@@ -25,7 +25,8 @@ from federation import vocab
 from federation.events import Place
 from node.posts.content import MAX_SOURCE, ContentError, Draft, create_post, new_slug, render
 from node.social.delivery import publish
-from node.core.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
+from node.core.models import Actor, Post
+from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Support
 from node.core.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.core.runtime import Node
 

@@ -15,7 +15,8 @@ from tortoise.transactions import in_transaction
 from federation import initiatives as wire
 from federation import vocab
 from federation.events import with_default
-from node.core.models import Actor, Follow, Initiative, Need
+from node.core.models import Actor, Follow
+from node.initiatives.models import Initiative, Need
 from node.core.runtime import Node
 from node.core.sanitize import clean_html
 

@@ -33,7 +33,8 @@ from node.core import i18n, multilingual
 from node.initiatives import initiatives
 from node.core import media as media_service
 from node.initiatives.initiatives import InitiativeError, InitiativeInput, NeedInput
-from node.core.models import Actor, Initiative, LedgerEntry, Need, Pledge, Post, Support
+from node.core.models import Actor, Post
+from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Support
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.web import auth, compose, forms

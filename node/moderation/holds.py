@@ -18,7 +18,9 @@ from tortoise.exceptions import IntegrityError
 from federation import vocab
 from node.policy import policy
 from node.core import site_settings
-from node.core.models import Actor, Event, Initiative, Post, Support
+from node.core.models import Actor, Post
+from node.events.models import Event
+from node.initiatives.models import Initiative, Support
 from node.core.runtime import Node
 
 log = logging.getLogger("agora.holds")

@@ -16,7 +16,10 @@ from node.moderation import holds
 from node.initiatives import initiatives
 from node.policy import admin as policy_admin
 from node.activitypub.handlers import recount, relay_to_group
-from node.core.models import Actor, Event, Initiative, Post, Report, Support, User
+from node.core.models import Actor, Post, User
+from node.events.models import Event
+from node.initiatives.models import Initiative, Support
+from node.moderation.models import Report
 from node.policy.policy import PolicyError
 from node.moderation.reports import ReportError, forward_report
 from node.core.runtime import Node

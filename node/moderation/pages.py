@@ -11,7 +11,10 @@ from starlette.routing import BaseRoute, Route
 
 from node.moderation import holds, moderation, reports
 from node.core import i18n
-from node.core.models import Actor, AuditEntry, Event, Post, Report, Support, User
+from node.core.models import Actor, AuditEntry, Post, User
+from node.events.models import Event
+from node.moderation.models import Report
+from node.initiatives.models import Support
 from node.core.sanitize import clean_html
 from node.web import auth
 from node.web.admin_access import done, flash, int_field, page, staff

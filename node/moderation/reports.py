@@ -25,7 +25,10 @@ from node.social import notify
 from node.policy import policy
 from node.accounts.actors import ensure_instance_actor, fetch_actor
 from node.social.delivery import publish
-from node.core.models import Actor, Event, Initiative, Post, Report, User
+from node.core.models import Actor, Post, User
+from node.events.models import Event
+from node.initiatives.models import Initiative
+from node.moderation.models import Report
 from node.core.runtime import Node
 
 log = logging.getLogger("agora.reports")

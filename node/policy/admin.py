@@ -25,10 +25,10 @@ from node.events import events
 from node.policy import policy
 from node.activitypub.handlers import recount
 from node.initiatives.initiatives import recount_support
-from node.core.models import (
-    Actor, ActorBlock, DomainPolicy, Event, Follow, Initiative, Interaction, Participation,
-    PolicySubscription, Post, SiteSetting, Support, User,
-)
+from node.core.models import Actor, Follow, Interaction, Post, SiteSetting, User
+from node.policy.models import ActorBlock, DomainPolicy, PolicySubscription
+from node.events.models import Event, Participation
+from node.initiatives.models import Initiative, Support
 from node.policy.policy import ACTIONS, ACTOR_ACTIONS, BLOCK_ACTIONS, MODES, PolicyError
 from node.policy.lists import ALLOW_HEADER, BLOCK_HEADER, ListError, ParsedList, block_rows, parse, write_csv
 from node.core.runtime import Node

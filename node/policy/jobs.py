@@ -15,7 +15,8 @@ from typing import Any
 
 from federation.client import FetchError
 from node.core import jobs
-from node.core.models import Job, PolicySubscription
+from node.core.models import Job
+from node.policy.models import PolicySubscription
 from node.policy.policy import PolicyError
 from node.policy.admin import SUBSCRIPTION_JOB, RefreshResult, apply_subscription, refresh_due, schedule
 from node.policy.lists import parse

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from node.core import i18n
 from node.policy import policy, admin as policy_admin, jobs as policy_jobs, relays
-from node.core.models import DomainPolicy, PolicySubscription, Relay
+from node.policy.models import DomainPolicy, PolicySubscription, Relay
 from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
 from node.policy.lists import decode
 from node.web.admin_access import admin_form, done, flash, int_field, page, staff

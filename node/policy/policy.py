@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 import idna
 
-from node.core.models import ActorBlock, DomainPolicy, SiteSetting
+from node.policy.models import ActorBlock, DomainPolicy
+from node.core.models import SiteSetting
 from node.core.runtime import Node
 
 MODES = ("open", "blocklist", "allowlist")

@@ -17,7 +17,8 @@ from node.core import audit
 from node.policy import policy
 from node.accounts.actors import ensure_instance_actor
 from node.social.delivery import publish_to_inboxes
-from node.core.models import Actor, Relay, User
+from node.core.models import Actor, User
+from node.policy.models import Relay
 from node.policy.policy import PolicyError
 from node.core.runtime import Node
 

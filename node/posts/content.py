@@ -21,7 +21,9 @@ from federation.client import FetchError
 from federation.webfinger import resolve_handle
 from node.accounts.actors import fetch_actor
 from node.social.delivery import publish
-from node.core.models import Actor, Event, Initiative, Post
+from node.core.models import Actor, Post
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.core.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.core.runtime import Node
 from node.core.sanitize import clean_html

@@ -22,7 +22,9 @@ from node.site.public_content import (
     association_posts, open_initiatives, public_events, public_initiatives, public_posts, upcoming_events,
 )
 from node.accounts.actors import follower_count, local_actor
-from node.core.models import Actor, Event, Initiative, Need, User
+from node.core.models import Actor, User
+from node.events.models import Event
+from node.initiatives.models import Initiative, Need
 from node.core.runtime import VERSION, Node
 from node.core.sanitize import plain_text
 from node.web import auth, meta

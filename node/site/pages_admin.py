@@ -11,7 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from node.core.models import Follow, Host, Invitation, Job, Post, Report, Support, User
+from node.core.models import Follow, Host, Job, Post, User
+from node.accounts.models import Invitation
+from node.moderation.models import Report
+from node.initiatives.models import Support
 from node.site import pages_ops as admin_ops, pages_profile as admin_profile
 from node.accounts import pages_admin as admin_people
 from node.web.admin_access import page, staff

@@ -9,7 +9,9 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from node.initiatives.initiatives import OPEN_STATUSES
-from node.core.models import Actor, Event, Initiative, Post
+from node.core.models import Actor, Post
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.core.runtime import Node
 
 

@@ -18,7 +18,8 @@ from federation.client import FetchError, Signer
 from node.core import jobs
 from node.policy import policy as node_policy
 from node.accounts.actors import fetch_actor, signer_for
-from node.core.models import Activity, Actor, Follow, Host, Job, Relay
+from node.core.models import Activity, Actor, Follow, Host, Job
+from node.policy.models import Relay
 from node.core.runtime import Node
 
 log = logging.getLogger("agora.delivery")

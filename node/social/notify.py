@@ -16,9 +16,9 @@ from tortoise.exceptions import IntegrityError
 
 from federation import vocab
 from node.policy import policy
-from node.core.models import (
-    Actor, Event, Follow, Initiative, Interaction, Notification, Participation, Post, Support, User,
-)
+from node.core.models import Actor, Follow, Interaction, Notification, Post, User
+from node.events.models import Event, Participation
+from node.initiatives.models import Initiative, Support
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 

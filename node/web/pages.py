@@ -26,7 +26,8 @@ from node.posts.content import (
 )
 from node.events.events import EventError
 from node.initiatives.initiatives import InitiativeError
-from node.core.models import Event, Initiative
+from node.events.models import Event
+from node.initiatives.models import Initiative
 from node.web import compose
 from node.web.forms import action_of, no_store, rows_from_translations
 from node.core.models import Actor, Post, User

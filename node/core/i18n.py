@@ -37,9 +37,9 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
-from starlette.requests import Request
 
 from node.core.models import User
+from node.core.requestlike import RequestLike
 from node.core.runtime import Node
 
 log = logging.getLogger("agora.i18n")
@@ -192,7 +192,7 @@ def supported(node: Node, tag: object) -> str | None:
     return match([clean], offered(node)) if clean else None
 
 
-def choose(request: Request, node: Node, user: User | None) -> str:
+def choose(request: RequestLike, node: Node, user: User | None) -> str:
     languages = offered(node)
     if user is not None and user.locale:
         found = supported(node, user.locale)
@@ -234,7 +234,7 @@ def activate(tag: str) -> None:
     _translations.set(translations_for(tag))
 
 
-async def activate_request(request: Request, node: Node) -> str:
+async def activate_request(request: RequestLike, node: Node) -> str:
     """Choose and activate the request's language before any page is rendered (for handlers that
     translate in Python); `render` does it again on its own."""
     uid = request.session.get("uid") if "session" in request.scope else None
@@ -253,7 +253,7 @@ def local_path(target: object) -> str:
     return target
 
 
-def template_context(request: Request, node: Node, user: User | None) -> dict[str, Any]:
+def template_context(request: RequestLike, node: Node, user: User | None) -> dict[str, Any]:
     """Extra variables for every page (locale, dir, languages, language_next: the path the switcher
     returns to); also activates the request's translations for the rendering that follows. (They are
     merged over the page's own variables: keep these names out of page contexts.)"""

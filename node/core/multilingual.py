@@ -19,13 +19,12 @@ from typing import Any
 import jinja2
 from babel import Locale, UnknownLocaleError
 
-from starlette.requests import Request
-
 from federation.vocab import is_language_tag
 from node.core.i18n import COOKIE as LANGUAGE_COOKIE
 from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.core.models import Post, User
+from node.core.requestlike import RequestLike
 
 MAX_TRANSLATIONS = 9  # besides the default language
 MAX_ACCEPT = 20  # Accept-Language entries read
@@ -211,7 +210,7 @@ def reader_wishes(query_lang: str | None, preference: str | None, chosen: str | 
     return list(dict.fromkeys(wishes))
 
 
-def request_wishes(request: Request | None, user: User | None) -> list[str]:
+def request_wishes(request: RequestLike | None, user: User | None) -> list[str]:
     """reader_wishes of a request: `?lang=`, the member's preference, the language switcher's cookie,
     then Accept-Language (the interface language comes from the same sources, node/i18n.py)."""
     if request is None:

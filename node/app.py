@@ -30,7 +30,8 @@ from node.core.settings import Settings
 from node.core.urls import Urls
 from node.moderation import jobs as moderation_jobs
 from node.policy import policy, jobs as policy_jobs
-from node.accounts import pages as account
+from node.accounts import pages as account, pages_login as login_pages
+from node.posts import pages as post_pages
 from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
@@ -38,6 +39,7 @@ from node.web import language, media_routes, pages
 from node.moderation import pages as moderation_pages
 from node.policy import pages as policy_pages
 from node.policy.middleware import PolicyMiddleware
+from node.web.errors import PageRefusal
 from node.web.ratelimit import RateLimitMiddleware
 
 log = logging.getLogger("agora")
@@ -209,13 +211,14 @@ def create_app(
             *event_pages.routes(),
             *initiative_pages.routes(),
             *ical_routes.routes(),
-            *ap_routes(pages.post_page, event_pages.event_page, initiative_pages.initiative_page),
-            *pages.routes(),
+            *ap_routes(post_pages.post_page, event_pages.event_page, initiative_pages.initiative_page),
+            *post_pages.routes(),
+            *login_pages.routes(),
             Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
         ],
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={Exception: pages.server_error},
+        exception_handlers={PageRefusal: pages.refused, Exception: pages.server_error},
     )
     if node is not None:
         app.state.node = node

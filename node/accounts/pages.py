@@ -59,8 +59,6 @@ async def account(request: Request) -> Response:
     if request.method == "GET":
         return await _account_page(request, user, saved=request.query_params.get("saved"))
     form = await checked_upload_form(request)
-    if isinstance(form, Response):
-        return form
     node = pages.node_of(request)
     values = {"display_name": text_field(form, "display_name"), "bio": text_field(form, "bio")}
     avatar_alt = text_field(form, "avatar_alt")
@@ -119,8 +117,6 @@ async def forgot(request: Request) -> Response:
     if request.method == "GET":
         return no_store(await pages.render(request, "account/forgot.html"))
     form = await pages.checked_form(request)
-    if isinstance(form, Response):
-        return form
     login = text_field(form, "login")
     if not login:
         return no_store(await pages.render(request, "account/forgot.html", status=400,
@@ -138,8 +134,6 @@ async def reset(request: Request) -> Response:
     if request.method == "GET":
         return no_store(await pages.render(request, "account/reset.html", token=token, min_password=members.MIN_PASSWORD))
     form = await pages.checked_form(request)
-    if isinstance(form, Response):
-        return form
     try:
         await members.set_password(user, _raw(form, "password"), _raw(form, "password2"))
     except members.MemberError as exc:
@@ -165,8 +159,6 @@ async def invite(request: Request) -> Response:
         return no_store(await pages.render(request, "account/invite.html", values=values, invitation=invitation,
                                            min_password=members.MIN_PASSWORD))
     form = await pages.checked_form(request)
-    if isinstance(form, Response):
-        return form
     values = {key: text_field(form, key) for key in values}
     try:
         user = await members.accept_invitation(

@@ -39,8 +39,9 @@ from node.events.models import Event, Participation
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.web import auth, compose, forms
+from node.core.csvcells import csv_cell
 from node.web.forms import (
-    action_of, csv_cell, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,
+    action_of, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,
 )
 from node.web.pages import (
     association_actor, checked_form, editor, member_post, message, node_of, render, send_home, upload_form,
@@ -352,8 +353,6 @@ async def join_submit(request: Request) -> Response:
     if isinstance(event, Response):
         return event
     posted = await member_post(request)
-    if isinstance(posted, Response):
-        return posted
     actor, form = posted
     if is_over(event):
         return await show_event(request, event, status=400, use_cookie=True, join_error=_l("this event is over"))
@@ -369,8 +368,6 @@ async def leave_submit(request: Request) -> Response:
     if isinstance(event, Response):
         return event
     posted = await member_post(request)
-    if isinstance(posted, Response):
-        return posted
     actor, _ = posted
     await events.leave(node_of(request), event, actor)
     return RedirectResponse(f"{_event_path(event)}#participation", status_code=303)
@@ -406,8 +403,6 @@ async def register_submit(request: Request) -> Response:
     if isinstance(event, Response):
         return event
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     entered = {"name": text_field(form, "name"), "email": text_field(form, "email"), "message": text_field(form, "message")}
     if is_over(event):
         return await show_event(request, event, status=400, use_cookie=True, register_error=_l("this event is over"),
@@ -450,8 +445,6 @@ async def confirm_registration(request: Request) -> Response:
                              _l("Your registration for \u201c%(name)s\u201d is confirmed.", name=event.name))
     if request.method == "POST":
         form = await checked_form(request)
-        if isinstance(form, Response):
-            return form
         if event.status == "CANCELLED":
             return await message(request, 409, "Event cancelled", _l("\u201c%(name)s\u201d is cancelled.", name=event.name))
         try:
@@ -481,8 +474,6 @@ async def cancel_registration(request: Request) -> Response:
     participation, event = found
     if request.method == "POST":
         form = await checked_form(request)
-        if isinstance(form, Response):
-            return form
         await events.cancel_anonymous(participation.token or "")
         return await message(request, 200, "Registration cancelled",
                              _l("Your registration for \u201c%(name)s\u201d is cancelled.", name=event.name))
@@ -886,8 +877,6 @@ async def _event_form_post(request: Request, event: Event | None) -> Response:
 
 async def new_event(request: Request) -> Response:
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     node = node_of(request)
     if request.method == "GET":
         return await form_page(request, new_values(request, node))
@@ -896,8 +885,6 @@ async def new_event(request: Request) -> Response:
 
 async def edit_event(request: Request) -> Response:
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     event = await find_event(request)
     if isinstance(event, Response):
         return event
@@ -910,8 +897,6 @@ async def edit_event(request: Request) -> Response:
 async def _confirmed_action(request: Request, *, title: Any, text: Any, button: Any) -> Event | Response:
     """GET: the confirmation page. POST (with the CSRF token): the event, to act on."""
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     event = await find_event(request)
     if isinstance(event, Response):
         return event
@@ -920,8 +905,6 @@ async def _confirmed_action(request: Request, *, title: Any, text: Any, button: 
                                      text=text, action=request.url.path, button=button, danger=True,
                                      back=_event_path(event)))
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     return event
 
 
@@ -962,15 +945,11 @@ def _address(row: Participation) -> str:
 
 async def participants_page(request: Request, *, error: str | None = None, text: str = "", status: int = 200) -> Response:
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     event = await find_event(request)
     if isinstance(event, Response):
         return event
     if request.method == "POST" and error is None:
         form = await checked_form(request)
-        if isinstance(form, Response):
-            return form
         ident = text_field(form, "participation")
         row = await Participation.get_or_none(id=int(ident), event=event, state="pending") if ident.isdigit() else None
         if row is None:
@@ -993,8 +972,6 @@ async def participants_page(request: Request, *, error: str | None = None, text:
 
 async def participants_csv(request: Request) -> Response:
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     event = await find_event(request)
     if isinstance(event, Response):
         return event
@@ -1022,14 +999,10 @@ async def announce_submit(request: Request) -> Response:
     """A message to the participants: federated to the remote ones (events.announce), shown under the
     event to the local ones, and mailed to those who registered with an email address."""
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     event = await find_event(request)
     if isinstance(event, Response):
         return event
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     node = node_of(request)
     text = str(form.get("text") or "")
     try:
@@ -1053,15 +1026,11 @@ async def announce_submit(request: Request) -> Response:
 async def moderate_comments(request: Request) -> Response:
     """Comments held by a moderated event: organizers publish or remove them."""
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     event = await find_event(request)
     if isinstance(event, Response):
         return event
     if request.method == "POST":
         form = await checked_form(request)
-        if isinstance(form, Response):
-            return form
         ident = text_field(form, "comment")
         comment = await Post.get_or_none(id=int(ident), in_reply_to_uri=event.uri, held=True) if ident.isdigit() else None
         if comment is None:

@@ -39,8 +39,9 @@ from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.web import auth, compose, forms
 from node.events.pages import place_view
+from node.core.csvcells import csv_cell
 from node.web.forms import (
-    action_of, csv_cell, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,
+    action_of, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,
 )
 from node.web.pages import (
     association_actor, checked_form, editor, member_post, message, node_of, render, send_home, upload_form,
@@ -158,8 +159,6 @@ async def find_initiative(request: Request) -> Initiative | Response:
 
 async def _editor_initiative(request: Request) -> Initiative | Response:
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     return await find_initiative(request)
 
 
@@ -355,8 +354,6 @@ async def pledge_submit(request: Request) -> Response:
     if isinstance(initiative, Response):
         return initiative
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     ident = text_field(form, "need")
     need = await Need.get_or_none(id=int(ident), initiative=initiative) if ident.isdigit() else None
     if need is None:
@@ -385,8 +382,6 @@ async def _support_action(request: Request, act: Any) -> Response:
     if isinstance(initiative, Response):
         return initiative
     posted = await member_post(request)
-    if isinstance(posted, Response):
-        return posted
     try:
         await act(node_of(request), initiative, posted[0])
     except InitiativeError as exc:
@@ -419,8 +414,6 @@ async def status_submit(request: Request) -> Response:
     if isinstance(initiative, Response):
         return initiative
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     wanted = text_field(form, "status")
     try:
         await initiatives.set_status(node_of(request), initiative, wanted)
@@ -438,8 +431,6 @@ async def ledger_submit(request: Request) -> Response:
     if isinstance(initiative, Response):
         return initiative
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     entered = {k: text_field(form, k) for k in LEDGER_FIELDS}
     try:
         occurred = _date(entered["occurred_on"], "the date")
@@ -484,8 +475,6 @@ async def progress_submit(request: Request) -> Response:
     if isinstance(initiative, Response):
         return initiative
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     text = str(form.get("text") or "")
     try:
         await initiatives.post_progress(node_of(request), initiative, text)
@@ -523,8 +512,6 @@ async def delete_submit(request: Request) -> Response:
             back=initiative_path(initiative), lang=_lang(request, initiative),
         ))
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     await initiatives.delete_initiative(node_of(request), initiative)
     return RedirectResponse("/initiatives", status_code=303)
 
@@ -718,8 +705,6 @@ async def _initiative_form_post(request: Request, initiative: Initiative | None)
 
 async def new_initiative(request: Request) -> Response:
     user = await editor(request)
-    if isinstance(user, Response):
-        return user
     if request.method == "GET":
         return await form_page(request, new_values(request))
     return await _initiative_form_post(request, None)

@@ -56,8 +56,6 @@ async def report_page(request: Request) -> Response:
     if request.method == "GET":
         return await _report_form(request, uri=request.query_params.get("uri", "").strip()[:2048])
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     node = node_of(request)
     await i18n.activate_request(request, node)  # a lazy error is translated by str()
     user = await auth.current_user(request)
@@ -82,8 +80,6 @@ async def report_page(request: Request) -> Response:
 async def reports_queue(request: Request) -> Response:
     """Open reports first (newest first), then the handled ones, 50 a page."""
     user = await staff(request, admin_only=False)
-    if isinstance(user, Response):
-        return user
     number = page_number(request)
     start = (number - 1) * PAGE_SIZE
     open_total = await Report.filter(state="open").count()
@@ -117,8 +113,6 @@ def _object_view(item: moderation.Reported) -> dict[str, Any]:
 
 async def report_detail(request: Request) -> Response:
     user = await staff(request, admin_only=False)
-    if isinstance(user, Response):
-        return user
     ident = request.path_params["ident"]
     report = await Report.get_or_none(id=int(ident)) if ident.isdigit() and len(ident) < 19 else None
     if report is None:
@@ -139,8 +133,6 @@ async def report_detail(request: Request) -> Response:
 
 async def _report_action(request: Request, report: Report, user: User) -> Response:
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     node = node_of(request)
     await i18n.activate_request(request, node)  # a lazy error is translated by str()
     action = text_field(form, "action")
@@ -160,8 +152,6 @@ async def _report_action(request: Request, report: Report, user: User) -> Respon
 async def audit_log(request: Request) -> Response:
     """Every moderation and admin action, newest first; `?action=` keeps those starting with it."""
     user = await staff(request, admin_only=False)
-    if isinstance(user, Response):
-        return user
     prefix = request.query_params.get("action", "").strip()[:64]
     number = page_number(request)
     query = AuditEntry.all()
@@ -177,8 +167,6 @@ async def audit_log(request: Request) -> Response:
 
 async def held_page(request: Request) -> Response:
     user = await staff(request, admin_only=False)
-    if isinstance(user, Response):
-        return user
     if request.method == "POST":
         return await _held_decision(request, user)
     posts = await Post.filter(held=True, deleted_at=None).order_by("published", "id").limit(200).prefetch_related("author")
@@ -190,8 +178,6 @@ async def held_page(request: Request) -> Response:
 
 async def _held_decision(request: Request, user: User) -> Response:
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     node = node_of(request)
     kind, decision, ident = text_field(form, "kind"), text_field(form, "decision"), int_field(form, "id")
     if decision not in ("approve", "reject") or kind not in ("reply", "support") or ident is None:
@@ -230,8 +216,6 @@ async def replies_setting(request: Request) -> Response:
     if user is None or user.disabled:
         return RedirectResponse("/login", status_code=303)
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     uri = text_field(form, "uri")[:2048]
     obj = await holds.local_object(uri) if uri else None
     if obj is None:

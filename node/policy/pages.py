@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,7 +17,7 @@ from node.policy.models import DomainPolicy, PolicySubscription, Relay
 from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
 from node.policy.lists import decode
 from node.web.admin_access import admin_form, done, flash, int_field, page, staff
-from node.web.forms import no_store, text_field
+from node.web.forms import FORM_MARGIN, FormTooLarge, FormUnreadable, no_store, read_form, text_field
 from node.web.pages import node_of
 
 MAX_UPLOAD = 5_000_000
@@ -44,8 +42,6 @@ async def console(request: Request, *, status: int = 200, error: str | None = No
 
 async def federation_page(request: Request) -> Response:
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     return await console(request)
 
 
@@ -56,8 +52,6 @@ async def refused(request: Request, exc: Exception, **extra: object) -> Response
 
 async def mode_submit(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     try:
         await policy_admin.set_mode(node_of(request), text_field(form, "mode"), user=user)
@@ -68,8 +62,6 @@ async def mode_submit(request: Request) -> Response:
 
 async def flags_submit(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     node = node_of(request)
     current = await policy.snapshot(node)
@@ -92,8 +84,6 @@ def rule_fields(form: FormData) -> dict[str, object]:
 
 async def rule_add(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     try:
         rule = await policy_admin.save_rule(node_of(request), text_field(form, "domain"), text_field(form, "action"),
@@ -106,16 +96,12 @@ async def rule_add(request: Request) -> Response:
 
 async def rule_edit(request: Request) -> Response:
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     rule = await DomainPolicy.get_or_none(id=request.path_params["rule_id"], state="active")
     if rule is None:
         return await refused(request, PolicyError(_l("no such rule (it may have been removed already)")))
     error = None
     if request.method == "POST":
         checked_form = await admin_form(request)
-        if isinstance(checked_form, Response):
-            return checked_form
         user, form = checked_form
         action = text_field(form, "action") if rule.action != "allow" else "allow"
         try:
@@ -131,8 +117,6 @@ async def rule_edit(request: Request) -> Response:
 
 async def rule_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, _ = checked_form
     try:
         rule = await policy_admin.remove_rule(node_of(request), request.path_params["rule_id"], user=user)
@@ -143,8 +127,6 @@ async def rule_delete(request: Request) -> Response:
 
 async def draft_decision(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     decision = text_field(form, "decision")
     if decision not in ("approve", "reject", "approve_all", "reject_all"):
@@ -170,8 +152,6 @@ async def draft_decision(request: Request) -> Response:
 
 async def actor_add(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     try:
         row = await policy_admin.block_actor(node_of(request), text_field(form, "uri"), text_field(form, "action"),
@@ -183,8 +163,6 @@ async def actor_add(request: Request) -> Response:
 
 async def actor_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, _ = checked_form
     try:
         row = await policy_admin.unblock_actor(node_of(request), request.path_params["block_id"], user=user)
@@ -209,12 +187,10 @@ async def read_upload(form: FormData) -> tuple[str, str, str]:
 
 async def import_submit(request: Request) -> Response:
     try:
-        raw = await request.form(max_part_size=MAX_UPLOAD + 1)
-    except (HTTPException, MultiPartException):  # a malformed or oversized body
+        raw = await read_form(request, MAX_UPLOAD + FORM_MARGIN, files=1)
+    except (FormTooLarge, FormUnreadable):  # a malformed or oversized body
         return await refused(request, PolicyError(_l("the upload could not be read")))
     checked_form = await admin_form(request, raw)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     kind = text_field(form, "kind")
     try:
@@ -230,8 +206,6 @@ async def import_submit(request: Request) -> Response:
 
 async def export_csv(request: Request) -> Response:
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     kind = "allow" if request.query_params.get("kind") == "allow" else "block"
     text = await policy_admin.export_csv(kind)
     name = "domain_allows.csv" if kind == "allow" else "domain_blocks.csv"
@@ -241,8 +215,6 @@ async def export_csv(request: Request) -> Response:
 
 async def subscription_add(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     hours = int_field(form, "refresh_hours") or 24
     try:
@@ -255,8 +227,6 @@ async def subscription_add(request: Request) -> Response:
 
 async def subscription_refresh(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     sub = await PolicySubscription.get_or_none(id=request.path_params["sub_id"])
     if sub is None:
         return await refused(request, PolicyError(_l("no such subscription")))
@@ -267,8 +237,6 @@ async def subscription_refresh(request: Request) -> Response:
 
 async def subscription_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, form = checked_form
     try:
         sub = await policy_admin.remove_subscription(node_of(request), request.path_params["sub_id"],
@@ -283,12 +251,8 @@ async def subscription_delete(request: Request) -> Response:
 
 async def relays_page(request: Request, *, status: int = 200, error: str | None = None) -> Response:
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     if request.method == "POST":
         checked_form = await admin_form(request)
-        if isinstance(checked_form, Response):
-            return checked_form
         user, form = checked_form
         try:
             relay = await relays.add(node_of(request), text_field(form, "inbox_url"), user=user)
@@ -302,8 +266,6 @@ async def relays_page(request: Request, *, status: int = 200, error: str | None 
 
 async def relay_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
-    if isinstance(checked_form, Response):
-        return checked_form
     user, _ = checked_form
     try:
         relay = await relays.remove(node_of(request), request.path_params["relay_id"], user=user)

@@ -23,8 +23,6 @@ from node.web.pages import association_actor, node_of
 
 async def dashboard(request: Request) -> Response:
     user = await staff(request, admin_only=False)
-    if isinstance(user, Response):
-        return user
     is_admin = user.role == "admin"
     counts: dict[str, int] = {
         "reports": await Report.filter(state="open").count(),

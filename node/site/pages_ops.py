@@ -109,14 +109,10 @@ async def _flag_rows(request: Request) -> list[dict[str, Any]]:
 async def settings_page(request: Request) -> Response:
     if request.method == "GET":
         user = await staff(request)
-        if isinstance(user, Response):
-            return user
         node = node_of(request)
         return await page(request, "admin/settings.html", sections=config_sections(node.settings),
                           flags=await _flag_rows(request), config_path=node.settings.config_path)
     checked = await admin_form(request)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     node = node_of(request)
     changes: dict[str, bool] = {}
@@ -188,8 +184,6 @@ async def delivery_page(request: Request) -> Response:
     if request.method == "POST":
         return await retry_host(request)
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     counts = await delivery_counts()
     hosts = {h.domain: h for h in await Host.filter(failures__gt=0)}
     for host in await Host.filter(domain__in=[d for d in counts if d not in hosts]):
@@ -224,8 +218,6 @@ async def _host_jobs(domain: str) -> list[int]:
 async def retry_host(request: Request) -> Response:
     """Forget a host's failures and run its queued and dead deliveries now."""
     checked = await admin_form(request)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     node = node_of(request)
     domain = text_field(form, "host").lower()[:255]
@@ -252,8 +244,6 @@ async def jobs_page(request: Request) -> Response:
     if request.method == "POST":
         return await job_action(request)
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     now = utcnow()
     grouped = await Job.annotate(n=Count("id")).group_by("kind", "status").values("kind", "status", "n")
     kinds: dict[str, dict[str, int]] = {}
@@ -281,8 +271,6 @@ def _age(now: datetime, moment: datetime | None) -> int | None:
 
 async def job_action(request: Request) -> Response:
     checked = await admin_form(request)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     node = node_of(request)
     job_id = int_field(form, "job")

@@ -19,7 +19,7 @@ from node.accounts.members import MemberError
 from node.core.models import Actor, Media
 from node.web.admin_access import admin_form, done, page, staff
 from node.web.forms import text_field
-from node.web.media_routes import FORM_MARGIN, read_upload_form, uploaded_file
+from node.web.media_routes import FORM_MARGIN, checked_upload_form, uploaded_file
 from node.web.pages import association_actor, message, node_of
 
 IMAGES = ("avatar", "header")
@@ -160,12 +160,8 @@ async def profile_page(request: Request) -> Response:
         return await message(request, 500, "No association", "The association account is missing; run agora init.")
     if request.method == "GET":
         return await _form(request, actor, await _values(actor))
-    form = await read_upload_form(request, 2 * node.settings.media.max_upload_bytes + FORM_MARGIN)
-    if isinstance(form, Response):
-        return form
+    form = await checked_upload_form(request, 2 * node.settings.media.max_upload_bytes + FORM_MARGIN)
     checked = await admin_form(request, form)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     try:
         changed = await _apply(request, actor, form)

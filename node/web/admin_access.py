@@ -12,32 +12,29 @@ from starlette.responses import RedirectResponse, Response
 from node.core import i18n
 from node.core.models import User
 from node.web import auth, pages
-from node.web.forms import no_store
+from node.web.errors import PageRefusal
+from node.web.forms import checked_form, no_store
 
 MODERATION_ROLES = frozenset({"admin", "moderator"})
 FLASH = "admin_flash"
 
 
-async def staff(request: Request, *, admin_only: bool = True) -> User | Response:
-    """The admin (or, with `admin_only=False`, the moderator) using the console; anonymous visitors
-    are sent to the login page, other members get 403."""
+async def staff(request: Request, *, admin_only: bool = True) -> User:
+    """The admin (or, with `admin_only=False`, the moderator) using the console; raises the refusal
+    otherwise: anonymous visitors are sent to the login page, other members get 403."""
     user = await auth.current_user(request)
     if user is None or user.disabled:
-        return RedirectResponse("/login", status_code=303)
+        raise PageRefusal.login()
     if user.role == "admin" or (not admin_only and user.role in MODERATION_ROLES):
         return user
-    return await pages.message(request, 403, "Not allowed", "Only the node's admins use this page.")
+    raise PageRefusal(403, "Not allowed", "Only the node's admins use this page.")
 
 
-async def admin_form(request: Request, form: FormData | None = None) -> tuple[User, FormData] | Response:
+async def admin_form(request: Request, form: FormData | None = None) -> tuple[User, FormData]:
     """An admin's form POST with a valid CSRF token (`form` when the caller already read it, e.g. a
-    size-limited upload), or the response that refuses it."""
+    size-limited upload); raises the refusal otherwise."""
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
-    checked = await pages.checked_form(request)
-    if isinstance(checked, Response):
-        return checked
+    checked = await checked_form(request)
     return user, form if form is not None else checked
 
 

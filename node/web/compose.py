@@ -1,5 +1,4 @@
-"""The work behind the forms that write content (posts, events, initiatives): reading a multipart
-form under a size limit, the images of a post (alt text required, stored with node/media.py), the
+"""The work behind the forms that write content (posts, events, initiatives): the images of a post (alt text required, stored with node/media.py), the
 values that fill a form again, and the preview (each language as it will look, nothing published).
 
 Handlers live in pages.py, event_pages.py and initiative_pages.py; this module never renders pages.
@@ -14,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 
 from node.core import i18n
 from node.core import media as media_service
@@ -26,42 +23,12 @@ from node.core.models import Actor, Media, Post
 from node.core.multilingual import direction, language_name, normalize_tag
 from node.core.runtime import Node
 from node.web.forms import (
-    BodyTooLarge, read_body, rows_from_translations, text_field, translation_rows, translations_from_rows,
+    rows_from_translations, text_field, translation_rows, translations_from_rows,
 )
 
-FORM_MARGIN = 1024 * 1024  # the text fields and the multipart framing around the files
 _t = i18n.gettext  # errors translated when raised (pages.upload_form activates the language)
 VISIBILITY_FIELDS = ("text", "summary", "language", "visibility")
 SIZES = "(min-width: 50rem) 46rem, 94vw"  # the `sizes` of a post's images: the column, or the screen
-
-
-class FormTooLarge(Exception):
-    pass
-
-
-class FormUnreadable(Exception):
-    pass
-
-
-def form_limit(node: Node, files: int) -> int:
-    return node.settings.media.max_upload_bytes * files + FORM_MARGIN
-
-
-async def read_form(request: Request, limit: int, files: int, fields: int = 400) -> FormData:
-    """The submitted form (multipart or urlencoded), refused before parsing when it is larger than
-    `limit` (by its Content-Length, and by counting what arrives). Raises FormTooLarge, FormUnreadable.
-    The CSRF token (and NUL characters) are checked by `pages.checked_form`, which every caller uses next."""
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > limit):
-        raise FormTooLarge if length.isdigit() else FormUnreadable("the request has an invalid length")
-    try:
-        request._body = await read_body(request, limit)  # the form parser reads this, not the consumed stream
-    except BodyTooLarge:
-        raise FormTooLarge from None
-    try:
-        return await request.form(max_files=files, max_fields=fields, max_part_size=max(limit, 1024 * 1024))
-    except HTTPException as exc:
-        raise FormUnreadable(str(exc.detail)) from None
 
 
 # ------------------------------------------------------------------ images

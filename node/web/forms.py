@@ -1,15 +1,30 @@
-"""Reading typed values out of submitted forms; a bad value raises the caller's error type with a
-message a person can act on."""
+"""The one form reader, and reading typed values out of submitted forms.
+
+`checked_form(request, files=N)` is how every page reads a submitted form: the body is read under a
+size limit before any parsing (its Content-Length, and a count of what arrives), parsed with Starlette's
+public form parsers, its CSRF token and NUL characters checked, and kept on `request.state` so that a
+second call returns the same form. A refused form raises `PageRefusal` (413, 400 or 403).
+
+The typed readers below raise the caller's error type with a message a person can act on."""
 
 from __future__ import annotations
 
 from datetime import date, time
 
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
+from node.core import i18n
 from node.core.multilingual import MAX_TRANSLATIONS, Translation, normalize_tag
+from node.core.runtime import Node
+from node.web import auth
+from node.web.errors import PageRefusal
 
 MAX_TRANSLATION_ROWS = MAX_TRANSLATIONS
 
@@ -34,15 +49,91 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+FORM_MARGIN = 1024 * 1024  # the text fields and the multipart framing around any files
+MAX_FIELDS = 400
+
+
+class FormTooLarge(Exception):
+    """The submitted form is larger than its limit."""
+
+
+class FormUnreadable(Exception):
+    """The submitted form cannot be parsed."""
+
+
+def form_limit(node: Node, files: int) -> int:
+    """The size a form with up to `files` images may have."""
+    return node.settings.media.max_upload_bytes * files + FORM_MARGIN
+
+
+async def _replay(body: bytes) -> AsyncGenerator[bytes, None]:
+    yield body
+
+
+async def read_form(request: Request, limit: int, files: int = 0, fields: int = MAX_FIELDS) -> FormData:
+    """The submitted form (multipart or urlencoded; anything else reads as empty), refused before
+    parsing when larger than `limit`. Raises FormTooLarge, FormUnreadable. Read once per request."""
+    cached = getattr(request.state, "agora_form", None)
+    if isinstance(cached, FormData):
+        return cached
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > limit):
+        raise FormTooLarge if length.isdigit() else FormUnreadable("the request has an invalid length")
+    try:
+        body = await read_body(request, limit)
+    except BodyTooLarge:
+        raise FormTooLarge from None
+    content_type, _ = parse_options_header(request.headers.get("content-type", ""))
+    part_size = max(limit, 1024 * 1024)
+    try:
+        if content_type == b"multipart/form-data":
+            form = await MultiPartParser(request.headers, _replay(body), max_files=files, max_fields=fields,
+                                         max_part_size=part_size).parse()
+        elif content_type == b"application/x-www-form-urlencoded":
+            form = await FormParser(request.headers, _replay(body), max_fields=fields,
+                                    max_part_size=part_size).parse()
+        else:
+            form = FormData()
+    except MultiPartException as exc:
+        raise FormUnreadable(exc.message) from None
+    request.state.agora_form = form
+    return form
+
+
+def has_nul(form: FormData) -> bool:
+    """A text field holding a NUL character (PostgreSQL cannot store one)."""
+    return any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items())
+
+
+async def checked_form(request: Request, *, files: int = 0, limit: int | None = None,
+                       too_large: tuple[str, Any] | None = None) -> FormData:
+    """The submitted form, read under its limit (`files` images at most), with a valid CSRF token and
+    no NUL character; else raises the PageRefusal that refuses it (`too_large`: the 413 page's title
+    and text, by default the image-size message)."""
+    node: Node = request.app.state.node
+    await i18n.activate_request(request, node)  # errors raised while reading are translated
+    try:
+        form = await read_form(request, form_limit(node, files) if limit is None else limit, files)
+    except FormTooLarge:
+        if too_large is not None:
+            raise PageRefusal(413, *too_large) from None
+        raise PageRefusal(413, "Too large", i18n.lazy_gettext(
+            "Images up to %(num)s MB each are accepted. Choose smaller pictures.",
+            num=node.settings.media.max_upload_bytes // 1_000_000)) from None
+    except FormUnreadable as exc:
+        raise PageRefusal(400, "Bad request", i18n.lazy_gettext("The form could not be read: %(error)s",
+                                                                error=str(exc))) from None
+    if not auth.csrf_ok(request, form.get("csrf")):
+        raise PageRefusal(403, "Form expired", "Please reload the page and try again.")
+    if has_nul(form):
+        raise PageRefusal(400, "Invalid characters", "The form holds NUL characters, which are not accepted.")
+    return form
+
+
 def text_field(form: FormData | dict[str, str], key: str) -> str:
     """A submitted text value, stripped ("" when absent or not text)."""
     value = form.get(key)
     return value.strip() if isinstance(value, str) else ""
-
-
-def csv_cell(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: a visitor's name must not."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def no_store(response: Response) -> Response:

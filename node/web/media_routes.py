@@ -1,7 +1,7 @@
 """Media: `GET /media/{file}` serves stored images; `POST /media` lets a member upload one.
 
-`read_upload_form` reads a multipart form with a size limit enforced BEFORE parsing (Content-Length,
-and a count of the bytes actually received for chunked bodies); forms with a file field use it."""
+`checked_upload_form` reads a form with a file field through the one form reader (node/web/forms.py)
+under the upload limit; the account and profile forms use it too."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from starlette.routing import BaseRoute, Route
 
 from node.core import media as media_service
 from node.core.models import Actor
-from node.web import auth, compose, pages
+from node.web import auth, pages
+from node.web.errors import PageRefusal
+from node.web.forms import checked_form
 
 FORM_MARGIN = 64 * 1024  # room for the other fields and the multipart framing around the file
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -24,34 +26,14 @@ def upload_limit(request: Request) -> int:
     return pages.node_of(request).settings.media.max_upload_bytes + FORM_MARGIN
 
 
-async def read_upload_form(request: Request, limit: int | None = None) -> FormData | Response:
-    """The submitted (multipart or urlencoded) form, read under a size limit before any parsing:
-    413 when it is larger, 400 when it is malformed. The CSRF token is not checked here: call
-    `pages.checked_form(request)` next (it returns the same, already parsed form)."""
-    limit = upload_limit(request) if limit is None else limit
-    try:
-        return await compose.read_form(request, limit, files=4, fields=200)
-    except compose.FormTooLarge:
-        return await _too_large(request)
-    except compose.FormUnreadable as exc:
-        return await pages.message(request, 400, "Bad request", f"The form could not be read: {exc}")
-
-
-async def checked_upload_form(request: Request, limit: int | None = None) -> FormData | Response:
-    """`read_upload_form`, then the CSRF check: the form, or the response refusing it."""
-    form = await read_upload_form(request, limit)
-    if isinstance(form, Response):
-        return form
-    checked = await pages.checked_form(request)
-    return checked if isinstance(checked, Response) else form
-
-
-async def _too_large(request: Request) -> Response:
+async def checked_upload_form(request: Request, limit: int | None = None) -> FormData:
+    """A form with a file field, through the one form reader under the upload limit: raises the
+    refusal (413 when larger, 400 when malformed, 403 when its CSRF token is stale)."""
     limits = pages.node_of(request).settings.media
-    return await pages.message(
-        request, 413, "File too large",
-        f"Images up to {limits.max_upload_bytes // 1_000_000} MB are accepted. Choose a smaller picture.",
-    )
+    too_large = ("File too large",
+                 f"Images up to {limits.max_upload_bytes // 1_000_000} MB are accepted. Choose a smaller picture.")
+    return await checked_form(request, files=4, limit=upload_limit(request) if limit is None else limit,
+                              too_large=too_large)
 
 
 async def uploaded_file(form: FormData, name: str = "file") -> tuple[bytes, str] | None:
@@ -95,21 +77,19 @@ async def serve(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     user = await auth.current_user(request)
     if user is None or user.disabled:
-        return RedirectResponse("/login", status_code=303)
+        raise PageRefusal.login()
     form = await checked_upload_form(request)
-    if isinstance(form, Response):
-        return form
     node = pages.node_of(request)
     upload_data = await uploaded_file(form)
     if upload_data is None:
-        return await pages.message(request, 400, "No image", "Choose an image file to upload.")
+        raise PageRefusal(400, "No image", "Choose an image file to upload.")
     alt = form.get("alt")
     owner = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
     try:
         stored = await media_service.store_upload(node, owner, upload_data[0], alt if isinstance(alt, str) else "",
                                                   upload_data[1])
     except media_service.MediaError as exc:
-        return await pages.message(request, 400, "Image not accepted", str(exc))
+        raise PageRefusal(400, "Image not accepted", str(exc)) from None
     back = safe_next(str(form.get("next") or ""))
     if back:
         joiner = "&" if "?" in back else "?"

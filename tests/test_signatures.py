@@ -28,7 +28,7 @@ from http_message_signatures import (
 )
 from starlette.datastructures import Headers
 
-from federation import signatures
+from federation.signatures import keys as signature_keys
 from federation.signatures import (
     PublicKey,
     SignatureResult,
@@ -189,13 +189,13 @@ def test_digest_headers() -> None:
 
 
 def test_private_and_public_keys_are_cached_by_pem() -> None:
-    signatures._load_private_key.cache_clear()
-    signatures._cached_public_key.cache_clear()
+    signature_keys.load_private_key.cache_clear()
+    signature_keys.cached_public_key.cache_clear()
     for _ in range(20):
         headers = sign_cavage("POST", INBOX, {}, BODY, KEY_ID, PRIV, now=NOW)
         assert verify(headers).ok
-    private_info = signatures._load_private_key.cache_info()
-    public_info = signatures._cached_public_key.cache_info()
+    private_info = signature_keys.load_private_key.cache_info()
+    public_info = signature_keys.cached_public_key.cache_info()
     assert (private_info.misses, private_info.hits) == (1, 19)
     assert (public_info.misses, public_info.hits) == (1, 19)
 

@@ -13,25 +13,23 @@ from node.social import notify
 from node.core.media import MediaError, store_upload
 from node.core.models import Actor, User
 from node.web import auth, pages
-from node.web.forms import no_store, text_field
+from node.web.errors import PageRefusal
+from node.web.forms import checked_form, no_store, text_field
 from node.web.media_routes import checked_upload_form, uploaded_file
 
 
-async def member(request: Request) -> User | Response:
-    """The logged-in member (not disabled), or the redirect to the login page."""
+async def member(request: Request) -> User:
+    """The logged-in member (not disabled); anyone else is sent to the login page (raised)."""
     user = await auth.current_user(request)
     if user is None or user.disabled:
-        return RedirectResponse("/login", status_code=303)
+        raise PageRefusal.login()
     return user
 
 
-async def member_form(request: Request) -> tuple[User, FormData] | Response:
-    """The logged-in member and their submitted form (CSRF checked), or the response refusing it."""
+async def member_form(request: Request) -> tuple[User, FormData]:
+    """The logged-in member and their submitted form (CSRF checked); raises the refusal otherwise."""
     user = await member(request)
-    if isinstance(user, Response):
-        return user
-    form = await pages.checked_form(request)
-    return form if isinstance(form, Response) else (user, form)
+    return user, await checked_form(request)
 
 
 # ------------------------------------------------------------------ /account
@@ -54,8 +52,6 @@ async def _account_page(request: Request, user: User, status: int = 200, **conte
 
 async def account(request: Request) -> Response:
     user = await member(request)
-    if isinstance(user, Response):
-        return user
     if request.method == "GET":
         return await _account_page(request, user, saved=request.query_params.get("saved"))
     form = await checked_upload_form(request)
@@ -80,8 +76,6 @@ async def account(request: Request) -> Response:
 
 async def account_password(request: Request) -> Response:
     found = await member_form(request)
-    if isinstance(found, Response):
-        return found
     user, form = found
     try:
         await members.change_password(user, _raw(form, "current"), _raw(form, "password"), _raw(form, "password2"))
@@ -93,8 +87,6 @@ async def account_password(request: Request) -> Response:
 
 async def account_language(request: Request) -> Response:
     found = await member_form(request)
-    if isinstance(found, Response):
-        return found
     user, form = found
     choice = text_field(form, "locale")
     try:
@@ -181,8 +173,6 @@ async def invite(request: Request) -> Response:
 
 async def notifications(request: Request) -> Response:
     user = await member(request)
-    if isinstance(user, Response):
-        return user
     node = pages.node_of(request)
     rows = await notify.for_user(node, user)
     unread = await notify.unread_count(node, user)
@@ -195,8 +185,6 @@ async def notifications(request: Request) -> Response:
 
 async def notifications_read(request: Request) -> Response:
     found = await member_form(request)
-    if isinstance(found, Response):
-        return found
     user, form = found
     up_to = text_field(form, "up_to")
     await notify.mark_all_read(pages.node_of(request), user, int(up_to) if up_to.isdigit() else None)

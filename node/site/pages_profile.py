@@ -151,9 +151,7 @@ async def _apply(request: Request, actor: Actor, form: FormData) -> list[str]:
 
 
 async def profile_page(request: Request) -> Response:
-    user = await staff(request)  # before reading an upload from someone who may not send one
-    if isinstance(user, Response):
-        return user
+    await staff(request)  # before reading an upload from someone who may not send one
     node = node_of(request)
     actor = await association_actor(node)
     if actor is None:

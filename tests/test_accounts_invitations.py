@@ -13,7 +13,7 @@ from node.accounts import members
 from node.core.models import Actor, AuditEntry, User
 from node.accounts.models import Invitation
 from node.core.runtime import Node
-from node.web.auth import check_password
+from node.accounts.passwords import check_password
 from tests.conftest import client_for, member
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -18,7 +18,7 @@ from node.cli.main import main
 from node.core.db import open_database
 from node.core.models import Actor, Post, User
 from node.core.settings import SettingsError, load_settings
-from node.web.auth import authenticate
+from node.accounts.passwords import authenticate
 from tests.conftest import PG_URL, _create_pg_database, _drop_pg_database
 
 T = TypeVar("T")

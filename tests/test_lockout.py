@@ -17,7 +17,7 @@ from node.app import create_app
 from node.core.models import User
 from node.core.runtime import Node
 from node.core.settings import LimitSettings
-from node.web import auth
+from node.accounts import passwords
 from tests.conftest import Federation, member
 
 LIMITS = LimitSettings(login_per_ip_per_minute=1000, forms_per_ip_per_minute=1000,
@@ -59,12 +59,12 @@ async def expire_lock(node: Node, name: str) -> None:
 
 def test_lock_durations_double_up_to_a_day() -> None:
     limits = LimitSettings(lockout_after_failures=5, lockout_base_seconds=60)
-    assert [auth.lock_duration(n, limits) for n in range(5)] == [None] * 5
-    assert auth.lock_duration(5, limits) == timedelta(seconds=60)
-    assert auth.lock_duration(6, limits) == timedelta(seconds=120)
-    assert auth.lock_duration(7, limits) == timedelta(seconds=240)
-    assert auth.lock_duration(16, limits) == timedelta(hours=24)  # 60 * 2**11 s is more than a day
-    assert auth.lock_duration(10_000, limits) == timedelta(hours=24)
+    assert [passwords.lock_duration(n, limits) for n in range(5)] == [None] * 5
+    assert passwords.lock_duration(5, limits) == timedelta(seconds=60)
+    assert passwords.lock_duration(6, limits) == timedelta(seconds=120)
+    assert passwords.lock_duration(7, limits) == timedelta(seconds=240)
+    assert passwords.lock_duration(16, limits) == timedelta(hours=24)  # 60 * 2**11 s is more than a day
+    assert passwords.lock_duration(10_000, limits) == timedelta(hours=24)
 
 
 async def test_wrong_passwords_lock_the_account_and_even_the_right_password_waits(a: Node) -> None:
@@ -157,7 +157,7 @@ async def test_clear_lockout_lifts_the_lock(a: Node) -> None:
             await login(http, "gus", "wrong")
         assert (await login(http, "gus", password)).status_code == 429
         with a.ctx:
-            await auth.clear_lockout(await User.get(username="gus"))
+            await passwords.clear_lockout(await User.get(username="gus"))
         assert (await login(http, "gus", password)).status_code == 303
 
 
@@ -181,7 +181,7 @@ async def test_the_password_hash_is_checked_for_unknown_and_locked_accounts(
     """Timing: every attempt pays for one argon2 verification, whether the account exists or is locked."""
     await member(a, "ida")
     calls: list[str] = []
-    real = auth._hasher
+    real = passwords._hasher
 
     class Counting:
         def hash(self, password: str) -> str:
@@ -191,11 +191,11 @@ async def test_the_password_hash_is_checked_for_unknown_and_locked_accounts(
             calls.append(str(hash_)[:9])
             return real.verify(hash_, password)
 
-    monkeypatch.setattr(auth, "_hasher", Counting())
+    monkeypatch.setattr(passwords, "_hasher", Counting())
     with a.ctx:
-        await auth.login_attempt("no-such-person", "x", LIMITS)
+        await passwords.login_attempt("no-such-person", "x", LIMITS)
         for _ in range(4):
-            await auth.login_attempt("ida", "wrong", LIMITS)  # the fourth is during the lock
+            await passwords.login_attempt("ida", "wrong", LIMITS)  # the fourth is during the lock
     assert len(calls) == 5 and all(c.startswith("$argon2id") for c in calls)
 
 
@@ -203,6 +203,6 @@ async def test_authenticate_counts_failures_too(a: Node) -> None:
     _, password = await member(a, "jo")
     with a.ctx:
         for _ in range(3):
-            assert await auth.authenticate("jo", "wrong", LIMITS) is None
-        assert await auth.authenticate("jo", password, LIMITS) is None  # locked
+            assert await passwords.authenticate("jo", "wrong", LIMITS) is None
+        assert await passwords.authenticate("jo", password, LIMITS) is None  # locked
         assert (await User.get(username="jo")).failed_logins == 3

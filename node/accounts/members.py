@@ -29,7 +29,8 @@ from node.core.media import media_url
 from node.core.models import Actor, Media, User
 from node.accounts.models import Invitation
 from node.core.runtime import Node
-from node.web.auth import ROLES, check_password, hash_password, new_password
+from node.accounts.passwords import check_password, hash_password, new_password
+from node.accounts.roles import ROLES
 
 log = logging.getLogger("agora.members")
 

@@ -14,6 +14,7 @@ from node.activitypub.handlers import approve_follow
 from node.accounts.members import MemberError
 from node.core.models import Follow, User
 from node.accounts.models import Invitation
+from node.accounts.roles import ROLES
 from node.web import auth
 from node.web.admin_access import admin_form, done, int_field, page, staff
 from node.web.forms import text_field
@@ -37,7 +38,7 @@ async def _members_page(request: Request, status: int = 200, error: str | None =
                   .prefetch_related("actor"))
     now = datetime.now(timezone.utc)
     return await page(
-        request, "admin/members.html", status=status, error=error, rows=rows[:MEMBERS_PAGE], roles=auth.ROLES,
+        request, "admin/members.html", status=status, error=error, rows=rows[:MEMBERS_PAGE], roles=ROLES,
         me=user, now=now, admins=await members.admin_count(), page=number,
         older=number + 1 if len(rows) > MEMBERS_PAGE else None, newer=number - 1 if number > 1 else None,
     )
@@ -81,7 +82,7 @@ async def _invitations_page(request: Request, status: int = 200, error: str | No
     now = datetime.now(timezone.utc)
     rows = [(i, STATE_LABELS.get(members.invitation_state(i, now), "")) for i in await members.list_invitations()]
     return await page(
-        request, "admin/invitations.html", status=status, error=error, link=link, rows=rows, roles=auth.ROLES,
+        request, "admin/invitations.html", status=status, error=error, link=link, rows=rows, roles=ROLES,
         entered=entered or {"email": "", "role": "member", "days": str(members.INVITATION_DAYS)},
     )
 

@@ -20,13 +20,14 @@ from node.accounts.actors import RESERVED_USERNAMES, create_local_actor, ensure_
 from node.app import create_app
 from node.activitypub.handlers import approve_follow
 from node.posts.content import ContentError, Draft, create_post, delete_post, update_post
+from node.accounts.passwords import hash_password, new_password
+from node.accounts.roles import ROLES
 from node.cli.common import CliError, check_database, run, settings_from, with_node
 from node.core.db import run_migrations
 from node.core.models import Actor, Follow, Post, User
 from node.core.runtime import Node
 from node.core.settings import SettingsError, load_settings, validate
 from node.core.urls import Urls
-from node.web.auth import ROLES, hash_password, new_password
 
 
 # ------------------------------------------------------------------ init

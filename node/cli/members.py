@@ -14,7 +14,7 @@ from node.accounts import members
 from node.cli.common import run_with_node
 from node.core.models import User
 from node.core.runtime import Node
-from node.web.auth import ROLES
+from node.accounts.roles import ROLES
 
 T = TypeVar("T")
 

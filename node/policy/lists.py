@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.core.csvcells import csv_cell
 from node.policy.policy import BLOCK_ACTIONS, PolicyError, normalize_domain
-from node.web.forms import csv_cell
 
 BLOCK_HEADER = ("#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate")
 ALLOW_HEADER = ("#domain",)

@@ -18,9 +18,11 @@ class Invitation(Model):
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invitations_sent", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None  # the column behind `created_by`
     used_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invitation_used", null=True, on_delete=fields.SET_NULL
     )
+    used_by_id: int | None  # the column behind `used_by`
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -28,7 +30,7 @@ class Actor(Model):
     public_key_pem = fields.TextField(null=True)
     private_key_pem = fields.TextField(null=True)
     manually_approves_followers = fields.BooleanField(default=False)
-    data = fields.JSONField(null=True)
+    data: fields.JSONField[Any] = fields.JSONField(null=True)
     fetched_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     deleted_at = fields.DatetimeField(null=True)
@@ -54,6 +56,7 @@ class User(Model):
     password_hash = fields.CharField(max_length=255)
     role = fields.CharField(max_length=16, default="member")
     actor: fields.OneToOneRelation[Actor] = fields.OneToOneField("models.Actor", related_name="user")
+    actor_id: int  # the column behind `actor`
     must_change_password = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
@@ -74,9 +77,11 @@ class Follow(Model):
     follower: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="following_rel", on_delete=fields.CASCADE
     )
+    follower_id: int  # the column behind `follower`
     target: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="followers_rel", on_delete=fields.CASCADE
     )
+    target_id: int  # the column behind `target`
     state = fields.CharField(max_length=16, default="pending")  # pending | accepted
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -95,10 +100,11 @@ class Post(Model):
     author: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="posts", on_delete=fields.CASCADE
     )
+    author_id: int  # the column behind `author`
     url = fields.CharField(max_length=URI, null=True)
     source = fields.TextField(default="")
     content = fields.TextField(default="")
-    content_map = fields.JSONField(null=True)
+    content_map: fields.JSONField[Any] = fields.JSONField(null=True)
     summary = fields.TextField(default="")
     sensitive = fields.BooleanField(default=False)
     language = fields.CharField(max_length=35, null=True)
@@ -107,14 +113,15 @@ class Post(Model):
     in_reply_to: fields.ForeignKeyNullableRelation[Post] = fields.ForeignKeyField(
         "models.Post", related_name="replies", null=True, on_delete=fields.SET_NULL
     )
-    tags = fields.JSONField(default=list)
-    to = fields.JSONField(default=list)
-    cc = fields.JSONField(default=list)
-    data = fields.JSONField(null=True)
+    in_reply_to_id: int | None  # the column behind `in_reply_to`
+    tags: fields.JSONField[Any] = fields.JSONField(default=list)
+    to: fields.JSONField[Any] = fields.JSONField(default=list)
+    cc: fields.JSONField[Any] = fields.JSONField(default=list)
+    data: fields.JSONField[Any] = fields.JSONField(null=True)
     held = fields.BooleanField(default=False)  # a reply waiting for a moderator (moderated events)
     draft = fields.BooleanField(default=False, db_index=True)  # local, not published nor federated yet
-    summary_map = fields.JSONField(null=True)  # {language: content warning}, several languages
-    attachments = fields.JSONField(default=list)  # [{type, url, mediaType, name, width, height, blurhash}]
+    summary_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: content warning}, several languages
+    attachments: fields.JSONField[Any] = fields.JSONField(default=list)  # [{type, url, mediaType, name, width, height, blurhash}]
     replies_moderation = fields.CharField(max_length=16, default="default")  # default | allow_all | moderated | closed
     reply_count = fields.IntField(default=0)
     like_count = fields.IntField(default=0)
@@ -136,9 +143,11 @@ class Interaction(Model):
     actor: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="interactions", on_delete=fields.CASCADE
     )
+    actor_id: int  # the column behind `actor`
     post: fields.ForeignKeyRelation[Post] = fields.ForeignKeyField(
         "models.Post", related_name="interactions", on_delete=fields.CASCADE
     )
+    post_id: int  # the column behind `post`
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -154,7 +163,7 @@ class Activity(Model):
     kind = fields.CharField(max_length=32)
     actor_uri = fields.CharField(max_length=URI)
     outgoing = fields.BooleanField(default=False)
-    data = fields.JSONField()
+    data: fields.JSONField[Any] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -166,7 +175,7 @@ class Job(Model):
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=32)
-    payload = fields.JSONField()
+    payload: fields.JSONField[Any] = fields.JSONField()
     status = fields.CharField(max_length=16, default="queued")  # queued | running | done | dead
     attempts = fields.IntField(default=0)
     run_at = fields.DatetimeField()
@@ -206,13 +215,14 @@ class Media(Model):
     owner: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="media", null=True, on_delete=fields.SET_NULL
     )
+    owner_id: int | None  # the column behind `owner`
     media_type = fields.CharField(max_length=64)  # image/jpeg | image/png | image/webp | image/gif
     width = fields.IntField()
     height = fields.IntField()
     size = fields.BigIntField(default=0)  # bytes of the largest variant
     alt = fields.TextField(default="")
     blurhash = fields.CharField(max_length=64, null=True)
-    variants = fields.JSONField(default=dict)  # {"1280": "key-1280.jpg", ...}
+    variants: fields.JSONField[Any] = fields.JSONField(default=dict)  # {"1280": "key-1280.jpg", ...}
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -227,10 +237,12 @@ class Notification(Model):
     recipient: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="notifications", on_delete=fields.CASCADE
     )
+    recipient_id: int  # the column behind `recipient`
     kind = fields.CharField(max_length=16)  # reply | mention | follow | follow_request | join | support | report
     source: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="notifications_caused", null=True, on_delete=fields.CASCADE
     )
+    source_id: int | None  # the column behind `source`
     object_uri = fields.CharField(max_length=URI, null=True)
     text = fields.TextField(default="")
     read_at = fields.DatetimeField(null=True)
@@ -247,7 +259,7 @@ class SiteSetting(Model):
     A key here overrides the config file's value."""
 
     key = fields.CharField(max_length=64, primary_key=True)
-    value = fields.JSONField()
+    value: fields.JSONField[Any] = fields.JSONField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -261,10 +273,11 @@ class AuditEntry(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
     )
+    user_id: int | None  # the column behind `user`
     by = fields.CharField(max_length=128)  # username, "cli" or "system" (kept when the user is gone)
     action = fields.CharField(max_length=64, db_index=True)  # e.g. domain.suspend, report.dismiss, user.role
     target = fields.CharField(max_length=URI, default="")
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[Any] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,6 +20,7 @@ class Event(Model):
     organizer: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="events", on_delete=fields.CASCADE
     )
+    organizer_id: int  # the column behind `organizer`
     group_uri = fields.CharField(max_length=URI, null=True)
     url = fields.CharField(max_length=URI, null=True)
     name = fields.CharField(max_length=1000)
@@ -27,30 +30,30 @@ class Event(Model):
     end = fields.DatetimeField(null=True)
     timezone = fields.CharField(max_length=64, default="UTC")
     all_day = fields.BooleanField(default=False)
-    places = fields.JSONField(default=list)
+    places: fields.JSONField[Any] = fields.JSONField(default=list)
     online_url = fields.CharField(max_length=URI, null=True)
     status = fields.CharField(max_length=16, default="CONFIRMED")
     join_mode = fields.CharField(max_length=16, default="free")
     capacity = fields.IntField(null=True)
     category = fields.CharField(max_length=64, null=True)
     language = fields.CharField(max_length=35, null=True)
-    tags = fields.JSONField(default=list)
+    tags: fields.JSONField[Any] = fields.JSONField(default=list)
     external_url = fields.CharField(max_length=URI, null=True)
     banner_url = fields.CharField(max_length=URI, null=True)
     banner_alt = fields.CharField(max_length=1000, default="")
     banner_media_type = fields.CharField(max_length=64, null=True)
-    name_map = fields.JSONField(null=True)  # {language: name} when written in several languages
-    content_map = fields.JSONField(null=True)  # {language: sanitized HTML}
-    source_map = fields.JSONField(null=True)  # {language: Markdown source} (local events)
+    name_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: name} when written in several languages
+    content_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: sanitized HTML}
+    source_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: Markdown source} (local events)
     draft = fields.BooleanField(default=False, db_index=True)
-    contacts = fields.JSONField(default=list)
+    contacts: fields.JSONField[Any] = fields.JSONField(default=list)
     anonymous_participation = fields.BooleanField(default=False)
     comments_enabled = fields.BooleanField(default=True)
     replies_moderation = fields.CharField(max_length=16, default="allow_all")
     ical_uid = fields.CharField(max_length=512, null=True, db_index=True)
     series_uid = fields.CharField(max_length=512, null=True, db_index=True)
     participant_count = fields.IntField(default=0)
-    data = fields.JSONField(null=True)
+    data: fields.JSONField[Any] = fields.JSONField(null=True)
     published = fields.DatetimeField()
     updated = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
@@ -68,9 +71,11 @@ class Participation(Model):
     event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
         "models.Event", related_name="participations", on_delete=fields.CASCADE
     )
+    event_id: int  # the column behind `event`
     actor: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="participations", null=True, on_delete=fields.CASCADE
     )
+    actor_id: int | None  # the column behind `actor`
     name = fields.CharField(max_length=255, default="")
     email = fields.CharField(max_length=320, null=True)
     state = fields.CharField(max_length=16, default="pending")  # pending | accepted | rejected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -18,6 +20,7 @@ class Initiative(Model):
     organizer: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="initiatives", on_delete=fields.CASCADE
     )
+    organizer_id: int  # the column behind `organizer`
     url = fields.CharField(max_length=URI, null=True)
     title = fields.CharField(max_length=300)
     summary = fields.TextField(default="")
@@ -25,25 +28,25 @@ class Initiative(Model):
     content = fields.TextField(default="")
     kind = fields.CharField(max_length=32)  # development | humanitarian | advocacy | mutual_aid | cultural
     status = fields.CharField(max_length=16, default="proposed")  # proposed | active | achieved | closed | abandoned
-    status_history = fields.JSONField(default=list)  # [{"status": ..., "at": ISO 8601}]
-    place_there = fields.JSONField(null=True)  # a Place (federation.events.Place as a dict)
-    place_here = fields.JSONField(null=True)
+    status_history: fields.JSONField[Any] = fields.JSONField(default=list)  # [{"status": ..., "at": ISO 8601}]
+    place_there: fields.JSONField[Any] = fields.JSONField(null=True)  # a Place (federation.events.Place as a dict)
+    place_here: fields.JSONField[Any] = fields.JSONField(null=True)
     cover_url = fields.CharField(max_length=URI, null=True)
     cover_alt = fields.CharField(max_length=1000, default="")
     cover_media_type = fields.CharField(max_length=64, null=True)
-    name_map = fields.JSONField(null=True)  # {language: title}
-    summary_map = fields.JSONField(null=True)  # {language: abstract}
-    content_map = fields.JSONField(null=True)  # {language: sanitized HTML}
-    source_map = fields.JSONField(null=True)  # {language: Markdown source} (local initiatives)
+    name_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: title}
+    summary_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: abstract}
+    content_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: sanitized HTML}
+    source_map: fields.JSONField[Any] = fields.JSONField(null=True)  # {language: Markdown source} (local initiatives)
     draft = fields.BooleanField(default=False, db_index=True)
     replies_moderation = fields.CharField(max_length=16, default="default")  # default | allow_all | moderated | closed
     language = fields.CharField(max_length=35, null=True)
-    tags = fields.JSONField(default=list)
-    responsible = fields.JSONField(default=list)  # actor ids or names of the people responsible
+    tags: fields.JSONField[Any] = fields.JSONField(default=list)
+    responsible: fields.JSONField[Any] = fields.JSONField(default=list)  # actor ids or names of the people responsible
     supporters_public = fields.BooleanField(default=True)
     support_count = fields.IntField(default=0)
-    totals = fields.JSONField(default=dict)  # derived ledger totals, for remote initiatives as received
-    data = fields.JSONField(null=True)
+    totals: fields.JSONField[Any] = fields.JSONField(default=dict)  # derived ledger totals, for remote initiatives as received
+    data: fields.JSONField[Any] = fields.JSONField(null=True)
     published = fields.DatetimeField()
     updated = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
@@ -59,10 +62,11 @@ class Need(Model):
     initiative: fields.ForeignKeyRelation[Initiative] = fields.ForeignKeyField(
         "models.Initiative", related_name="needs", on_delete=fields.CASCADE
     )
+    initiative_id: int  # the column behind `initiative`
     kind = fields.CharField(max_length=16)  # volunteers | materials | money
     title = fields.CharField(max_length=300)
     description = fields.TextField(default="")
-    skills = fields.JSONField(default=list)
+    skills: fields.JSONField[Any] = fields.JSONField(default=list)
     quantity = fields.IntField(null=True)  # volunteers or items wanted
     goal_minor = fields.BigIntField(null=True)  # money goal in minor units (cents)
     currency = fields.CharField(max_length=3, null=True)
@@ -79,9 +83,11 @@ class Pledge(Model):
     need: fields.ForeignKeyRelation[Need] = fields.ForeignKeyField(
         "models.Need", related_name="pledges", on_delete=fields.CASCADE
     )
+    need_id: int  # the column behind `need`
     actor: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="pledges", null=True, on_delete=fields.CASCADE
     )
+    actor_id: int | None  # the column behind `actor`
     name = fields.CharField(max_length=255, default="")
     email = fields.CharField(max_length=320, null=True)
     quantity = fields.IntField(null=True)
@@ -100,6 +106,7 @@ class LedgerEntry(Model):
     initiative: fields.ForeignKeyRelation[Initiative] = fields.ForeignKeyField(
         "models.Initiative", related_name="ledger", on_delete=fields.CASCADE
     )
+    initiative_id: int  # the column behind `initiative`
     direction = fields.CharField(max_length=8)  # received | spent
     nature = fields.CharField(max_length=8, default="money")  # money | in_kind
     amount_minor = fields.BigIntField(null=True)  # money: minor units
@@ -121,9 +128,11 @@ class Support(Model):
     initiative: fields.ForeignKeyRelation[Initiative] = fields.ForeignKeyField(
         "models.Initiative", related_name="supports", on_delete=fields.CASCADE
     )
+    initiative_id: int  # the column behind `initiative`
     actor: fields.ForeignKeyRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="supports", on_delete=fields.CASCADE
     )
+    actor_id: int  # the column behind `actor`
     held = fields.BooleanField(default=False)  # remote support waiting for a moderator
     created_at = fields.DatetimeField(auto_now_add=True)
 

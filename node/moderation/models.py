@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -16,12 +18,14 @@ class Report(Model):
     reporter: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="reports_made", null=True, on_delete=fields.SET_NULL
     )
+    reporter_id: int | None  # the column behind `reporter`
     reporter_domain = fields.CharField(max_length=255, null=True)  # for remote Flags sent by an instance actor
     target: fields.ForeignKeyNullableRelation[Actor] = fields.ForeignKeyField(
         "models.Actor", related_name="reports_received", null=True, on_delete=fields.SET_NULL
     )
+    target_id: int | None  # the column behind `target`
     target_uri = fields.CharField(max_length=URI)
-    object_uris = fields.JSONField(default=list)
+    object_uris: fields.JSONField[Any] = fields.JSONField(default=list)
     comment = fields.TextField(default="")
     local = fields.BooleanField(default=False)  # made on this node
     forwarded_at = fields.DatetimeField(null=True)  # sent as a Flag to the target's server
@@ -30,6 +34,7 @@ class Report(Model):
     resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="reports_resolved", null=True, on_delete=fields.SET_NULL
     )
+    resolved_by_id: int | None  # the column behind `resolved_by`
     resolved_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -44,6 +44,7 @@ class DomainPolicy(Model):
     subscription: fields.ForeignKeyNullableRelation[PolicySubscription] = fields.ForeignKeyField(
         "models.PolicySubscription", related_name="rules", null=True, on_delete=fields.SET_NULL
     )
+    subscription_id: int | None  # the column behind `subscription`
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -19,7 +19,8 @@ import httpx2
 import pytest
 
 from node.app import create_app, start_node, stop_node
-from node.cli.main import add_user, bootstrap
+from node.cli.server import bootstrap
+from node.cli.users import add_user
 from node.core.db import run_migrations
 from node.core.models import Actor
 from node.core.runtime import Node

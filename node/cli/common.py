@@ -1,25 +1,31 @@
-"""What every `agora` command module shares: the one-line user error, loading the settings, and running
-a function against a started node (after checking the database is migrated).
+"""What every `agora` command module shares: the one-line user error, loading the settings, running a
+function against a started node (after checking the database is migrated), and the association's actor.
 
-node/cli.py, node/cli_federation.py and node/cli_members.py import these (cli.py imports the other two,
-so the shared helpers live here to avoid an import cycle)."""
+Each command group (node/cli/server.py, users.py, posts.py, ...) imports these; node/cli/main.py
+gathers the groups."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TypeAlias, TypeVar
 
 from tortoise.exceptions import BaseORMException
 
+from node.accounts.actors import create_local_actor, local_actor
 from node.app import start_node, stop_node
 from node.core.db import activate, open_database
-from node.core.models import User
+from node.core.models import Actor, User
 from node.core.runtime import Node, run_async
 from node.core.settings import Settings, SettingsError, load_settings
 
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What `add_subparsers()` returns: each command group's `register(sub)` adds its commands to it."""
+
 T = TypeVar("T")
+Action: TypeAlias = Callable[[Node, argparse.Namespace], Awaitable[None]]
+"""One subcommand's work: given the started node and the parsed arguments."""
 
 
 class CliError(Exception):
@@ -63,6 +69,12 @@ async def with_node(settings: Settings, fn: Callable[[Node], Awaitable[T]]) -> T
         await stop_node(node)
 
 
+def run_action(args: argparse.Namespace, action: Action) -> None:
+    """Load the settings of `args` and run `action` on a started node (a CliError goes up to `main`)."""
+    settings = settings_from(args)
+    run(with_node(settings, lambda node: action(node, args)))
+
+
 def run_with_node(args: argparse.Namespace, fn: Callable[[Node], Awaitable[T]],
                   *user_errors: type[Exception]) -> T:
     """Load the settings of `args`, run `fn` on a started node; a settings mistake, a CliError or one
@@ -72,3 +84,15 @@ def run_with_node(args: argparse.Namespace, fn: Callable[[Node], Awaitable[T]],
         return run(with_node(settings_from(args), fn))
     except errors as exc:
         fail(str(exc))
+
+
+async def ensure_association(node: Node) -> Actor:
+    """The association's Group actor, created on first use from the settings."""
+    assoc = node.settings.association
+    actor = await local_actor(assoc.handle)
+    if actor is None:
+        actor = await create_local_actor(
+            node.urls, kind="Group", username=assoc.handle, name=assoc.name, summary=assoc.summary,
+            manually_approves=assoc.manually_approves_followers,
+        )
+    return actor

@@ -8,11 +8,11 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from federation.client import FetchError
 from node.policy import policy, admin as policy_admin, jobs as policy_jobs, relays
-from node.cli.common import fail, run_with_node
+from node.cli.common import Subparsers, fail, run_with_node
 from node.policy.models import DomainPolicy, PolicySubscription, Relay
 from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
 from node.policy.lists import decode
@@ -175,7 +175,7 @@ def cmd_relay(args: argparse.Namespace) -> None:
     run(args, act)
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add `agora federation ...` to the `agora` parser's subparsers."""
     fed = sub.add_parser("federation", help="federation policy: mode, blocks, allows, lists, relays")
     fed_sub = fed.add_subparsers(dest="federation_command", required=True)

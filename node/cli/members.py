@@ -1,6 +1,6 @@
 """`agora member ...`: reset links, invitations, roles and access of member accounts.
 
-(`agora user add/list/role` live in node/cli.py; these commands go through node/members.py so the web
+(`agora user add/list/role` live in node/cli/users.py; these commands go through node/members.py so the web
 console and the command line behave the same and both leave audit entries.)"""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from node.accounts import members
-from node.cli.common import run_with_node
+from node.cli.common import Subparsers, run_with_node
 from node.core.models import User
 from node.core.runtime import Node
 from node.accounts.roles import ROLES
@@ -67,7 +67,7 @@ def cmd_member(args: argparse.Namespace) -> None:
     _with_node(args, actions[args.member_command])
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     """Add `agora member ...` to the `agora` parser's subparsers."""
     mem = sub.add_parser("member", help="member accounts: reset links, invitations, roles, access")
     mem_sub = mem.add_subparsers(dest="member_command", required=True)

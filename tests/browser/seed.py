@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from node.cli import main as cli
+from node.cli.common import with_node
 from node.accounts.members import create_member
 from node.core.models import User
 from node.core.runtime import Node, run_async
@@ -37,7 +38,7 @@ def main(argv: list[str]) -> int:
     if status:
         return status
     settings = load_settings(Path(data_dir) / "agora.toml")
-    run_async(cli.with_node(settings, lambda node: add_members(node, specs)))
+    run_async(with_node(settings, lambda node: add_members(node, specs)))
     return 0
 
 

@@ -46,7 +46,6 @@ KNOWN: dict[str, set[str]] = {
         "node/core/multilingual.py",
     },
     "long_modules": {
-        "federation/client.py",
         "federation/events.py",
         "federation/initiatives.py",
         "node/core/i18n.py",
@@ -60,7 +59,6 @@ KNOWN: dict[str, set[str]] = {
         "federation/events.py:parse_event",
     },
     "banners": {
-        "federation/client.py",
         "federation/events.py",
         "federation/initiatives.py",
         "federation/vocab.py",

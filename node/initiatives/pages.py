@@ -38,7 +38,7 @@ from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Suppo
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.web import auth, compose, forms
-from node.events.pages import place_view
+from node.events.pages_common import place_view
 from node.core.csvcells import csv_cell
 from node.web.forms import (
     action_of, no_store, rows_from_translations, text_field, translation_rows, translations_from_rows,

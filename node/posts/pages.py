@@ -17,23 +17,23 @@ from node.events import events as event_service
 from node.initiatives import initiatives as initiative_service
 from node.core import multilingual
 from node.posts.content import (
-    MAX_ATTACHMENTS, ContentError, create_post, delete_post, publish_post, update_post,
+    MAX_ATTACHMENTS, ContentError, Draft, create_post, delete_post, publish_post, update_post,
 )
 from node.events.events import EventError
 from node.initiatives.initiatives import InitiativeError
 from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.web import compose
-from node.web.forms import action_of, checked_form, no_store, rows_from_translations
-from node.core.models import Actor, Post
+from node.web.editor import Editor, association_author, form_page
+from node.web.errors import PageRefusal
+from node.web.forms import checked_form, no_store, rows_from_translations
+from node.core.models import Actor, Media, Post
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.social.social import follow
 from node.core import i18n
 from node.web import auth, meta
-from node.web.pages import (
-    association_actor, editor, message, node_of, render, upload_form, writing_context,
-)
+from node.web.pages import association_actor, editor, message, node_of, render, upload_form
 
 
 async def post_page(request: Request) -> Response:
@@ -70,81 +70,92 @@ async def post_page(request: Request) -> Response:
 async def compose_page(request: Request, *, values: dict[str, str], rows: list[dict[str, str]],
                        slots: list[compose.Slot], post: Post | None = None, error: str | None = None,
                        preview: list[dict[str, Any]] | None = None, status: int = 200) -> Response:
-    node = node_of(request)
     action = f"/posts/{post.uri.rsplit('/', 1)[-1]}/edit" if post is not None else "/compose"
-    return no_store(await render(
-        request, "compose.html", status=status, values=values, rows=rows, slots=slots, post=post, error=error,
-        preview=preview, action=action, max_images=MAX_ATTACHMENTS, **writing_context(node),
-    ))
+    return await form_page(request, "compose.html", status=status, values=values, rows=rows, slots=slots,
+                           post=post, error=error, preview=preview, action=action, max_images=MAX_ATTACHMENTS)
+
+
+class PostEditor(Editor[Draft]):
+    """The compose or edit form. Its images are stored by a preview (or "add a language") and by a
+    save once every check passed; a refused post stores nothing (not even its images)."""
+
+    refusals = (ContentError,)
+
+    def __init__(self, request: Request, form: FormData, author: Actor, post: Post | None) -> None:
+        super().__init__(request, form, author)
+        self.post = post
+        self.values = compose.post_values(form, self.node.settings.association.language)
+        self.images = compose.Images()
+        self.stored: list[tuple[int, Media, str]] | None = None
+
+    async def draft(self) -> Draft:
+        draft = compose.draft_of(self.values, self.rows)
+        self.images = await compose.images_of(self.node, self.author, self.form)
+        return draft
+
+    async def checked(self, draft: Draft) -> Draft:
+        await compose.preview_post(self.node, draft)  # every check before anything is stored
+        return draft
+
+    async def store(self, draft: Draft) -> Draft:
+        self.stored = await compose.store_images(self.node, self.author, self.images)
+        return draft
+
+    async def preview(self, draft: Draft) -> list[dict[str, Any]]:
+        return await compose.preview_post(self.node, draft)
+
+    async def save(self, draft: Draft) -> str:
+        post = self.post
+        publish = not self.keeps_draft or (post is not None and not post.draft)
+        complete = compose.with_images(self.node, draft, self.stored or [], publish=publish)
+        if post is None:
+            post = await create_post(self.node, self.author, complete)
+        else:
+            post = await update_post(self.node, post, complete)
+            if post.draft and self.publishes:
+                post = await publish_post(self.node, post)
+        return post.uri
+
+    async def page(self, *, status: int = 200, error: str | None = None,
+                   preview: list[dict[str, Any]] | None = None) -> Response:
+        slots = await compose.slots_after(self.node, self.author, self.form, self.stored)
+        return await compose_page(self.request, status=status, error=error, values=self.values, rows=self.rows,
+                                  post=self.post, preview=preview, slots=slots)
 
 
 async def compose_form(request: Request) -> Response:
-    user = await editor(request)
+    await editor(request)
     node = node_of(request)
     values = {"text": "", "summary": "", "language": node.settings.association.language, "visibility": "public"}
     return await compose_page(request, values=values, rows=rows_from_translations(()), slots=compose.slots_for([]))
 
 
 async def compose_submit(request: Request) -> Response:
-    user = await editor(request)
+    await editor(request)
     form = await upload_form(request)
-    return await save_post(request, form, None)
+    author = await association_author(node_of(request))
+    return await PostEditor(request, form, author, None).submit()
 
 
-async def save_post(request: Request, form: FormData, post: Post | None) -> Response:
-    """The compose or edit form: preview (nothing saved), add a language block, save a draft, publish.
-    A refused post stores nothing (not even its images) and shows the form again with the reason."""
-    node = node_of(request)
-    author = await association_actor(node) if post is None else await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
-    if author is None:
-        return await message(request, 500, "No association", "The association account is missing; run agora init.")
-    action = action_of(form)
-    values = compose.post_values(form, node.settings.association.language)
-    draft, rows = compose.draft_of(values, form, add=action == "add_language")
-    stored: list[tuple[int, Any, str]] | None = None
-    try:
-        images = await compose.images_of(node, author, form)
-        if action in ("preview", "add_language"):
-            stored = await compose.store_images(node, author, images)
-            preview = await compose.preview_post(node, draft) if action == "preview" else None
-            return await compose_page(request, values=values, rows=rows, post=post, preview=preview,
-                                      slots=await compose.slots_after(node, author, form, stored))
-        await compose.preview_post(node, draft)  # every check before anything is stored
-        stored = await compose.store_images(node, author, images)
-        publish = action == "publish" or (post is not None and not post.draft)
-        complete = compose.with_images(node, draft, stored, publish=publish)
-        if post is None:
-            post = await create_post(node, author, complete)
-        else:
-            post = await update_post(node, post, complete)
-            if post.draft and action == "publish":
-                post = await publish_post(node, post)
-    except ContentError as exc:
-        return await compose_page(request, status=400, error=str(exc), values=values, rows=rows, post=post,
-                                  slots=await compose.slots_after(node, author, form, stored))
-    return RedirectResponse(post.uri, status_code=303)
-
-
-async def editable_post(request: Request) -> Post | Response:
-    user = await editor(request)
+async def editable_post(request: Request) -> Post:
+    await editor(request)
     node = node_of(request)
     post = await Post.get_or_none(uri=node.urls.post(request.path_params["slug"]), local=True, deleted_at=None)
     if post is None:
-        return await message(request, 404, "Not found", "There is no such post here.")
+        raise PageRefusal(404, "Not found", "There is no such post here.")
     return post
 
 
 async def edit_post(request: Request) -> Response:
     """GET/POST /posts/{slug}/edit: every language, the images, and for a draft its publication."""
     post = await editable_post(request)
-    if isinstance(post, Response):
-        return post
     if request.method == "GET":
         images = (post.data or {}).get("images")
         return await compose_page(request, values=compose.values_of_post(post), rows=compose.rows_of_post(post),
                                   slots=compose.slots_for(images if isinstance(images, list) else []), post=post)
     form = await upload_form(request)
-    return await save_post(request, form, post)
+    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    return await PostEditor(request, form, author, post).submit()
 
 
 def _path(uri: str) -> str:

@@ -1,7 +1,9 @@
-"""The work behind the forms that write content (posts, events, initiatives): the images of a post (alt text required, stored with node/media.py), the
+"""The work behind the forms that write content (posts, events, initiatives): the images of a post
+(alt text required, stored with node/core/media.py), the banner or cover of an event or initiative, the
 values that fill a form again, and the preview (each language as it will look, nothing published).
 
-Handlers live in pages.py, event_pages.py and initiative_pages.py; this module never renders pages.
+The flow of those forms is node/web/editor.py; the pages are each feature's pages*.py; this module
+never renders pages.
 
 Images chosen in a file input cannot be put back into a form the browser shows again, so a preview
 (or "add a language") stores the chosen images right away (as Media rows not attached to anything)
@@ -10,7 +12,7 @@ and the form carries their keys; a refused form stores nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.datastructures import FormData, UploadFile
 
@@ -22,9 +24,7 @@ from node.posts.content import (
 from node.core.models import Actor, Media, Post
 from node.core.multilingual import direction, language_name, normalize_tag
 from node.core.runtime import Node
-from node.web.forms import (
-    rows_from_translations, text_field, translation_rows, translations_from_rows,
-)
+from node.web.forms import rows_from_translations, text_field, translations_from_rows
 
 _t = i18n.gettext  # errors translated when raised (pages.upload_form activates the language)
 VISIBILITY_FIELDS = ("text", "summary", "language", "visibility")
@@ -96,9 +96,8 @@ async def store_images(node: Node, owner: Actor, images: Images) -> list[tuple[i
     before it and raises ContentError."""
     stored: list[tuple[int, Media, str]] = []
     for number, upload, alt in images.uploads:
-        data = await upload.read()
         try:
-            media = await media_service.store_upload(node, owner, data, alt, upload.filename or "")
+            media = await store_picture(node, owner, upload, alt)
         except media_service.MediaError as exc:
             for _, done, _ in stored:
                 await media_service.delete_media(node, done)
@@ -173,12 +172,10 @@ def rows_of_post(post: Post) -> list[dict[str, str]]:
     return rows_from_translations(translations_of(post))
 
 
-def draft_of(values: dict[str, str], form: FormData, *, add: bool = False) -> tuple[Draft, list[dict[str, str]]]:
-    """The post the form describes (images aside), and its language blocks as the form shows them."""
-    rows = translation_rows(form, add=add)
-    draft = Draft(text=values["text"], summary=values["summary"], language=values["language"],
-                  visibility=values["visibility"], translations=translations_from_rows(rows))
-    return draft, rows
+def draft_of(values: dict[str, str], rows: list[dict[str, str]]) -> Draft:
+    """The post the form describes (images aside), with its language blocks."""
+    return Draft(text=values["text"], summary=values["summary"], language=values["language"],
+                 visibility=values["visibility"], translations=translations_from_rows(rows))
 
 
 def with_images(node: Node, draft: Draft, stored: list[tuple[int, Media, str]], *, publish: bool) -> Draft:
@@ -205,7 +202,26 @@ async def preview_post(node: Node, draft: Draft) -> list[dict[str, Any]]:
     return versions(await render_languages(node, draft, language, draft.translations or ()))
 
 
-# ------------------------------------------------------------------ banners and covers
+# ------------------------------------------------------------------ pictures: banners and covers
+
+E = TypeVar("E", bound=Exception)
+
+
+def N_(message: str) -> str:
+    """A message id marked for extraction, translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class Picture:
+    """The picture of an editor form (an event's banner, an initiative's cover): its file input, its
+    alt text field, the field that keeps the stored picture's address, and the messages naming it."""
+
+    file: str
+    alt: str
+    url: str
+    no_alt: str  # refuses a picture without its description
+    refused: str  # "the ... image: %(error)s", when the file is refused
 
 
 def chosen_file(form: FormData, name: str) -> UploadFile | None:
@@ -214,8 +230,33 @@ def chosen_file(form: FormData, name: str) -> UploadFile | None:
 
 
 async def store_picture(node: Node, owner: Actor, upload: UploadFile, alt: str) -> Media:
-    """An event banner or an initiative cover: stored like a post's images (MediaError says why not)."""
+    """A post's image, an event banner or an initiative cover: resized, stripped of its metadata and
+    stored (MediaError says why not)."""
     return await media_service.store_upload(node, owner, await upload.read(), alt, upload.filename or "")
+
+
+def check_picture_alt(form: FormData, values: dict[str, Any], picture: Picture, error: type[E]) -> None:
+    """A picture chosen without its description is refused before anything else is read."""
+    if chosen_file(form, picture.file) is not None and not str(values[picture.alt]).strip():
+        raise error(_t(picture.no_alt))
+
+
+async def store_chosen_picture(node: Node, owner: Actor, form: FormData, values: dict[str, Any],
+                               picture: Picture, error: type[E]) -> Media | None:
+    """The picture chosen as a file, stored (it then has our address, which goes into the form's
+    values); None when no file was chosen. `error` carries why it was refused."""
+    upload = chosen_file(form, picture.file)
+    if upload is None:
+        return None
+    alt = str(values[picture.alt]).strip()
+    if not alt:
+        raise error(_t(picture.no_alt))
+    try:
+        media = await store_picture(node, owner, upload, alt)
+    except media_service.MediaError as exc:
+        raise error(_t(picture.refused, error=str(exc))) from None
+    values[picture.url] = picture_url(node, media)
+    return media
 
 
 def picture_url(node: Node, media: Media) -> str:

@@ -13,10 +13,10 @@ from federation import events as wire
 from federation import vocab
 from node.events import network as network_calendar
 from node.accounts.actors import fetch_actor, local_actor
-from node.events.events import (
-    EventError, EventInput, Recurrence, announce, cancel_event, create_event, decide, delete_event,
-    event_doc, join_remote, leave_remote, occurrences, update_event,
-)
+from node.events.events import cancel_event, create_event, delete_event, event_doc, update_event
+from node.events.inputs import EventError, EventInput, Recurrence
+from node.events.participation import announce, decide, join_remote, leave_remote
+from node.events.recurrence import occurrences
 from node.posts.content import Draft, create_post
 from node.core.models import Activity, Actor, Follow, Post
 from node.events.models import Event, Participation

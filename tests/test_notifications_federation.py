@@ -13,7 +13,8 @@ from node.social import notify
 from node.activitypub import handlers
 from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
-from node.events.events import create_event, join_remote
+from node.events.events import create_event
+from node.events.participation import join_remote
 from node.initiatives.initiatives import create_initiative, support
 from node.accounts.members import set_password
 from node.core.models import Activity, Actor, Job, Notification, User

@@ -1,5 +1,6 @@
-"""The association's events: create, update, cancel, delete (with their activities), recurrence, and
-participation (local members, remote Join/Leave, visitors without an account).
+"""The association's events: create, publish, update, cancel, delete (with their activities) and
+their wire form. The input and its limits are in inputs.py, repetition in recurrence.py, taking part
+in participation.py.
 
 An event may be written in several languages (`translations`: name_map / content_map / source_map,
 `nameMap` / `contentMap` / `summaryMap` on the wire) and kept as a draft (not federated, not listed,
@@ -7,101 +8,35 @@ no participation) until `publish_event`."""
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import re
 import secrets
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timezone
+from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from federation import events as wire
 from federation import vocab
-from node.posts.content import ContentError, Draft, create_post, render
-from node.social.delivery import publish
-from node.core.models import Actor, Post
-from node.events.models import Event, Participation
+from node.core.models import Actor
 from node.core.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.core.runtime import Node
+from node.events.inputs import CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, localize
+from node.events.models import Event
+from node.posts.content import render
+from node.social.delivery import publish
 
-MAX_OCCURRENCES = 200
-MAX_CAPACITY = 100_000
-MAX_NAME = 300
-JOIN_MODES = ("free", "restricted", "invite", "external")
-MODERATION = ("allow_all", "moderated", "closed")
-CATEGORIES = (
-    "MEETING", "PARTY", "MOVEMENTS_POLITICS", "LEARNING", "ARTS", "FOOD_DRINK", "COMMUNITY",
-    "FAMILY_EDUCATION", "CAUSES", "LANGUAGE_CULTURE", "SPORTS", "OUTDOORS_ADVENTURE", "NETWORKING",
-    "THEATRE", "MUSIC", "FILM_MEDIA", "SPIRITUALITY_RELIGION_BELIEFS", "AUTO_BOAT_AIR", "BOOK_CLUBS",
-    "COMEDY", "CREATIVE_JOBS", "CRAFTS", "FASHION_BEAUTY", "GAMES", "HEALTH", "PETS", "PHOTOGRAPHY",
-    "SCIENCE_TECH",
-)  # Mobilizon's identifiers, which its instances and Gancio understand
-
-
-class EventError(ValueError):
-    """An event or a participation that cannot be accepted as given; the message says why."""
-
-
-@dataclass(frozen=True)
-class Recurrence:
-    """Weekly (every `interval` weeks on the start's weekday) or monthly by weekday (the start's
-    weekday in the same week of the month: 2nd Tuesday, or the last one when `last` is set)."""
-
-    freq: Literal["weekly", "monthly"]
-    interval: int = 1
-    count: int | None = None
-    until: date | None = None
-    last: bool = False
-    exceptions: tuple[date, ...] = ()
-
-
-@dataclass(frozen=True)
-class EventInput:
-    name: str
-    start: datetime  # naive: wall time in `timezone`; aware: converted
-    timezone: str
-    description: str = ""
-    end: datetime | None = None
-    all_day: bool = False
-    places: tuple[wire.Place, ...] = ()
-    online_url: str | None = None
-    banner_url: str | None = None
-    banner_alt: str = ""
-    banner_media_type: str | None = None
-    category: str | None = None
-    language: str | None = None
-    tags: tuple[str, ...] = ()
-    capacity: int | None = None
-    join_mode: str = "free"
-    external_url: str | None = None
-    contacts: tuple[str, ...] = ()
-    anonymous_participation: bool = False
-    comments_enabled: bool = True
-    replies_moderation: str = "allow_all"
-    recurrence: Recurrence | None = None
-    ical_uid: str | None = None
-    status: str = "CONFIRMED"
-    extra: dict[str, Any] = field(default_factory=dict)
-    translations: tuple[Translation, ...] | None = None  # None: an edit keeps the other languages
-    draft: bool = False
-
-
-# ------------------------------------------------------------------ validation and recurrence
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return wire.zone_of(name)
-    except (vocab.VocabError, ValueError):
-        raise EventError(f"unknown time zone {name!r}") from None
-
-
-def localize(moment: datetime, tz: ZoneInfo) -> datetime:
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+# The pages, handlers and CLI call these as events.<name>; they live beside this module.
+from node.events.inputs import (
+    EventError as EventError, EventInput as EventInput, Recurrence as Recurrence, zone as zone,
+)
+from node.events.participation import (
+    announce as announce, answered as answered, cancel_anonymous as cancel_anonymous,
+    confirm_anonymous as confirm_anonymous, decide as decide, join as join, join_remote as join_remote,
+    leave as leave, leave_remote as leave_remote, recount as recount, refuse_join as refuse_join,
+    register_anonymous as register_anonymous,
+)
+from node.events.recurrence import MAX_OCCURRENCES as MAX_OCCURRENCES, occurrences as occurrences
 
 
 def _check_url(value: str | None, what: str) -> None:
@@ -150,55 +85,6 @@ def validate(inp: EventInput) -> None:
     if inp.recurrence is not None:
         occurrences(inp)
 
-
-def _nth_weekday(year: int, month: int, weekday: int, nth: int, last: bool) -> date | None:
-    days = [d for d in calendar.Calendar().itermonthdates(year, month) if d.month == month and d.weekday() == weekday]
-    if last:
-        return days[-1]
-    return days[nth - 1] if nth <= len(days) else None
-
-
-def occurrences(inp: EventInput) -> list[tuple[datetime, datetime | None]]:
-    """The (start, end) of every occurrence, as aware datetimes in the event's zone. Wall-clock times
-    are kept across daylight-saving changes (19:00 stays 19:00)."""
-    tz = zone(inp.timezone)
-    start = localize(inp.start, tz)
-    length = localize(inp.end, tz) - start if inp.end is not None else None
-    rule = inp.recurrence
-    if rule is None:
-        return [(start, start + length if length is not None else None)]
-    if rule.interval < 1 or rule.interval > 52:
-        raise EventError("repeat interval must be between 1 and 52")
-    if rule.count is None and rule.until is None:
-        raise EventError("a repeating event needs a number of occurrences or an end date")
-    if rule.count is not None and not 1 <= rule.count <= MAX_OCCURRENCES:
-        raise EventError(f"at most {MAX_OCCURRENCES} occurrences can be created at once")
-    wall = start.replace(tzinfo=None)
-    nth = (wall.day - 1) // 7 + 1
-    found: list[tuple[datetime, datetime | None]] = []
-    for step in range(MAX_OCCURRENCES * 5 + 1):
-        if rule.freq == "weekly":
-            day: date | None = wall.date() + timedelta(weeks=step * rule.interval)
-        else:
-            months = wall.month - 1 + step * rule.interval
-            day = _nth_weekday(wall.year + months // 12, months % 12 + 1, wall.weekday(), nth, rule.last)
-        if day is None:
-            continue
-        if rule.until is not None and day > rule.until:
-            break
-        if day not in rule.exceptions:
-            begin = datetime.combine(day, wall.time()).replace(tzinfo=tz)
-            found.append((begin, begin + length if length is not None else None))
-        if rule.count is not None and len(found) >= rule.count:
-            break
-        if len(found) > MAX_OCCURRENCES:
-            raise EventError(f"at most {MAX_OCCURRENCES} occurrences can be created at once")
-    if not found:
-        raise EventError("the repetition gives no occurrence")
-    return found
-
-
-# ------------------------------------------------------------------ wire form
 
 
 def places_of(event: Event) -> tuple[wire.Place, ...]:
@@ -258,10 +144,8 @@ async def _send(node: Node, event: Event, kind: str, suffix: str) -> None:
     await publish(node, organizer, activity)
 
 
-# ------------------------------------------------------------------ publishing
 
-
-def _values(node: Node, inp: EventInput, start: datetime, end: datetime | None) -> dict[str, Any]:
+def event_values(node: Node, inp: EventInput, start: datetime, end: datetime | None) -> dict[str, Any]:
     html, tags = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
     language = normalize_tag(inp.language or node.settings.association.language)
     names: dict[str, str] = {}
@@ -295,7 +179,7 @@ def _values(node: Node, inp: EventInput, start: datetime, end: datetime | None) 
     return values
 
 
-def _day_bounds(start: datetime, end: datetime | None, all_day: bool) -> tuple[datetime, datetime | None]:
+def day_bounds(start: datetime, end: datetime | None, all_day: bool) -> tuple[datetime, datetime | None]:
     if not all_day:
         return start, end
     first = datetime.combine(start.date(), time(0), start.tzinfo)
@@ -321,13 +205,13 @@ async def create_event(node: Node, organizer: Actor, inp: EventInput) -> list[Ev
     now = datetime.now(timezone.utc)
     async with in_transaction():
         for begin, finish in occurrences(inp):
-            begin, finish = _day_bounds(begin, finish, inp.all_day)
+            begin, finish = day_bounds(begin, finish, inp.all_day)
             slug = f"{int(begin.timestamp()):x}{secrets.token_hex(4)}"
             uri = f"{node.urls.base}/events/{slug}"
             event = await Event.create(
                 uri=uri, url=uri, local=True, organizer=organizer, group_uri=organizer.uri if organizer.kind == "Group" else None,
                 ical_uid=inp.ical_uid if series is None else f"{inp.ical_uid or series}#{begin.date().isoformat()}",
-                series_uid=series, published=now, draft=inp.draft, **_values(node, inp, begin, finish),
+                series_uid=series, published=now, draft=inp.draft, **event_values(node, inp, begin, finish),
             )
             created.append(event)
             if not inp.draft:
@@ -369,11 +253,11 @@ async def update_event(node: Node, event: Event, inp: EventInput) -> Event:
     if event.deleted_at is not None or not event.local:
         raise EventError("this event cannot be edited here")
     tz = zone(inp.timezone)
-    begin, finish = _day_bounds(localize(inp.start, tz), localize(inp.end, tz) if inp.end else None, inp.all_day)
+    begin, finish = day_bounds(localize(inp.start, tz), localize(inp.end, tz) if inp.end else None, inp.all_day)
     if inp.capacity is not None and inp.capacity < event.participant_count:
         raise EventError(f"{event.participant_count} people take part already; capacity cannot be lower")
     async with in_transaction():
-        await event.update_from_dict(_values(node, inp, begin, finish))
+        await event.update_from_dict(event_values(node, inp, begin, finish))
         if event.draft:
             await event.save()
             return event
@@ -412,185 +296,3 @@ async def delete_event(node: Node, event: Event) -> None:
         to, cc = vocab.addressing("public", organizer.followers_url or "")
         await publish(node, organizer, vocab.activity("Delete", f"{event.uri}#delete", organizer.uri, tombstone, to=to, cc=cc))
 
-
-# ------------------------------------------------------------------ participation
-
-
-async def recount(event: Event) -> None:
-    event.participant_count = await Participation.filter(event=event, state="accepted", confirmed=True).count()
-    await Event.filter(id=event.id).update(participant_count=event.participant_count)
-
-
-async def _admit(event: Event) -> str:
-    """The state a new participant gets, or an EventError when they cannot join."""
-    if event.draft:
-        raise EventError("this event is not published yet")
-    if event.deleted_at is not None or event.status == "CANCELLED":
-        raise EventError("this event is cancelled")
-    if event.join_mode == "external":
-        raise EventError(f"registration happens at {event.external_url}")
-    if event.join_mode == "invite":
-        raise EventError("this event is by invitation only")
-    if event.capacity is not None and event.participant_count >= event.capacity:
-        raise EventError("this event is full")
-    return "pending" if event.join_mode == "restricted" else "accepted"
-
-
-def _join_doc(participation: Participation, actor: Actor, event: Event) -> dict[str, Any]:
-    return {"id": participation.uri, "type": "Join", "actor": actor.uri, "object": event.uri}
-
-
-async def _answer(node: Node, event: Event, participation: Participation, actor: Actor, kind: str) -> None:
-    """Accept or Reject a remote Join, with the Join embedded, signed by the organizer."""
-    if actor.local:
-        return
-    organizer = await _organizer(event)
-    join = _join_doc(participation, actor, event)
-    slug = secrets.token_hex(6)
-    doc = vocab.activity(kind, f"{organizer.uri}#{kind.lower()}s/{slug}", organizer.uri, join, to=[actor.uri])
-    await publish(node, organizer, doc, followers=False, recipients=[actor.uri])
-
-
-async def join(node: Node, event: Event, actor: Actor, *, uri: str | None = None, message: str = "") -> Participation:
-    """A local member or a remote actor joins. Remote joins are answered with Accept (or left pending
-    for approval); a refused join raises EventError (the inbox answers remote ones with Reject)."""
-    existing = await Participation.get_or_none(event=event, actor=actor)
-    if existing is not None and existing.state != "rejected":
-        return existing
-    state = await _admit(event)
-    async with in_transaction():
-        if existing is not None:
-            await existing.delete()
-        participation = await Participation.create(
-            uri=uri or f"{actor.uri}#joins/{secrets.token_hex(8)}", event=event, actor=actor,
-            name=actor.name or actor.handle, state=state, message=message[:2000],
-        )
-        await recount(event)
-        if state == "accepted":
-            await _answer(node, event, participation, actor, "Accept")
-    return participation
-
-
-async def refuse_join(node: Node, event: Event, actor: Actor, uri: str) -> None:
-    """Answer a Join that cannot be admitted (full, cancelled, invitation only) with Reject."""
-    refused = Participation(uri=uri, event=event, actor=actor)
-    await _answer(node, event, refused, actor, "Reject")
-
-
-async def leave(node: Node, event: Event, actor: Actor) -> None:
-    await Participation.filter(event=event, actor=actor).delete()
-    await recount(event)
-
-
-async def decide(node: Node, participation: Participation, accept: bool) -> None:
-    """An organizer's decision on a pending participation."""
-    event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
-    if accept and event.capacity is not None and event.participant_count >= event.capacity:
-        raise EventError("this event is full")
-    participation.state = "accepted" if accept else "rejected"
-    await participation.save(update_fields=["state"])
-    await recount(event)
-    if participation.actor_id is not None:  # type: ignore[attr-defined]
-        actor = await Actor.get(id=participation.actor_id)  # type: ignore[attr-defined]
-        await _answer(node, event, participation, actor, "Accept" if accept else "Reject")
-
-
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}")
-
-
-async def register_anonymous(node: Node, event: Event, name: str, email: str, message: str = "") -> Participation:
-    """A visitor without an account registers; the participation counts once the emailed link is opened."""
-    if not event.anonymous_participation:
-        raise EventError("this event does not take registrations without an account")
-    if not name.strip() or len(name) > 255:
-        raise EventError("give a name of at most 255 characters")
-    if not EMAIL.fullmatch(email.strip()):
-        raise EventError("give a valid email address")
-    state = await _admit(event)
-    if await Participation.filter(event=event, email=email.strip().lower()).exists():
-        raise EventError("this email address is registered already")
-    token = secrets.token_urlsafe(24)
-    try:
-        return await Participation.create(
-            uri=f"{event.uri}#anonymous/{secrets.token_hex(8)}", event=event, name=name.strip(),
-            email=email.strip().lower(), state=state, token=token, confirmed=False, message=message[:2000],
-        )
-    except IntegrityError:
-        raise EventError("this registration exists already") from None
-
-
-async def confirm_anonymous(token: str) -> Participation | None:
-    participation = await Participation.get_or_none(token=token)
-    if participation is None:
-        return None
-    if not participation.confirmed:
-        event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
-        if participation.state == "accepted" and event.capacity is not None and event.participant_count >= event.capacity:
-            raise EventError("this event is full")  # someone confirmed the last place first
-        participation.confirmed = True
-        await participation.save(update_fields=["confirmed"])
-        await recount(event)
-    return participation
-
-
-async def cancel_anonymous(token: str) -> bool:
-    participation = await Participation.get_or_none(token=token)
-    if participation is None:
-        return False
-    event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
-    await participation.delete()
-    await recount(event)
-    return True
-
-
-async def announce(node: Node, event: Event, text: str) -> Post:
-    """A message from the organizer to the event's participants: a Note addressed to the remote ones
-    (federated) and kept under the event for the local ones."""
-    organizer = await _organizer(event)
-    remote = await Participation.filter(event=event, state="accepted", actor__local=False).values_list("actor__uri", flat=True)
-    draft = Draft(text=text, visibility="direct", audience=tuple(str(uri) for uri in remote), in_reply_to=event.uri,
-                  language=event.language)
-    try:
-        return await create_post(node, organizer, draft)
-    except ContentError as exc:
-        raise EventError(str(exc)) from None
-
-
-async def join_remote(node: Node, actor: Actor, event: Event, message: str = "") -> Participation:
-    """A local member joins an event of the network calendar: Join to its organizer, pending until
-    the organizer's Accept (or Reject) arrives."""
-    if event.local:
-        return await join(node, event, actor, message=message)
-    existing = await Participation.get_or_none(event=event, actor=actor)
-    if existing is not None and existing.state != "rejected":
-        return existing
-    organizer = await _organizer(event)
-    uri = f"{actor.uri}#joins/{secrets.token_hex(8)}"
-    async with in_transaction():
-        if existing is not None:
-            await existing.delete()
-        participation = await Participation.create(uri=uri, event=event, actor=actor, name=actor.name, state="pending")
-        doc = vocab.activity("Join", uri, actor.uri, event.uri, to=[organizer.uri])
-        if message:
-            doc["participationMessage"] = message[:2000]
-        await publish(node, actor, doc, followers=False, recipients=[organizer.uri])
-    return participation
-
-
-async def leave_remote(node: Node, actor: Actor, event: Event) -> None:
-    """Leave an event: for a remote one, a Leave goes to its organizer (Mobilizon's flow)."""
-    await leave(node, event, actor)
-    if not event.local:
-        organizer = await _organizer(event)
-        doc = vocab.activity("Leave", f"{actor.uri}#leaves/{secrets.token_hex(8)}", actor.uri, event.uri, to=[organizer.uri])
-        await publish(node, actor, doc, followers=False, recipients=[organizer.uri])
-
-
-async def answered(actor: Actor, join_uri: str, accepted: bool) -> bool:
-    """An organizer's Accept or Reject of one of our members' Joins. True when it was one."""
-    participation = await Participation.get_or_none(uri=join_uri).prefetch_related("event")
-    if participation is None or participation.event.organizer_id != actor.id:  # type: ignore[attr-defined]
-        return False
-    participation.state = "accepted" if accepted else "rejected"
-    await participation.save(update_fields=["state"])
-    return True

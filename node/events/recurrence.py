@@ -1,0 +1,59 @@
+"""Repeating events: the dates of every occurrence of a weekly or monthly-by-weekday rule, with its
+exceptions, wall-clock times kept across daylight-saving changes."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+
+from node.events.inputs import EventError, EventInput, localize, zone
+
+MAX_OCCURRENCES = 200
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int, last: bool) -> date | None:
+    days = [d for d in calendar.Calendar().itermonthdates(year, month) if d.month == month and d.weekday() == weekday]
+    if last:
+        return days[-1]
+    return days[nth - 1] if nth <= len(days) else None
+
+
+def occurrences(inp: EventInput) -> list[tuple[datetime, datetime | None]]:
+    """The (start, end) of every occurrence, as aware datetimes in the event's zone. Wall-clock times
+    are kept across daylight-saving changes (19:00 stays 19:00)."""
+    tz = zone(inp.timezone)
+    start = localize(inp.start, tz)
+    length = localize(inp.end, tz) - start if inp.end is not None else None
+    rule = inp.recurrence
+    if rule is None:
+        return [(start, start + length if length is not None else None)]
+    if rule.interval < 1 or rule.interval > 52:
+        raise EventError("repeat interval must be between 1 and 52")
+    if rule.count is None and rule.until is None:
+        raise EventError("a repeating event needs a number of occurrences or an end date")
+    if rule.count is not None and not 1 <= rule.count <= MAX_OCCURRENCES:
+        raise EventError(f"at most {MAX_OCCURRENCES} occurrences can be created at once")
+    wall = start.replace(tzinfo=None)
+    nth = (wall.day - 1) // 7 + 1
+    found: list[tuple[datetime, datetime | None]] = []
+    for step in range(MAX_OCCURRENCES * 5 + 1):
+        if rule.freq == "weekly":
+            day: date | None = wall.date() + timedelta(weeks=step * rule.interval)
+        else:
+            months = wall.month - 1 + step * rule.interval
+            day = _nth_weekday(wall.year + months // 12, months % 12 + 1, wall.weekday(), nth, rule.last)
+        if day is None:
+            continue
+        if rule.until is not None and day > rule.until:
+            break
+        if day not in rule.exceptions:
+            begin = datetime.combine(day, wall.time()).replace(tzinfo=tz)
+            found.append((begin, begin + length if length is not None else None))
+        if rule.count is not None and len(found) >= rule.count:
+            break
+        if len(found) > MAX_OCCURRENCES:
+            raise EventError(f"at most {MAX_OCCURRENCES} occurrences can be created at once")
+    if not found:
+        raise EventError("the repetition gives no occurrence")
+    return found
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from federation import vocab
 from node.accounts.actors import fetch_actor, follower_count, local_actor
-from node.activitypub.handlers import approve_follow
+from node.social.followers import approve_follow
 from node.posts.content import Draft, create_post, delete_post, update_post
 from node.social.delivery import publish
 from node.core.models import Activity, Actor, Follow, Post

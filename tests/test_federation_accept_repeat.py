@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from federation import vocab
-from node.activitypub import handlers
+from node.social import followers, handlers
 from node.accounts.actors import local_actor
 from node.core.models import Activity, Actor, Follow
 from tests.test_federation import follow_association
@@ -21,7 +21,7 @@ async def test_one_follow_handled_twice_quickly_gets_two_accepts(federation: Fed
     a = await federation.add_node("a.test")
     b = await federation.add_node("b.test")
     bob = await follow_association(federation, a, b)
-    monkeypatch.setattr(handlers, "_now", lambda: FROZEN)  # both runs within the same second, for sure
+    monkeypatch.setattr(followers, "_now", lambda: FROZEN)  # both runs within the same second, for sure
     with a.ctx:
         group = await local_actor("asso")
         assert group is not None

@@ -10,7 +10,7 @@ from node.policy import policy
 from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
 from node.initiatives.initiatives import create_initiative, support
-from node.activitypub.handlers import approve_follow
+from node.social.followers import approve_follow
 from node.core.models import Activity, Actor, AuditEntry, Follow, Post, SiteSetting, User
 from node.initiatives.models import Initiative, Support
 from node.core.runtime import Node

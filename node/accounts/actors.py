@@ -13,9 +13,10 @@ from federation import vocab
 from federation.client import FetchError, Signer
 from federation.signatures import PublicKey, generate_key_pair
 from node.policy import policy
-from node.core.models import Actor, Follow
+from node.core.models import Actor, Follow, Interaction, Post
 from node.core.runtime import Node
 from node.core.urls import Urls
+from node.social.interactions import recount
 
 log = logging.getLogger("agora.actors")
 
@@ -215,3 +216,17 @@ async def _lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | Non
 
 async def follower_count(actor: Actor) -> int:
     return await Follow.filter(target=actor, state="accepted").count()
+
+
+async def forget_actor(actor: Actor) -> None:
+    """A remote account deleted itself: its follows, posts and interactions go, and the counts of our
+    posts it had liked, boosted or replied to are recounted."""
+    touched = set(await Interaction.filter(actor=actor).values_list("post_id", flat=True))
+    touched |= set(await Post.filter(author=actor, in_reply_to_id__isnull=False).values_list("in_reply_to_id", flat=True))
+    await Follow.filter(follower=actor).delete()
+    await Interaction.filter(actor=actor).delete()
+    await Post.filter(author=actor, local=False).delete()
+    await Actor.filter(id=actor.id).update(deleted_at=utcnow())
+    for post_id in touched:
+        if isinstance(post_id, int):
+            await recount(post_id)

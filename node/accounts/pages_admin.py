@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from node.core import audit, i18n
 from node.accounts import members
-from node.activitypub.handlers import approve_follow
+from node.social.followers import approve_follow
 from node.accounts.members import MemberError
 from node.core.models import Follow, User
 from node.accounts.models import Invitation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from node.activitypub.handlers import approve_follow
+from node.social.followers import approve_follow
 from node.cli.common import Action, CliError, Subparsers, ensure_association, run_action
 from node.core.models import Actor, Follow
 from node.core.runtime import Node

@@ -15,7 +15,8 @@ from node.events import events
 from node.moderation import holds
 from node.initiatives import initiatives
 from node.policy import admin as policy_admin
-from node.activitypub.handlers import recount, relay_to_group
+from node.social.groups import relay_to_group
+from node.social.interactions import recount
 from node.core.models import Actor, Post, User
 from node.events.models import Event
 from node.initiatives.models import Initiative, Support

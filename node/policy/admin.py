@@ -23,7 +23,7 @@ from federation import vocab
 from node.core import audit, jobs
 from node.events import events
 from node.policy import policy
-from node.activitypub.handlers import recount
+from node.social.interactions import recount
 from node.initiatives.initiatives import recount_support
 from node.core.models import Actor, Follow, Interaction, Post, SiteSetting, User
 from node.policy.models import ActorBlock, DomainPolicy, PolicySubscription

@@ -1,0 +1,29 @@
+"""Local groups (FEP-1b12): what a follower addresses to a group, the group re-publishes to all its
+followers."""
+
+from __future__ import annotations
+
+import hashlib
+
+from federation import vocab
+from node.core.models import Activity, Actor, Follow, Post
+from node.core.runtime import Node
+from node.social.delivery import publish
+
+
+async def relay_to_group(node: Node, actor: Actor, post: Post) -> None:
+    """A public top-level post addressed to a local group (`to`, `cc` or `audience`) by one of its
+    followers is re-published by the group with an Announce, so all its followers see it."""
+    if post.in_reply_to_uri or post.visibility != "public":
+        return
+    audience = set(post.to) | set(post.cc) | set(vocab.ids_of((post.data or {}).get("audience")))
+    for uri in audience:
+        group = await Actor.get_or_none(uri=uri, local=True, kind="Group", deleted_at=None) if node.urls.is_local(uri) else None
+        if group is None or not await Follow.filter(follower=actor, target=group, state="accepted").exists():
+            continue
+        announce_id = f"{group.uri}#announces/{hashlib.sha256(post.uri.encode()).hexdigest()[:24]}"
+        if await Activity.filter(uri=announce_id).exists():
+            continue
+        doc = vocab.activity("Announce", announce_id, group.uri, post.uri, to=[vocab.PUBLIC],
+                             cc=[group.followers_url, actor.uri], audience=group.uri)
+        await publish(node, group, doc, recipients=[actor.uri])

@@ -10,11 +10,13 @@ import pytest
 
 from federation.events import Place
 from node.accounts.actors import local_actor
-from node.initiatives.initiatives import (
-    TRANSITIONS, InitiativeError, InitiativeInput, NeedInput, add_ledger_entry, create_initiative,
-    export_json, import_json, initiative_doc, ledger_totals, need_progress, pledge, post_progress,
-    set_status, support, unsupport, update_initiative,
-)
+from node.initiatives.documents import initiative_doc
+from node.initiatives.initiatives import add_ledger_entry, create_initiative, post_progress, set_status, update_initiative
+from node.initiatives.inputs import TRANSITIONS, InitiativeError, InitiativeInput, NeedInput
+from node.initiatives.ledger import ledger_totals
+from node.initiatives.pledges import need_progress, pledge
+from node.initiatives.support import support, unsupport
+from node.initiatives.transfer import export_json, import_json
 from node.core.models import Activity, Actor
 from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Support
 from node.core.runtime import Node

@@ -9,10 +9,10 @@ from datetime import date
 from federation import events as wire_events
 from federation import initiatives as wire
 from node.accounts.actors import fetch_actor, local_actor
-from node.initiatives.initiatives import (
-    add_ledger_entry, create_initiative, delete_initiative, initiative_doc, need_progress, pledge,
-    post_progress, set_status, support, unsupport,
-)
+from node.initiatives.documents import initiative_doc
+from node.initiatives.initiatives import add_ledger_entry, create_initiative, delete_initiative, post_progress, set_status
+from node.initiatives.pledges import need_progress, pledge
+from node.initiatives.support import support, unsupport
 from node.initiatives.models import Initiative, Need, Support
 from node.core.models import Post
 from node.initiatives.network import network_initiatives, store_initiative

@@ -30,7 +30,7 @@ from node.core.sanitize import plain_text
 from node.web import auth, meta
 from node.site import pages_feeds as feeds
 from node.events.pages_common import when_text
-from node.initiatives.pages import initiative_path, kind_label, money_text, status_label
+from node.initiatives.pages_common import initiative_path, kind_label, money_text, status_label
 from node.web.pages import association_actor, message, node_of, render, send_home
 
 HOME_POSTS = 10

@@ -12,7 +12,8 @@ from starlette.routing import BaseRoute, Route
 
 from node.core import i18n
 from node.web import auth
-from node.web.pages import checked_form, message, node_of
+from node.web.forms import checked_form
+from node.web.pages import message, node_of
 
 
 async def switch(request: Request, fields: FormData | QueryParams) -> Response:
@@ -43,8 +44,6 @@ async def language_get(request: Request) -> Response:
 
 async def language_post(request: Request) -> Response:
     form = await checked_form(request)
-    if isinstance(form, Response):
-        return form
     return await switch(request, form)
 
 

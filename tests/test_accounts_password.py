@@ -15,13 +15,9 @@ from node.core.models import User
 from node.core.runtime import Node
 from node.accounts.passwords import check_password
 from tests.conftest import client_for, member
+from tests.helpers import CSRF, csrf_of
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r"http://a\.test/password/reset/(\S+)")
-
-
-async def csrf_of(http, path: str) -> str:  # type: ignore[no-untyped-def]
-    return CSRF.search((await http.get(path)).text).group(1)  # type: ignore[union-attr]
 
 
 async def ask_reset(http, login: str) -> str:  # type: ignore[no-untyped-def]

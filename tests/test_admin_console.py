@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import functools
 import io
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
-import httpx2
 from PIL import Image
 
 from node.core import jobs, site_settings
-from node.accounts.actors import fetch_actor
 from node.core.models import Actor, AuditEntry, Follow, Job, User
 from node.accounts.models import Invitation
 from node.core.runtime import Node
 from node.core.settings import MailSettings
 from node.social.social import follow
+from tests import helpers
 from tests.conftest import Federation, client_for, member
+from tests.helpers import CSRF, csrf_of, follow_association
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ADMIN_PAGES = ("/admin/members", "/admin/invitations", "/admin/profile", "/admin/settings", "/admin/followers",
                "/admin/delivery", "/admin/jobs")
 
 
-@contextlib.asynccontextmanager
-async def logged_in(node: Node, username: str, role: str) -> AsyncIterator[httpx2.AsyncClient]:
-    _, password = await member(node, username, role)
-    with node.ctx:
-        await User.filter(username=username).update(must_change_password=False)
-    async with client_for(node, follow_redirects=False) as http:
-        token = CSRF.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
-        response = await http.post("/login", data={"csrf": token, "login": username, "password": password})
-        assert response.status_code == 303
-        yield http
-
-
-async def csrf_of(http: httpx2.AsyncClient, path: str = "/admin") -> str:
-    return CSRF.search((await http.get(path)).text).group(1)  # type: ignore[union-attr]
+# The staff in these tests have replaced their one-time password.
+logged_in = functools.partial(helpers.logged_in, password_changed=True)
 
 
 async def audit_actions(node: Node) -> list[str]:
@@ -181,14 +167,6 @@ async def test_settings_hide_secrets_and_save_the_runtime_settings(federation: F
     assert await audit_actions(a) == ["settings.update", "settings.update"]
 
 
-async def follow_association(federation: Federation, a: Node, b: Node) -> Actor:
-    bob, _ = await member(b, "bob")
-    with b.ctx:
-        await follow(b, bob, await fetch_actor(b, a.urls.actor("asso")))
-    await federation.settle()
-    return bob
-
-
 async def test_profile_changes_federate_an_update_of_the_group(federation: Federation) -> None:
     a = await federation.add_node("a.test")
     b = await federation.add_node("b.test")
@@ -299,7 +277,7 @@ async def test_admin_forms_answer_bad_input_with_a_clear_refusal(federation: Fed
                "days": "1e9", "follow": "1.5", "decision": "maybe", "host": "%_" * 300, "job": "", "name": "n" * 500,
                "hold_remote_replies": "yes please"}
     async with logged_in(a, "root", "admin") as http:
-        token = await csrf_of(http)
+        token = await csrf_of(http, "/admin")
         for path in ADMIN_PAGES:
             response = await http.post(path, data={"csrf": token, **garbage})
             assert 300 <= response.status_code < 500, (path, response.status_code)

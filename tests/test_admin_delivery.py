@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import AsyncIterator
+import functools
 from datetime import datetime, timedelta, timezone
-
-import httpx2
 
 from node.accounts.actors import fetch_actor
 from node.posts.content import Draft, create_post
 from node.social.delivery import DELIVER
-from node.core.models import AuditEntry, Host, Job, Post, User
-from node.core.runtime import Node
+from node.core.models import AuditEntry, Host, Job, Post
 from node.social.social import follow
 from node.web.pages import association_actor
-from tests.conftest import Federation, client_for, member
+from tests import helpers
+from tests.conftest import Federation, member
+from tests.helpers import CSRF
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
-
-@contextlib.asynccontextmanager
-async def logged_in(node: Node, username: str, role: str) -> AsyncIterator[httpx2.AsyncClient]:
-    _, password = await member(node, username, role)
-    with node.ctx:
-        await User.filter(username=username).update(must_change_password=False)
-    async with client_for(node, follow_redirects=False) as http:
-        token = CSRF.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
-        response = await http.post("/login", data={"csrf": token, "login": username, "password": password})
-        assert response.status_code == 303
-        yield http
+# The staff in these tests have replaced their one-time password.
+logged_in = functools.partial(helpers.logged_in, password_changed=True)
 
 
 async def test_retry_now_revives_a_parked_host_and_delivers_its_dead_deliveries(federation: Federation) -> None:

@@ -20,8 +20,7 @@ from node.social.delivery import publish
 from node.core.models import Activity, Job, Media, Post
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
-from tests.test_federation import follow_association
-from tests.test_web import CSRF, csrf_of, logged_in
+from tests.helpers import CSRF, csrf_of, follow_association, logged_in
 
 AS2 = {"Accept": "application/activity+json"}
 ARABIC = "مرحبا بكم في *المهرجان*"

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 import pytest
 
-from federation import events as wire
 from node.core import mail
 from node.accounts.actors import fetch_actor, local_actor
 from node.events.events import EventInput, Recurrence, create_event
@@ -24,7 +23,7 @@ from node.core.runtime import Node
 from node.core.settings import load_settings
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
-from tests.test_web import CSRF, csrf_of, logged_in
+from tests.helpers import CSRF, csrf_of, logged_in, publish_event as publish
 
 FORM = {
     "title": "Welcome evening", "description": "Tea and *music* #newcomers", "start_date": "2030-07-11",
@@ -50,19 +49,6 @@ def form(**changes: str) -> dict[str, str]:
 
 def slug_of(location: str) -> str:
     return location.rstrip("/").rsplit("/", 1)[-1]
-
-
-async def publish(node: Node, **changes: Any) -> Event:
-    """An event of the association, made by the service (the form is tested on its own)."""
-    values: dict[str, Any] = {
-        "name": "Language café", "start": datetime(2030, 7, 11, 19, 0), "end": datetime(2030, 7, 11, 22, 0),
-        "timezone": "Europe/Paris", "language": "en",
-        "places": (wire.Place(name="Library", locality="Paris", latitude=48.85, longitude=2.35),),
-    }
-    values.update(changes)
-    with node.ctx:
-        [event] = await create_event(node, await association(node), EventInput(**values))
-    return event
 
 
 def plain(response: Any) -> str:

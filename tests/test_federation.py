@@ -4,25 +4,16 @@ likes and boosts coming back."""
 from __future__ import annotations
 
 from federation import vocab
-from node.accounts.actors import fetch_actor, follower_count, local_actor
+from node.accounts.actors import follower_count, local_actor
 from node.social.followers import approve_follow
 from node.posts.content import Draft, create_post, delete_post, update_post
 from node.social.delivery import publish
 from node.core.models import Activity, Actor, Follow, Post
 from node.social.social import boost, follow, like, undo, unfollow
-from tests.conftest import Federation, client_for, member
+from tests.conftest import Federation, client_for
+from tests.helpers import follow_association
 
 AS2 = {"Accept": "application/activity+json"}
-
-
-async def follow_association(fed: Federation, a, b, username: str = "bob") -> Actor:
-    """bob@b follows the association on a; returns bob's actor on b."""
-    bob, _ = await member(b, username)
-    with b.ctx:
-        group = await fetch_actor(b, a.urls.actor("asso"))
-        await follow(b, bob, group)
-    await fed.settle()
-    return bob
 
 
 async def test_follow_is_accepted_with_embedded_follow(federation: Federation) -> None:

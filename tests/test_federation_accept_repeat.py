@@ -11,8 +11,8 @@ from federation import vocab
 from node.social import followers, handlers
 from node.accounts.actors import local_actor
 from node.core.models import Activity, Actor, Follow
-from tests.test_federation import follow_association
 from tests.conftest import Federation
+from tests.helpers import follow_association
 
 FROZEN = datetime(2026, 11, 21, 4, 30, 0, tzinfo=timezone.utc)
 

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from node.core import i18n
 from node.core.models import User
 from tests.conftest import Federation, client_for, member
-from tests.test_web import CSRF, logged_in
+from tests.helpers import CSRF, logged_in
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "ar", "es")

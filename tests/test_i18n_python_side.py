@@ -16,7 +16,7 @@ from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for
-from tests.test_web import CSRF, csrf_of, logged_in
+from tests.helpers import CSRF, csrf_of, logged_in
 
 FR = {"Accept-Language": "fr"}
 AR = {"Accept-Language": "ar"}

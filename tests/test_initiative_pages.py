@@ -13,13 +13,11 @@ from typing import Any
 
 from federation.events import Place
 from node.initiatives import initiatives
-from node.accounts.actors import local_actor
-from node.initiatives.initiatives import InitiativeInput, NeedInput
 from node.core.models import Actor, Post
 from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
-from tests.test_web import CSRF, csrf_of, logged_in
+from tests.helpers import CSRF, csrf_of, logged_in, publish_initiative as publish
 
 FORM = {
     "title": "Rebuild the school of Kayes", "kind": "development",
@@ -53,19 +51,6 @@ def plain(response: Any) -> str:
 
 def path_of(initiative: Initiative) -> str:
     return "/initiatives/" + initiative.uri.rsplit("/", 1)[-1]
-
-
-async def publish(node: Node, **changes: Any) -> Initiative:
-    values: dict[str, Any] = {
-        "title": "Medicine for Derna", "kind": "humanitarian", "summary": "After the flood.", "language": "en",
-        "place_there": Place(name="Derna", country="Libya"),
-        "needs": (NeedInput(kind="money", title="Medical supplies", goal="2000", currency="EUR"),),
-    }
-    values.update(changes)
-    with node.ctx:
-        actor = await local_actor("asso")
-        assert actor is not None
-        return await initiatives.create_initiative(node, actor, InitiativeInput(**values))
 
 
 async def refreshed(node: Node, initiative: Initiative) -> Initiative:

@@ -10,8 +10,8 @@ from urllib.parse import quote
 from node.core.models import Notification
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
-from tests.test_public_site import head_of, make_event, make_initiative, publish
-from tests.test_web import logged_in
+from tests.helpers import logged_in, publish
+from tests.test_public_site import head_of, make_event, make_initiative
 
 
 def report_link(uri: str) -> str:

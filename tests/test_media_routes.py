@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx2
 from PIL import Image
 
 from node.core.models import Media
 from node.core.runtime import Node
-from tests.conftest import client_for, member
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+from tests.conftest import client_for
+from tests.helpers import csrf_of, logged_in
 
 
 def jpeg(size: tuple[int, int] = (900, 600)) -> bytes:
@@ -24,19 +21,9 @@ def jpeg(size: tuple[int, int] = (900, 600)) -> bytes:
     return out.getvalue()
 
 
-@contextlib.asynccontextmanager
-async def logged_in(node: Node, username: str = "amal") -> AsyncIterator[tuple[httpx2.AsyncClient, str]]:
-    _, password = await member(node, username)
-    async with client_for(node, follow_redirects=False) as http:
-        token = CSRF.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
-        response = await http.post("/login", data={"csrf": token, "login": username, "password": password})
-        assert response.status_code == 303
-        token = CSRF.search((await http.get("/account")).text).group(1)  # type: ignore[union-attr]
-        yield http, token
-
-
 async def test_member_uploads_and_the_file_is_served_with_cache_headers(node: Node) -> None:
-    async with logged_in(node) as (http, csrf):
+    async with logged_in(node, "amal") as http:
+        csrf = await csrf_of(http, "/account")
         response = await http.post("/media", data={"csrf": csrf, "alt": "A green field"},
                                    files={"file": ("field.png", jpeg(), "image/png")})
         assert response.status_code == 201, response.text
@@ -80,7 +67,8 @@ async def test_upload_needs_a_member_csrf_and_alt_text(node: Node) -> None:
     async with client_for(node, follow_redirects=False) as http:
         anonymous = await http.post("/media", data={"alt": "x"}, files={"file": ("a.jpg", jpeg(), "image/jpeg")})
         assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login"
-    async with logged_in(node) as (http, csrf):
+    async with logged_in(node, "amal") as http:
+        csrf = await csrf_of(http, "/account")
         no_csrf = await http.post("/media", data={"alt": "x"}, files={"file": ("a.jpg", jpeg(), "image/jpeg")})
         assert no_csrf.status_code == 403
         no_alt = await http.post("/media", data={"csrf": csrf, "alt": "  "}, files={"file": ("a.jpg", jpeg(), "image/jpeg")})
@@ -96,7 +84,8 @@ async def test_upload_needs_a_member_csrf_and_alt_text(node: Node) -> None:
 
 async def test_body_size_is_limited_before_parsing(node: Node) -> None:
     limit = node.settings.media.max_upload_bytes
-    async with logged_in(node) as (http, csrf):
+    async with logged_in(node, "amal") as http:
+        csrf = await csrf_of(http, "/account")
         big = b"\xff\xd8" + b"\0" * (limit + 100_000)
         declared = await http.post("/media", data={"csrf": csrf, "alt": "huge"}, files={"file": ("a.jpg", big, "image/jpeg")})
         assert declared.status_code == 413

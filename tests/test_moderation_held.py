@@ -16,8 +16,8 @@ from node.initiatives.models import Initiative, Support
 from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
+from tests.helpers import csrf_of, logged_in
 from tests.test_initiatives import SCHOOL
-from tests.test_web import csrf_of, logged_in
 
 AS2 = {"Accept": "application/activity+json"}
 

@@ -19,8 +19,8 @@ from node.moderation.models import Report
 from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
+from tests.helpers import CSRF, csrf_of, logged_in
 from tests.test_inbox import encode, signed
-from tests.test_web import CSRF, csrf_of, logged_in
 
 AS2 = {"Accept": "application/activity+json"}
 

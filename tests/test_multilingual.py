@@ -13,10 +13,9 @@ from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.core.multilingual import accept_languages, choose, reader_wishes, show_post
 from tests.conftest import Federation, client_for
+from tests.helpers import csrf_of, follow_association, logged_in
 from tests.test_event_pages import FORM as EVENT_FORM
-from tests.test_federation import follow_association
 from tests.test_initiative_pages import FORM as INITIATIVE_FORM
-from tests.test_web import csrf_of, logged_in
 
 AS2 = {"Accept": "application/activity+json"}
 FRENCH = {"Accept-Language": "fr"}

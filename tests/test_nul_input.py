@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from node.core.models import Post, User
 from tests.conftest import Federation, client_for
-from tests.test_web import csrf_of, logged_in
+from tests.helpers import csrf_of, logged_in
 
 
 async def test_nul_in_the_path_or_query_is_refused(federation: Federation) -> None:

@@ -18,6 +18,7 @@ from node.core.models import Activity, Actor, AuditEntry, Follow, Job, Post
 from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
+from tests.helpers import follow_association
 
 AS2 = "application/activity+json"
 
@@ -25,14 +26,6 @@ AS2 = "application/activity+json"
 def wire(node: Node) -> None:
     """The outgoing gate, as start_node wires it (FederationClient.policy_check)."""
     node.client.policy_check = functools.partial(policy.client_check, node)
-
-
-async def follow_association(fed: Federation, a: Node, b: Node, username: str = "bob") -> Actor:
-    bob, _ = await member(b, username)
-    with b.ctx:
-        await follow(b, bob, await fetch_actor(b, a.urls.actor("asso")))
-    await fed.settle()
-    return bob
 
 
 def requests_to(fed: Federation, host: str, since: int = 0) -> list[tuple[str, str, int]]:

@@ -3,10 +3,8 @@ only) and `agora federation ...` on the command line."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import re
-from collections.abc import AsyncIterator
+import functools
 from pathlib import Path
 
 import httpx2
@@ -20,9 +18,10 @@ from node.core.models import AuditEntry
 from node.policy.models import DomainPolicy, Relay
 from node.core.runtime import Node, run_async
 from node.core.settings import LimitSettings, load_settings
-from tests.conftest import Federation, member
+from tests import helpers
+from tests.conftest import Federation
+from tests.helpers import CSRF
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LIMITS = LimitSettings(login_per_ip_per_minute=1000, forms_per_ip_per_minute=1000)
 
 
@@ -32,15 +31,8 @@ def client(node: Node) -> httpx2.AsyncClient:
                               base_url=node.settings.base_url)
 
 
-@contextlib.asynccontextmanager
-async def logged_in(node: Node, name: str, role: str) -> AsyncIterator[httpx2.AsyncClient]:
-    _, password = await member(node, name, role)
-    async with client(node) as http:
-        token = CSRF.search((await http.get("/login")).text)
-        assert token
-        response = await http.post("/login", data={"csrf": token.group(1), "login": name, "password": password})
-        assert response.status_code == 303, response.text
-        yield http
+# Logging in through the app made by client(), with its rate limits.
+logged_in = functools.partial(helpers.logged_in, client=client)
 
 
 async def csrf(http: httpx2.AsyncClient, path: str = "/admin/federation") -> str:

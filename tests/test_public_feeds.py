@@ -5,20 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
 
-from node.posts.content import Draft, create_post
 from node.core.models import Post
 from node.core.runtime import Node
-from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
+from tests.helpers import publish
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-async def publish(node: Node, text: str, visibility: str = "public", summary: str = "") -> Post:
-    with node.ctx:
-        asso = await association_actor(node)
-        assert asso is not None
-        return await create_post(node, asso, Draft(text=text, visibility=visibility, summary=summary))
 
 
 async def fixture(node: Node) -> dict[str, Post]:

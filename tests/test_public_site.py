@@ -17,6 +17,7 @@ from node.core.models import Post
 from node.core.runtime import Node
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
+from tests.helpers import publish
 
 WEIGHT_LIMIT = 50 * 1024
 
@@ -41,13 +42,6 @@ def head_of(html: str) -> MetaTags:
     parser = MetaTags()
     parser.feed(html)
     return parser
-
-
-async def publish(node: Node, text: str, visibility: str = "public") -> Post:
-    with node.ctx:
-        asso = await association_actor(node)
-        assert asso is not None
-        return await create_post(node, asso, Draft(text=text, visibility=visibility))
 
 
 async def make_event(node: Node, name: str, days: int = 5, description: str = "Bring food to share") -> Event:

@@ -27,8 +27,7 @@ from node.core.settings import MailSettings
 from node.web import pages
 import tests.conftest as conftest
 from tests.conftest import Federation, client_for
-from tests.test_federation import follow_association
-from tests.test_web import CSRF, logged_in
+from tests.helpers import CSRF, follow_association, logged_in, publish_event, publish_initiative
 
 SECRET_KEY = "sk-Vb7QpN2xR9tL4mWc8dYh"
 MAIL_PASSWORD = "mp-Hq3Zs6Kf1Ju8Xe5Ga0"
@@ -210,8 +209,8 @@ async def test_error_pages_show_no_exception_text(
 async def test_public_documents_exports_and_admin_pages_hold_no_secret(
     federation: Federation, secret_nodes: None
 ) -> None:
-    from tests.test_event_pages import path_of as event_path, publish as publish_event
-    from tests.test_initiative_pages import path_of as initiative_path, publish as publish_initiative
+    from tests.test_event_pages import path_of as event_path
+    from tests.test_initiative_pages import path_of as initiative_path
 
     a = await federation.add_node("a.test")
     initiative = await publish_initiative(a)

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import AsyncIterator
 from urllib.parse import quote
-
-import httpx2
 
 from node.accounts.actors import fetch_actor
 from node.core.models import Follow, Post
 from node.social.social import follow
-from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@contextlib.asynccontextmanager
-async def logged_in(node: Node, username: str, role: str) -> AsyncIterator[httpx2.AsyncClient]:
-    _, password = await member(node, username, role)
-    async with client_for(node, follow_redirects=False) as http:
-        token = CSRF.search((await http.get("/login")).text).group(1)  # type: ignore[union-attr]
-        response = await http.post("/login", data={"csrf": token, "login": username, "password": password})
-        assert response.status_code == 303
-        yield http
-
-
-async def csrf_of(http, path: str) -> str:  # type: ignore[no-untyped-def]
-    return CSRF.search((await http.get(path)).text).group(1)  # type: ignore[union-attr]
+from tests.helpers import CSRF, csrf_of, logged_in
 
 
 async def test_wrong_password_is_refused(federation: Federation) -> None:

@@ -8,12 +8,10 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from federation import events as wire
 from federation import vocab
 from node.core.models import Actor, Follow
+from node.core.remote_store import store_version
 from node.events.models import Event
 from node.core.runtime import Node
 from node.core.sanitize import clean_html
@@ -61,25 +59,7 @@ async def store_event(node: Node, actor: Actor, doc: dict[str, Any]) -> Event | 
         return None
     if not await is_followed(actor, ev.group):
         return None
-    values = _values(ev, actor, doc)
-    async with in_transaction() as conn:
-        # Locked (PostgreSQL): concurrent deliveries of two Updates compare and write one after the other.
-        existing = await Event.filter(uri=ev.id).using_db(conn).select_for_update().first()
-        if existing is None:
-            try:
-                async with in_transaction():  # a savepoint: a concurrent insert must not abort the rest
-                    return await Event.create(uri=ev.id, local=False, **values)
-            except IntegrityError:
-                existing = await Event.filter(uri=ev.id).using_db(conn).select_for_update().first()
-                if existing is None:
-                    return None
-        if existing.local or existing.organizer_id != actor.id:  # type: ignore[attr-defined]
-            return None
-        if existing.updated and ev.updated and ev.updated < existing.updated:
-            return existing  # an older version arriving late
-        await existing.update_from_dict(values).save()
-        return existing
-
+    return await store_version(Event, ev.id, _values(ev, actor, doc), owner_id=actor.id, updated=ev.updated)
 
 async def forget_event(actor: Actor, uri: str) -> bool:
     """A remote Delete of an event: True when it was one of ours to forget."""

@@ -9,13 +9,11 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from federation import initiatives as wire
 from federation import vocab
 from federation.events import with_default
 from node.core.models import Actor, Follow
+from node.core.remote_store import store_version
 from node.initiatives.models import Initiative, Need
 from node.core.runtime import Node
 from node.core.sanitize import clean_html
@@ -74,28 +72,12 @@ async def store_initiative(node: Node, actor: Actor, doc: dict[str, Any]) -> Ini
         return None
     if node.urls.is_local(data.id) or not await is_followed(actor):
         return None
-    values = _values(data, actor, doc)
-    async with in_transaction() as conn:
-        # Locked (PostgreSQL): concurrent deliveries of two Updates compare and write one after the other.
-        existing = await Initiative.filter(uri=data.id).using_db(conn).select_for_update().first()
-        if existing is None:
-            try:
-                async with in_transaction():  # a savepoint: a concurrent insert must not abort the rest
-                    initiative = await Initiative.create(uri=data.id, local=False, **values)
-            except IntegrityError:
-                existing = await Initiative.filter(uri=data.id).using_db(conn).select_for_update().first()
-                if existing is None:
-                    return None
-        if existing is not None:
-            if existing.local or existing.organizer_id != actor.id:  # type: ignore[attr-defined]
-                return None
-            if existing.updated and data.updated and data.updated < existing.updated:
-                return existing  # an older version arriving late
-            initiative = existing
-            await initiative.update_from_dict(values).save()
-        await _store_needs(initiative, data)
-    return initiative
 
+    async def needs(initiative: Initiative) -> None:
+        await _store_needs(initiative, data)
+
+    return await store_version(Initiative, data.id, _values(data, actor, doc), owner_id=actor.id,
+                               updated=data.updated, written=needs)
 
 async def forget_initiative(actor: Actor, uri: str) -> bool:
     """A remote Delete of an initiative: True when it was one to forget."""

@@ -61,21 +61,8 @@ KNOWN: dict[str, set[str]] = {
         "node/policy/policy.py",
     },
     "response_unions": {
-        "node/accounts/pages.py:member",
-        "node/accounts/pages.py:member_form",
         "node/activitypub/inbox.py:policy_refusal",
         "node/policy/middleware.py:gate_fetch",
-    },
-    "response_guards": {
-        "node/accounts/pages.py:account",
-        "node/accounts/pages.py:account_language",
-        "node/accounts/pages.py:account_password",
-        "node/accounts/pages.py:member_form",
-        "node/accounts/pages.py:notifications",
-        "node/accounts/pages.py:notifications_read",
-        "node/accounts/pages_admin.py:invitations_page",
-        "node/accounts/pages_admin.py:members_page",
-        "node/site/pages_profile.py:profile_page",
     },
 }
 
@@ -158,8 +145,8 @@ def imports_of(tree: ast.Module, name: str, is_package: bool) -> tuple[Import, .
         inner = scope
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             inner = f"{scope}.{node.name}" if scope else node.name
-        for child in ast.iter_child_nodes(node):
-            visit(child, inner, type_only)
+        for part in ast.iter_child_nodes(node):
+            visit(part, inner, type_only)
 
     visit(tree, "", False)
     return tuple(found)
@@ -459,7 +446,7 @@ def response_guards(tree: Tree) -> Found:
         scopes: list[tuple[str, ast.AST]] = [*functions(module), ("<module>", module.tree)]
         for qualname, scope in scopes:
             body = [scope] if qualname == "<module>" else list(ast.iter_child_nodes(scope))
-            guards = [n for n in walk_own(body) if is_response_guard(n)]
+            guards = [n for n in walk_own(body) if isinstance(n, ast.Call) and is_response_guard(n)]
             if guards:
                 found[f"{module.path}:{qualname}"] = (f"{module.path}:{guards[0].lineno} {qualname} checks "
                                                       f"isinstance(..., Response) {len(guards)} time(s)")

@@ -20,18 +20,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Final, Literal, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_interval, format_time, get_datetime_format
 
-from federation.vocab import (
-    AS2, SECURITY_V1, VocabError, as_list, id_of, ids_of, is_http_url, iso, language_map, type_of,
+from federation.fields import (
+    MAX_ADDRESSEES,
+    MAX_CONTENT,
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TAGS,
+    add_language_maps,
+    addressees,
+    babel_locale,
+    clean,
+    first_text,
+    hashtag_names,
+    hashtags,
+    href,
+    image_media_type,
+    object_language,
+    other_languages,
+    page_url,
+    with_default,
 )
+from federation.vocab import AS2, SECURITY_V1, VocabError, as_list, id_of, ids_of, is_http_url, iso, type_of
 
 __all__ = [
     "EVENT_CONTEXT",
+    "MAX_ADDRESSEES",
+    "MAX_CONTENT",
+    "MAX_NAME",
+    "MAX_TAG",
+    "MAX_TAGS",
     "EventData",
     "Place",
     "event_document",
@@ -100,13 +123,9 @@ EVENT_TERMS: Final[dict[str, Any]] = {
 EVENT_CONTEXT: Final[list[Any]] = [AS2, SECURITY_V1, EVENT_TERMS]
 
 # Bounds on what we keep from a remote document.
-MAX_NAME: Final = 1_000
-MAX_CONTENT: Final = 100_000
+# (MAX_NAME, MAX_CONTENT, MAX_TAGS, MAX_TAG and MAX_ADDRESSEES are those of federation.fields.)
 MAX_FIELD: Final = 500
 MAX_PLACES: Final = 10
-MAX_TAGS: Final = 50
-MAX_TAG: Final = 100
-MAX_ADDRESSEES: Final = 500
 MAX_CONTACTS: Final = 50
 MAX_CAPACITY: Final = 1_000_000
 MAX_PARTICIPANTS: Final = 10_000_000
@@ -174,16 +193,6 @@ class EventData:
     # Other languages: {language: name} and {language: HTML}. `name`/`content_html` are in `language`.
     name_map: dict[str, str] = field(default_factory=dict)
     content_map: dict[str, str] = field(default_factory=dict)
-
-
-def with_default(language: str | None, value: str, others: dict[str, str]) -> dict[str, str]:
-    """A language map with the default language first (Mastodon takes an object's language from the
-    first key) and the other languages after it; blank values are left out."""
-    mapped: dict[str, str] = {language: value} if language and value else {}
-    for key, item in others.items():
-        if key not in mapped and item:
-            mapped[key] = item
-    return mapped
 
 
 # ---------------------------------------------------------------- time zones and spans
@@ -256,15 +265,6 @@ _WORDS: Final[dict[str, _Words]] = {
 }
 
 
-def _babel_locale(tag: str | None) -> Locale:
-    if tag:
-        try:
-            return Locale.parse(tag.strip().replace("-", "_"))
-        except (UnknownLocaleError, ValueError, TypeError):
-            pass
-    return Locale.parse("en")
-
-
 def _glue(day: str, clock: str, loc: Locale) -> str:
     pattern = str(get_datetime_format("full", locale=loc)).replace("'", "")
     return pattern.replace("{1}", day).replace("{0}", clock)
@@ -300,10 +300,11 @@ def _when(start: datetime, end: datetime | None, all_day: bool, zone: ZoneInfo, 
     return f"{when} ({label})"
 
 
-def _place_line(place: Place) -> str:
+def place_line(place: Place, *, street: bool = True) -> str:
+    """The place in one line: name, street (unless `street` is false), town, country, no repeats."""
     parts: list[str] = []
     town = f"{place.postal_code} {place.locality}".strip() or place.region
-    for part in (place.name, place.street, town, place.country):
+    for part in (place.name, place.street if street else "", town, place.country):
         part = part.strip()
         if part and all(part.casefold() != seen.casefold() for seen in parts):
             parts.append(part)
@@ -315,7 +316,7 @@ def event_summary(ev: EventData, *, locale: str | None = None) -> str:
 
     e.g. "Saturday, September 12, 2026, 7:00 – 11:00 PM (GMT+02:00, Europe/Paris) · Hall, 1 Main St".
     """
-    loc = _babel_locale(locale or ev.language)
+    loc = babel_locale(locale or ev.language)
     words = _WORDS.get(loc.language, _WORDS["en"])
     start, end, zone = _span(ev)
     parts: list[str] = []
@@ -324,18 +325,13 @@ def event_summary(ev: EventData, *, locale: str | None = None) -> str:
     elif ev.status == "TENTATIVE":
         parts.append(words.tentative)
     parts.append(_when(start, end, ev.all_day, zone, ev.timezone, loc))
-    parts.extend(line for line in (_place_line(p) for p in ev.places) if line)
+    parts.extend(line for line in (place_line(p) for p in ev.places) if line)
     if ev.online_url:
         parts.append(words.online)
     return html.escape(" · ".join(parts))
 
 
 # ---------------------------------------------------------------- building
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _place_document(place: Place) -> dict[str, Any]:
@@ -359,14 +355,6 @@ def _place_document(place: Place) -> dict[str, Any]:
     return doc
 
 
-def _banner_media_type(ev: EventData) -> str:
-    if ev.banner_media_type:
-        return ev.banner_media_type
-    guessed, _ = mimetypes.guess_type(urlsplit(ev.banner_url or "").path)
-    # Gancio reads `mediaType.includes('image')` on every attachment: never leave it out.
-    return guessed if guessed and guessed.startswith("image/") else "image/jpeg"
-
-
 def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any]:
     """The AS2 `Event` for `ev`, as Mobilizon writes it (plus what Mastodon needs to show it)."""
     start, end, _ = _span(ev)
@@ -374,7 +362,7 @@ def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any
     image: dict[str, Any] | None = None
     if ev.banner_url:
         # First: Gancio takes the image's alt text from attachment[0]. Mastodon keeps it as media.
-        image = {"type": "Document", "mediaType": _banner_media_type(ev), "url": ev.banner_url,
+        image = {"type": "Document", "mediaType": image_media_type(ev.banner_media_type, ev.banner_url), "url": ev.banner_url,
                  "name": ev.banner_alt}
         attachment.append(image)
     if ev.online_url:
@@ -401,10 +389,7 @@ def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any
         "contacts": list(ev.contacts),
         "attributedTo": ev.group or ev.organizer,
         "actor": ev.organizer,
-        "tag": [
-            {"type": "Hashtag", "name": f"#{tag}", "href": f"{_origin(ev.id)}/tags/{quote(tag, safe='')}"}
-            for tag in ev.tags
-        ],
+        "tag": hashtags(ev.id, ev.tags),
         "attachment": attachment,
         "to": list(ev.to),
         "cc": list(ev.cc),
@@ -412,17 +397,8 @@ def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any
     if end is not None:
         doc["endTime"] = end.isoformat(timespec="seconds")
     if ev.language:
-        doc["inLanguage"] = ev.language
-        # Mastodon takes the object's language from the first key: the default language comes first.
-        doc["contentMap"] = with_default(ev.language, ev.content_html, ev.content_map) or {ev.language: ev.content_html}
-        names = with_default(ev.language, ev.name, ev.name_map)
-        languages = list(dict.fromkeys([*names, *doc["contentMap"]]))
-        if len(languages) > 1:  # written in several languages: every one of them, the date line too
-            doc["nameMap"] = names
-            doc["summaryMap"] = {
-                language: doc["summary"] if language == ev.language else event_summary(ev, locale=language)
-                for language in languages
-            }
+        add_language_maps(doc, ev.language, name=(ev.name, ev.name_map), content=(ev.content_html, ev.content_map),
+                          summary_in=lambda language: event_summary(ev, locale=language))
     optional: dict[str, Any] = {
         "published": iso(ev.published) if ev.published else None,
         "updated": iso(ev.updated, precise=True) if ev.updated else None,
@@ -444,47 +420,15 @@ def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any
 # ---------------------------------------------------------------- what Mastodon shows
 
 
-def _href(value: Any, media_type: str | None = None) -> str | None:
-    """A URL from a string, a Link/Image object (`href` or `url`), or a list of those.
-
-    With `media_type`, prefer the entry of that type (Mastodon's `url_to_href`)."""
-    items = as_list(value)[:20]
-    if media_type is not None:
-        preferred = [i for i in items if isinstance(i, Mapping) and i.get("mediaType") == media_type]
-        items = preferred + [i for i in items if i not in preferred]
-    for item in items:
-        if isinstance(item, str):
-            if is_http_url(item):
-                return item
-        elif isinstance(item, Mapping):
-            for key in ("href", "url"):
-                ref = item.get(key)
-                if isinstance(ref, str) and is_http_url(ref):
-                    return ref
-    return None
-
-
-def _first_text(doc: Mapping[str, Any], key: str) -> str:
-    value = doc.get(key)
-    if isinstance(value, str) and value.strip():
-        return value
-    mapped = doc.get(f"{key}Map")
-    if isinstance(mapped, Mapping):
-        for item in mapped.values():
-            if isinstance(item, str) and item.strip():
-                return item
-    return ""
-
-
 def mastodon_rendering(doc: Mapping[str, Any]) -> str:
     """The status text Mastodon makes of an object (`ActivityPub::Parser::StatusParser#processed_text`):
     for Event, Article, Page and media types `<h2>name</h2>`, the summary and a link to `url` (or
     `id`), joined by blank lines; `content` is dropped. Other types keep their `content`."""
     if not any(kind in CONVERTED_TYPES for kind in as_list(doc.get("type")) if isinstance(kind, str)):
-        return _first_text(doc, "content")
-    title = _first_text(doc, "name")
-    summary = _first_text(doc, "summary")
-    link = _href(doc.get("url"), "text/html") or (doc.get("id") if isinstance(doc.get("id"), str) else "")
+        return first_text(doc, "content")
+    title = first_text(doc, "name")
+    summary = first_text(doc, "summary")
+    link = href(doc.get("url"), "text/html") or (doc.get("id") if isinstance(doc.get("id"), str) else "")
     anchor = (
         f'<a href="{html.escape(link)}" target="_blank" rel="nofollow noopener" translate="no">'
         f"{html.escape(link)}</a>"
@@ -495,10 +439,6 @@ def mastodon_rendering(doc: Mapping[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- parsing
-
-
-def _clean(value: Any, limit: int = MAX_FIELD) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def _moment(value: Any, field: str, zone: ZoneInfo | None) -> datetime:
@@ -539,15 +479,15 @@ _POSTAL_KEYS: Final = ("streetAddress", "postalCode", "addressLocality", "addres
 
 
 def _parse_place(item: Mapping[str, Any]) -> Place | None:
-    name = _clean(item.get("name"))
+    name = clean(item.get("name"), MAX_FIELD)
     street = postal = locality = region = country = ""
     address = item.get("address")
     if isinstance(address, str):  # Gancio: one line of text
-        street = _clean(address)
+        street = clean(address, MAX_FIELD)
         if street.casefold() == name.casefold():
             street = ""
     elif isinstance(address, Mapping):
-        street, postal, locality, region, country = (_clean(address.get(k)) for k in _POSTAL_KEYS)
+        street, postal, locality, region, country = (clean(address.get(k), MAX_FIELD) for k in _POSTAL_KEYS)
     if not name:
         name = street or locality or region or country
     if not name:
@@ -565,12 +505,12 @@ def _parse_place(item: Mapping[str, Any]) -> Place | None:
 def _virtual_url(item: Mapping[str, Any]) -> str | None:
     """The URL of a schema.org VirtualLocation, bare (Gancio's output) or as a Place's address (FEP-8a8e)."""
     if type_of(item) == "VirtualLocation":
-        return _href(item.get("url"))
+        return href(item.get("url"))
     address = item.get("address")
     if isinstance(address, Mapping) and (
         type_of(address) == "VirtualLocation" or not any(address.get(k) for k in _POSTAL_KEYS)
     ):
-        return _href(address.get("url"))
+        return href(address.get("url"))
     return None
 
 
@@ -579,7 +519,7 @@ def _parse_location(value: Any) -> tuple[list[Place], list[str]]:
     online: list[str] = []
     for item in as_list(value)[: MAX_PLACES * 2]:
         if isinstance(item, str):
-            name = _clean(item)
+            name = clean(item, MAX_FIELD)
             if name:
                 places.append(Place(name=name))
         elif isinstance(item, Mapping):
@@ -596,9 +536,9 @@ def _parse_location(value: Any) -> tuple[list[Place], list[str]]:
 def _online_url(attachments: list[Mapping[str, Any]], virtual: list[str], own: set[str]) -> str | None:
     links = [a for a in attachments if type_of(a) == "Link" and a.get("mediaType") == "text/html"]
     candidates = (
-        [_href(a) for a in links if a.get("name") == ONLINE_LINK_NAME]  # Mobilizon
+        [href(a) for a in links if a.get("name") == ONLINE_LINK_NAME]  # Mobilizon
         + list(virtual)  # Gancio, FEP-8a8e
-        + [_href(a) for a in links]
+        + [href(a) for a in links]
     )
     return next((url for url in candidates if url and url not in own), None)
 
@@ -610,7 +550,7 @@ def _image_type(item: Mapping[str, Any]) -> str | None:
     declared = item.get("mediaType")
     if isinstance(declared, str) and declared:
         return declared[:100] if declared.startswith("image/") else None
-    guessed, _ = mimetypes.guess_type(urlsplit(_href(item.get("url")) or "").path)
+    guessed, _ = mimetypes.guess_type(urlsplit(href(item.get("url")) or "").path)
     if guessed and guessed.startswith("image/"):
         return guessed
     return "" if type_of(item) == "Image" else None
@@ -627,39 +567,17 @@ def _banner(doc: Mapping[str, Any], attachments: list[Mapping[str, Any]]) -> tup
     candidates.extend(attachments)
     for item in candidates:
         media_type = _image_type(item)
-        url = _href(item.get("url")) if media_type is not None else None
+        url = href(item.get("url")) if media_type is not None else None
         if url:
-            alt = _clean(item.get("name"), 1_500)
+            alt = clean(item.get("name"), 1_500)
             return url, ("" if alt == MOBILIZON_BANNER_NAME else alt), media_type or None
     return None, "", None
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    seen: dict[str, str] = {}
-    for item in as_list(value)[: MAX_TAGS * 4]:
-        raw = item if isinstance(item, str) else item.get("name") if (
-            isinstance(item, Mapping) and type_of(item) == "Hashtag") else None
-        name = _clean(raw, MAX_TAG + 1).lstrip("#").strip()[:MAX_TAG]
-        if name and name.casefold() not in seen:
-            seen[name.casefold()] = name
-    return tuple(list(seen.values())[:MAX_TAGS])
-
-
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
-
-
-def _language(doc: Mapping[str, Any]) -> str | None:
-    candidates: list[Any] = [doc.get("inLanguage")]
-    for key in ("contentMap", "nameMap"):
-        mapped = doc.get(key)
-        if isinstance(mapped, Mapping):
-            candidates.extend(list(mapped)[:1])
-    for candidate in candidates:
-        if isinstance(candidate, Mapping):  # schema.org Language object
-            candidate = candidate.get("identifier") or candidate.get("name")
-        if isinstance(candidate, str) and len(candidate) <= 35 and _LANGUAGE.fullmatch(candidate.strip()):
-            return candidate.strip()
-    return None
+    raws = [item if isinstance(item, str) else item.get("name") if (
+        isinstance(item, Mapping) and type_of(item) == "Hashtag") else None for item in as_list(value)[: MAX_TAGS * 4]]
+    return hashtag_names(raws)[:MAX_TAGS]
 
 
 def _capacity(value: Any) -> int | None:
@@ -705,7 +623,7 @@ def parse_event(doc: Mapping[str, Any]) -> EventData:
     event_id = id_of(doc)
     if event_id is None or not isinstance(doc.get("id"), str):
         raise VocabError("event id must be an http(s) URL")
-    name = _clean(_first_text(doc, "name"), MAX_NAME)
+    name = clean(first_text(doc, "name"), MAX_NAME)
     if not name:
         raise VocabError("event has no name")
     if doc.get("startTime") is None:
@@ -734,9 +652,7 @@ def parse_event(doc: Mapping[str, Any]) -> EventData:
     attributed = [a for a in ids_of(doc.get("attributedTo")) if is_http_url(a)]
     group = next((a for a in attributed if a != organizer), None)
 
-    url = _href(doc.get("url"), "text/html") or event_id
-    if urlsplit(url).netloc.lower() != urlsplit(event_id).netloc.lower():
-        url = event_id  # a page on another host could be anything: link to the object itself
+    url = page_url(doc, event_id)
     attachments = [a for a in as_list(doc.get("attachment"))[:50] if isinstance(a, Mapping)]
     places, virtual = _parse_location(doc.get("location"))
     banner_url, banner_alt, banner_type = _banner(doc, attachments)
@@ -744,16 +660,16 @@ def parse_event(doc: Mapping[str, Any]) -> EventData:
     status = str(doc.get("status") or doc.get("ical:status") or "CONFIRMED").upper()  # Mobilizon's order
     join_mode = str(doc.get("joinMode") or "free").lower()
     external = doc.get("externalParticipationUrl")
-    replies = _clean(doc.get("repliesModerationOption"), 32) or None
+    replies = clean(doc.get("repliesModerationOption"), 32) or None
     comments = doc.get("commentsEnabled")
-    category = _clean(doc.get("category"), 64) or None
-    uuid = _clean(doc.get("uuid"), 64) or None
+    category = clean(doc.get("category"), 64) or None
+    uuid = clean(doc.get("uuid"), 64) or None
 
     return EventData(
         id=event_id,
         url=url,
         name=name,
-        content_html=_first_text(doc, "content")[:MAX_CONTENT],
+        content_html=first_text(doc, "content")[:MAX_CONTENT],
         start=start,
         end=end,
         timezone=zone_name,
@@ -765,7 +681,7 @@ def parse_event(doc: Mapping[str, Any]) -> EventData:
         capacity=capacity,
         participant_count=_count(doc.get("participantCount")),
         category=category,
-        language=_language(doc),
+        language=object_language(doc),
         tags=_tags(doc.get("tag")),
         external_url=external if is_http_url(external) else None,
         banner_url=banner_url,
@@ -780,16 +696,7 @@ def parse_event(doc: Mapping[str, Any]) -> EventData:
         comments_enabled=comments is not False and not (comments is None and replies == "closed"),
         replies_moderation=replies,
         contacts=tuple(c for c in ids_of(doc.get("contacts")) if is_http_url(c))[:MAX_CONTACTS],
-        to=tuple(a for a in ids_of(doc.get("to")) if len(a) <= 2048)[:MAX_ADDRESSEES],
-        cc=tuple(a for a in ids_of(doc.get("cc")) if len(a) <= 2048)[:MAX_ADDRESSEES],
-        **_other_languages(doc, _language(doc)),
+        to=addressees(doc.get("to")),
+        cc=addressees(doc.get("cc")),
+        **other_languages(doc, object_language(doc)),
     )
-
-
-def _other_languages(doc: Mapping[str, Any], language: str | None) -> dict[str, dict[str, str]]:
-    """`name_map` and `content_map`: the languages besides the object's own (`name` and `content`)."""
-    names = {k: _clean(v, MAX_NAME) for k, v in language_map(doc.get("nameMap"), MAX_NAME).items() if v.strip()}
-    contents = language_map(doc.get("contentMap"), MAX_CONTENT)
-    return {"name_map": {k: v for k, v in names.items() if k != language},
-            "content_map": {k: v for k, v in contents.items() if k != language}}
-

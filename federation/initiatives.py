@@ -38,37 +38,46 @@ currency's ISO 4217 minor digits, never a float.
 from __future__ import annotations
 
 import html
-import mimetypes
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, cast
-from urllib.parse import quote, urlsplit
 
-from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, format_percent, get_currency_precision, is_currency
 
-from federation.events import (
-    EVENT_TERMS,
-    Place,
-    _banner,
-    _first_text,
-    _href,
-    _language,
-    _parse_place,
-    _place_document,
+from federation.events import EVENT_TERMS, Place, _banner, _parse_place, _place_document, place_line
+from federation.fields import (
+    MAX_ADDRESSEES,
+    MAX_CONTENT,
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TAGS,
+    add_language_maps,
+    addressees,
+    babel_locale,
+    clean,
+    first_text,
+    hashtag_names,
+    hashtags,
+    image_media_type,
+    object_language,
+    other_languages,
+    page_url,
     with_default,
 )
-from federation.vocab import (
-    AS2, MASTODON_TERMS, SECURITY_V1, VocabError, as_list, id_of, ids_of, iso, language_map, type_of,
-)
+from federation.vocab import AS2, MASTODON_TERMS, SECURITY_V1, VocabError, as_list, id_of, ids_of, iso, language_map, type_of
 
 __all__ = [
     "AGORA_NS",
     "INITIATIVE_CONTEXT",
     "KINDS",
+    "MAX_ADDRESSEES",
+    "MAX_CONTENT",
+    "MAX_NAME",
+    "MAX_TAG",
+    "MAX_TAGS",
     "STATUSES",
     "CurrencyTotal",
     "InitiativeData",
@@ -127,17 +136,13 @@ INITIATIVE_TERMS: Final[dict[str, Any]] = {
 INITIATIVE_CONTEXT: Final[list[Any]] = [AS2, SECURITY_V1, INITIATIVE_TERMS]
 
 # Bounds on what we accept from a remote document.
-MAX_NAME: Final = 1_000
+# (MAX_NAME, MAX_CONTENT, MAX_TAGS, MAX_TAG and MAX_ADDRESSEES are those of federation.fields.)
 MAX_SUMMARY: Final = 5_000
-MAX_CONTENT: Final = 100_000
 MAX_NEEDS: Final = 100
-MAX_TAGS: Final = 50
-MAX_TAG: Final = 100
 MAX_SKILLS: Final = 50
 MAX_HISTORY: Final = 200
 MAX_TOTALS: Final = 50
 MAX_RESPONSIBLE: Final = 100
-MAX_ADDRESSEES: Final = 500
 MAX_QUANTITY: Final = 1_000_000_000
 MAX_SUPPORT: Final = 1_000_000_000
 MAX_UNITS: Final = 10**12  # major currency units
@@ -256,18 +261,9 @@ def _decimal(money: Money) -> Decimal:
     return Decimal(money.minor).scaleb(-get_currency_precision(money.currency))
 
 
-def _babel_locale(tag: str | None) -> Locale:
-    if tag:
-        try:
-            return Locale.parse(tag.strip().replace("-", "_"))
-        except (UnknownLocaleError, ValueError, TypeError):
-            pass
-    return Locale.parse("en")
-
-
 def format_money(m: Money, locale: str | None) -> str:
     """Money for people, e.g. "1 250,50 €" in French (babel)."""
-    return str(format_currency(_decimal(m), m.currency, locale=_babel_locale(locale)))
+    return str(format_currency(_decimal(m), m.currency, locale=babel_locale(locale)))
 
 
 def _money_document(m: Money) -> dict[str, Any]:
@@ -335,16 +331,6 @@ _WORDS: Final[dict[str, _Words]] = {
 }
 
 
-def _place_line(place: Place) -> str:
-    parts: list[str] = []
-    town = f"{place.postal_code} {place.locality}".strip() or place.region
-    for part in (place.name, town, place.country):
-        part = part.strip()
-        if part and all(part.casefold() != seen.casefold() for seen in parts):
-            parts.append(part)
-    return ", ".join(parts)
-
-
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -354,7 +340,7 @@ def initiative_summary(data: InitiativeData, *, locale: str | None = None) -> st
     """One plain HTML-escaped line: kind · status · progress · ledger · places · summary text.
 
     e.g. "Development project · Active · €1,250.00 of €5,000.00 (25%) · 3 of 10 volunteers · …"."""
-    loc = _babel_locale(locale or data.language)
+    loc = babel_locale(locale or data.language)
     words = _WORDS.get(loc.language, _WORDS["en"])
     parts = [words.kinds.get(data.kind, data.kind), words.statuses.get(data.status, data.status)]
     for need in data.needs:
@@ -373,28 +359,16 @@ def initiative_summary(data: InitiativeData, *, locale: str | None = None) -> st
         parts.append(f"{total.currency}: " + words.totals.format(
             received=format_money(Money(total.received_minor, total.currency), str(loc)),
             spent=format_money(Money(total.spent_minor, total.currency), str(loc))))
-    if data.place_there is not None and _place_line(data.place_there):
-        parts.append(words.there.format(place=_place_line(data.place_there)))
-    if data.place_here is not None and _place_line(data.place_here):
-        parts.append(words.here.format(place=_place_line(data.place_here)))
+    if data.place_there is not None and place_line(data.place_there, street=False):
+        parts.append(words.there.format(place=place_line(data.place_there, street=False)))
+    if data.place_here is not None and place_line(data.place_here, street=False):
+        parts.append(words.here.format(place=place_line(data.place_here, street=False)))
     if data.summary.strip():
         parts.append(_shorten(data.summary, SUMMARY_TEXT_LIMIT))
     return html.escape(" · ".join(parts))
 
 
 # ---------------------------------------------------------------- building
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def _cover_media_type(data: InitiativeData) -> str:
-    if data.cover_media_type:
-        return data.cover_media_type
-    guessed, _ = mimetypes.guess_type(urlsplit(data.cover_url or "").path)
-    return guessed if guessed and guessed.startswith("image/") else "image/jpeg"
 
 
 def _need_document(need: NeedData) -> dict[str, Any]:
@@ -425,10 +399,7 @@ def initiative_document(data: InitiativeData, *, locale: str | None = None) -> d
         "content": data.content_html,
         "mediaType": "text/html",
         "attributedTo": data.organizer,
-        "tag": [
-            {"type": "Hashtag", "name": f"#{tag}", "href": f"{_origin(data.id)}/tags/{quote(tag, safe='')}"}
-            for tag in data.tags
-        ],
+        "tag": hashtags(data.id, data.tags),
         "attachment": [],
         "initiativeKind": data.kind,
         "initiativeStatus": data.status,
@@ -453,27 +424,18 @@ def initiative_document(data: InitiativeData, *, locale: str | None = None) -> d
     }
     doc["abstract"] = data.summary  # even when empty: `summary` is the generated line, not this
     if data.cover_url:
-        cover = {"type": "Document", "mediaType": _cover_media_type(data), "url": data.cover_url,
+        cover = {"type": "Document", "mediaType": image_media_type(data.cover_media_type, data.cover_url), "url": data.cover_url,
                  "name": data.cover_alt}
         doc["attachment"] = [cover]
         doc["image"] = dict(cover)
     if data.language:
-        doc["inLanguage"] = data.language
-        # Mastodon takes the object's language from the first key: the default language comes first.
-        doc["contentMap"] = (with_default(data.language, data.content_html, data.content_map)
-                             or {data.language: data.content_html})
-        names = with_default(data.language, data.title, data.name_map)
         abstracts = with_default(data.language, data.summary, data.summary_map)
-        languages = list(dict.fromkeys([*names, *abstracts, *doc["contentMap"]]))
-        if len(languages) > 1:  # written in several languages: every one of them, the generated line too
-            doc["nameMap"] = names
-            if abstracts:
-                doc["abstractMap"] = abstracts
-            doc["summaryMap"] = {
-                language: doc["summary"] if language == data.language else initiative_summary(
-                    replace(data, summary=abstracts.get(language, data.summary)), locale=language)
-                for language in languages
-            }
+        add_language_maps(
+            doc, data.language, name=(data.title, data.name_map), content=(data.content_html, data.content_map),
+            summary_in=lambda language: initiative_summary(
+                replace(data, summary=abstracts.get(language, data.summary)), locale=language),
+            extra={"abstractMap": abstracts},
+        )
     if data.published is not None:
         doc["published"] = iso(data.published)
     if data.updated is not None:
@@ -497,10 +459,6 @@ def is_initiative(doc: Mapping[str, Any]) -> bool:
         return False
     kinds = [k for k in as_list(doc.get("type")) if isinstance(k, str)]
     return any(k in ("Article", "Page") for k in kinds) and any(key in doc for key in _INITIATIVE_KEYS)
-
-
-def _clean(value: Any, limit: int) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def _moment(value: Any) -> datetime | None:
@@ -540,12 +498,12 @@ def _parse_need(item: Any, index: int) -> NeedData:
     kind = item.get("needKind")
     if kind not in NEED_KINDS:
         raise VocabError(f"{where} has an unknown needKind {str(kind)[:40]!r}")
-    title = _clean(_first_text(item, "name"), MAX_NAME)
+    title = clean(first_text(item, "name"), MAX_NAME)
     if not title:
         raise VocabError(f"{where} has no name")
     skills: list[str] = []
     for skill in _bounded_list(item.get("skills"), f"skills in {where}", MAX_SKILLS):
-        cleaned = _clean(skill, MAX_TAG)
+        cleaned = clean(skill, MAX_TAG)
         if cleaned and cleaned not in skills:
             skills.append(cleaned)
     quantity = item.get("quantity")
@@ -556,7 +514,7 @@ def _parse_need(item: Any, index: int) -> NeedData:
     return NeedData(
         kind=cast(NeedKind, kind),
         title=title,
-        description=_clean(_first_text(item, "summary"), MAX_SUMMARY),
+        description=clean(first_text(item, "summary"), MAX_SUMMARY),
         skills=tuple(skills),
         quantity=_whole(quantity, f"{where} quantity", MAX_QUANTITY) if quantity is not None else None,
         goal=goal,
@@ -599,12 +557,7 @@ def _parse_tags(value: Any) -> tuple[str, ...]:
     hashtags = [t for t in as_list(value) if isinstance(t, Mapping) and type_of(t) == "Hashtag"]
     if len(hashtags) > MAX_TAGS:
         raise VocabError(f"too many tags: {len(hashtags)} (at most {MAX_TAGS})")
-    seen: dict[str, str] = {}
-    for item in hashtags:
-        name = _clean(item.get("name"), MAX_TAG + 1).lstrip("#").strip()[:MAX_TAG]
-        if name and name.casefold() not in seen:
-            seen[name.casefold()] = name
-    return tuple(seen.values())
+    return hashtag_names(item.get("name") for item in hashtags)
 
 
 def _place(value: Any) -> Place | None:
@@ -627,7 +580,7 @@ def parse_initiative(doc: Mapping[str, Any]) -> InitiativeData:
     initiative_id = id_of(doc)
     if initiative_id is None or not isinstance(doc.get("id"), str):
         raise VocabError("initiative has no id (an http(s) URL)")
-    title = _clean(_first_text(doc, "name"), MAX_NAME)
+    title = clean(first_text(doc, "name"), MAX_NAME)
     if not title:
         raise VocabError("initiative has no name")
     kind = doc.get("initiativeKind")
@@ -650,14 +603,12 @@ def parse_initiative(doc: Mapping[str, Any]) -> InitiativeData:
     support = doc.get("supportCount")
     support_count = _whole(support, "supportCount", MAX_SUPPORT) if support is not None else 0
 
-    url = _href(doc.get("url"), "text/html") or initiative_id
-    if urlsplit(url).netloc.lower() != urlsplit(initiative_id).netloc.lower():
-        url = initiative_id  # a page on another host could be anything: link to the object itself
+    url = page_url(doc, initiative_id)
     attachments = [a for a in as_list(doc.get("attachment"))[:50] if isinstance(a, Mapping)]
     cover_url, cover_alt, cover_type = _banner(doc, attachments)
     abstract = doc.get("abstract")
-    summary = (_clean(abstract, MAX_SUMMARY) if isinstance(abstract, str)
-               else html.unescape(_clean(_first_text(doc, "summary"), MAX_SUMMARY)))
+    summary = (clean(abstract, MAX_SUMMARY) if isinstance(abstract, str)
+               else html.unescape(clean(first_text(doc, "summary"), MAX_SUMMARY)))
     place_there = _place(doc.get("placeThere")) if doc.get("placeThere") is not None else _place(doc.get("location"))
     responsible = [r for r in ids_of(doc.get("responsible"))[:MAX_RESPONSIBLE * 4] if id_of(r)]
 
@@ -666,7 +617,7 @@ def parse_initiative(doc: Mapping[str, Any]) -> InitiativeData:
         url=url,
         title=title,
         summary=summary,
-        content_html=_first_text(doc, "content")[:MAX_CONTENT],
+        content_html=first_text(doc, "content")[:MAX_CONTENT],
         kind=kind,
         status=status,
         status_history=_parse_history(doc.get("statusHistory")),
@@ -675,7 +626,7 @@ def parse_initiative(doc: Mapping[str, Any]) -> InitiativeData:
         cover_url=cover_url,
         cover_alt=cover_alt,
         cover_media_type=cover_type,
-        language=_language(doc),
+        language=object_language(doc),
         tags=_parse_tags(doc.get("tag")),
         responsible=tuple(dict.fromkeys(responsible))[:MAX_RESPONSIBLE],
         needs=needs,
@@ -684,17 +635,10 @@ def parse_initiative(doc: Mapping[str, Any]) -> InitiativeData:
         organizer=organizer,
         published=_moment(doc.get("published")),
         updated=_moment(doc.get("updated")),
-        to=tuple(a for a in ids_of(doc.get("to")) if len(a) <= 2048)[:MAX_ADDRESSEES],
-        cc=tuple(a for a in ids_of(doc.get("cc")) if len(a) <= 2048)[:MAX_ADDRESSEES],
-        **_other_languages(doc, _language(doc)),
+        to=addressees(doc.get("to")),
+        cc=addressees(doc.get("cc")),
+        **other_languages(doc, object_language(doc), summary_map=_abstracts(doc)),
     )
-
-
-def _other_languages(doc: Mapping[str, Any], language: str | None) -> dict[str, dict[str, str]]:
-    """`name_map`, `summary_map`, `content_map`: the languages besides the initiative's own."""
-    names = {k: _clean(v, MAX_NAME) for k, v in language_map(doc.get("nameMap"), MAX_NAME).items() if v.strip()}
-    maps = {"name_map": names, "summary_map": _abstracts(doc), "content_map": language_map(doc.get("contentMap"), MAX_CONTENT)}
-    return {key: {k: v for k, v in mapped.items() if k != language} for key, mapped in maps.items()}
 
 
 def _abstracts(doc: Mapping[str, Any]) -> dict[str, str]:

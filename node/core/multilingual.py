@@ -14,20 +14,42 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import jinja2
 from babel import Locale, UnknownLocaleError
 
 from federation.vocab import is_language_tag
 from node.core.i18n import COOKIE as LANGUAGE_COOKIE
-from node.events.models import Event
-from node.initiatives.models import Initiative
 from node.core.models import Post, User
 from node.core.requestlike import RequestLike
 
 MAX_TRANSLATIONS = 9  # besides the default language
 MAX_ACCEPT = 20  # Accept-Language entries read
+
+
+@runtime_checkable
+class EventTexts(Protocol):
+    """What is shown of an event (node/events/models.Event) in the reader's language."""
+
+    language: str | None
+    name: str
+    name_map: Any
+    content: str
+    content_map: Any
+
+
+@runtime_checkable
+class InitiativeTexts(Protocol):
+    """What is shown of an initiative (node/initiatives/models.Initiative) in the reader's language."""
+
+    language: str | None
+    title: str
+    name_map: Any
+    summary: str
+    summary_map: Any
+    content: str
+    content_map: Any
 
 
 @dataclass(frozen=True)
@@ -189,12 +211,12 @@ def show_post(post: Post, wishes: Sequence[str], fallback: str) -> Shown:
     return shown(default, wishes, ("", None), (post.summary, post.summary_map), (post.content, post.content_map))
 
 
-def show_event(event: Event, wishes: Sequence[str], fallback: str) -> Shown:
+def show_event(event: EventTexts, wishes: Sequence[str], fallback: str) -> Shown:
     default = event.language or fallback
     return shown(default, wishes, (event.name, event.name_map), ("", None), (event.content, event.content_map))
 
 
-def show_initiative(initiative: Initiative, wishes: Sequence[str], fallback: str) -> Shown:
+def show_initiative(initiative: InitiativeTexts, wishes: Sequence[str], fallback: str) -> Shown:
     default = initiative.language or fallback
     return shown(default, wishes, (initiative.title, initiative.name_map), (initiative.summary, initiative.summary_map),
                  (initiative.content, initiative.content_map))
@@ -234,10 +256,10 @@ def localized(context: Any, obj: Any) -> Shown | None:
     wishes = wishes_of_context(context)
     if isinstance(obj, Post):
         return show_post(obj, wishes, fallback)
-    if isinstance(obj, Event):
-        return show_event(obj, wishes, fallback)
-    if isinstance(obj, Initiative):
+    if isinstance(obj, InitiativeTexts):
         return show_initiative(obj, wishes, fallback)
+    if isinstance(obj, EventTexts):
+        return show_event(obj, wishes, fallback)
     return None
 
 

@@ -39,16 +39,9 @@ Found = dict[str, str]
 # line here. It is empty when issue 10 ("One folder per feature") is done.
 KNOWN: dict[str, set[str]] = {
     "long_modules": {
-        "federation/events.py",
-        "federation/initiatives.py",
         "node/core/i18n.py",
     },
-    "long_functions": {
-        "federation/events.py:parse_event",
-    },
     "banners": {
-        "federation/events.py",
-        "federation/initiatives.py",
         "federation/vocab.py",
         "node/accounts/members.py",
         "node/activitypub/routes.py",

@@ -15,7 +15,7 @@ import jinja2
 import pytest
 from babel.messages.pofile import read_po
 
-from node.core import i18n
+from node.core import catalogs, formats, i18n, i18n_jinja
 from node.core.models import User
 from tests.conftest import Federation, client_for, member
 from tests.helpers import CSRF, logged_in
@@ -207,7 +207,7 @@ async def test_message_titles_and_texts_are_translated(federation: Federation) -
 
 async def test_untrusted_text_is_escaped_and_never_breaks_a_page() -> None:
     env = jinja2.Environment(autoescape=True)
-    i18n.install(env)
+    i18n_jinja.install(env)
     i18n.activate("fr")
     page = env.from_string("{{ _(title) }}|{{ _(text) }}|{{ _('Log out (%(name)s)', name=who) }}|{{ _(missing) }}")
     out = page.render(title="Not found", text="<script>x</script> 100%s %(x)s %40", who="<b>")
@@ -263,7 +263,7 @@ def test_arabic_has_six_plural_forms() -> None:
     assert ar.num_plurals == 6
     plurals = [m for m in ar if m.id and isinstance(m.id, (tuple, list))]
     assert plurals and all(len(m.string) == 6 and all(m.string) for m in plurals)
-    translations = i18n.translations_for("ar")
+    translations = catalogs.translations_for("ar")
     counts = {n: translations.ngettext("%(num)s supporter", "%(num)s supporters", n) for n in (0, 1, 2, 3, 11, 100)}
     assert len(set(counts.values())) == 6, counts
 
@@ -297,32 +297,32 @@ def test_extraction_finds_message_titles_and_texts() -> None:
 def test_formatting_follows_the_language() -> None:
     moment = datetime(2026, 11, 21, 18, 30, tzinfo=timezone.utc)
     i18n.activate("fr")
-    assert i18n.format_date(date(2026, 11, 21)) == "21 nov. 2026"
-    assert i18n.format_datetime(moment, "short", tz="Europe/Paris") == "21/11/2026 19:30"
-    assert i18n.format_time(moment, tz="Asia/Tokyo") == "03:30"
-    assert i18n.format_date(moment, "long", tz="Asia/Tokyo") == "22 novembre 2026"  # the date there
-    assert i18n.format_number(1234.5).replace("\u202f", " ") == "1 234,5"
-    assert i18n.format_currency(Decimal("1500.5"), "EUR").replace("\u202f", " ").replace("\xa0", " ") == "1 500,50 €"
-    assert i18n.format_money(150050, "EUR").replace("\u202f", " ").replace("\xa0", " ") == "1 500,50 €"
+    assert formats.format_date(date(2026, 11, 21)) == "21 nov. 2026"
+    assert formats.format_datetime(moment, "short", tz="Europe/Paris") == "21/11/2026 19:30"
+    assert formats.format_time(moment, tz="Asia/Tokyo") == "03:30"
+    assert formats.format_date(moment, "long", tz="Asia/Tokyo") == "22 novembre 2026"  # the date there
+    assert formats.format_number(1234.5).replace("\u202f", " ") == "1 234,5"
+    assert formats.format_currency(Decimal("1500.5"), "EUR").replace("\u202f", " ").replace("\xa0", " ") == "1 500,50 €"
+    assert formats.format_money(150050, "EUR").replace("\u202f", " ").replace("\xa0", " ") == "1 500,50 €"
     i18n.activate("ar")
-    assert "نوفمبر" in i18n.format_date(date(2026, 11, 21), "long")
-    assert "السبت" in i18n.format_date(date(2026, 11, 21), "full")
+    assert "نوفمبر" in formats.format_date(date(2026, 11, 21), "long")
+    assert "السبت" in formats.format_date(date(2026, 11, 21), "full")
     i18n.activate("es")
-    assert i18n.format_date(date(2026, 11, 21), "long") == "21 de noviembre de 2026"
-    assert i18n.format_decimal(Decimal("12345.5")) == "12.345,5" and i18n.format_number(12345) == "12.345"
+    assert formats.format_date(date(2026, 11, 21), "long") == "21 de noviembre de 2026"
+    assert formats.format_decimal(Decimal("12345.5")) == "12.345,5" and formats.format_number(12345) == "12.345"
     i18n.activate("en")
-    assert i18n.format_date("2026-11-21T18:30:00Z") == "Nov 21, 2026"
-    assert i18n.format_currency(1500, "usd") == "$1,500.00"
-    assert i18n.format_percent(0.4) == "40%"
+    assert formats.format_date("2026-11-21T18:30:00Z") == "Nov 21, 2026"
+    assert formats.format_currency(1500, "usd") == "$1,500.00"
+    assert formats.format_percent(0.4) == "40%"
 
 
 def test_formatting_never_fails_on_bad_values() -> None:
     i18n.activate("fr")
-    assert i18n.format_date(None) == "" and i18n.format_date("not a date") == "not a date"
-    assert i18n.format_datetime(datetime(2026, 1, 1), tz="Not/AZone") == "1 janv. 2026, 00:00:00"  # naive: UTC
-    assert i18n.format_number("abc") == "abc" and i18n.format_number(True) == "True"
-    assert i18n.format_currency("x", "EUR") == "x"
-    assert i18n.format_money(None, "EUR") == ""
+    assert formats.format_date(None) == "" and formats.format_date("not a date") == "not a date"
+    assert formats.format_datetime(datetime(2026, 1, 1), tz="Not/AZone") == "1 janv. 2026, 00:00:00"  # naive: UTC
+    assert formats.format_number("abc") == "abc" and formats.format_number(True) == "True"
+    assert formats.format_currency("x", "EUR") == "x"
+    assert formats.format_money(None, "EUR") == ""
     i18n.activate("en")
 
 

@@ -39,13 +39,11 @@ Found = dict[str, str]
 # line here. It is empty when issue 10 ("One folder per feature") is done.
 KNOWN: dict[str, set[str]] = {
     "long_modules": {
-        "node/core/i18n.py",
     },
     "banners": {
         "federation/vocab.py",
         "node/accounts/members.py",
         "node/activitypub/routes.py",
-        "node/core/i18n.py",
         "node/core/media.py",
         "node/policy/admin.py",
         "node/policy/policy.py",

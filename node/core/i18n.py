@@ -1,10 +1,9 @@
-"""Interface languages: which language a request gets, its translations, and babel formatting.
+"""Interface languages: which language a request gets, and its translations (node/core/catalogs.py).
 
-Catalogs are the `.po` files in `locales/<lang>/LC_MESSAGES/messages.po`, read at run time (no compiled
-`.mo` files, no build step): each is parsed with babel, compiled in memory and cached per language (reloaded
-when the file changes). The request's translations live in a context variable set by `template_context`
-(called by `pages.render`) or `activate`; the Jinja helpers `_`, `gettext`, `ngettext` and the formatting
-filters read it, as do `gettext`, `ngettext` and `lazy_gettext` for Python code.
+The request's translations live in a context variable set by `template_context` (called by
+`pages.render`) or `activate`; `gettext`, `ngettext` and `lazy_gettext` read it in Python code, the
+Jinja helpers in templates (node/core/i18n_jinja.py), and the date and number formatting
+(node/core/formats.py).
 
 The language of a request, first match wins, always one of `settings.ui.languages`: the member's
 `User.locale`, the `lang` cookie set by the switcher (/language), the browser's `Accept-Language`, the
@@ -15,35 +14,18 @@ from __future__ import annotations
 import contextvars
 import functools
 import gettext as gettext_module
-import io
-import logging
-import os
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jinja2
 from babel import Locale, UnknownLocaleError, negotiate_locale
-from babel import dates as babel_dates
-from babel import numbers as babel_numbers
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po
-from babel.support import LazyProxy, Translations
-from jinja2.ext import Extension
-from jinja2.lexer import Token, TokenStream
-from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from babel.support import LazyProxy
 
+from node.core.catalogs import translations_for
 from node.core.models import User
 from node.core.requestlike import RequestLike
 from node.core.runtime import Node
 
-log = logging.getLogger("agora.i18n")
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 COOKIE = "lang"
 COOKIE_AGE = 365 * 24 * 3600
 DEFAULT = "en"  # the language of the msgids
@@ -59,7 +41,7 @@ _translations: contextvars.ContextVar[gettext_module.NullTranslations] = context
 _locale: contextvars.ContextVar[str] = contextvars.ContextVar("agora_locale", default=DEFAULT)
 
 
-# ------------------------------------------------------------------ tags and catalogs
+# ------------------------------------------------------------------ tags
 
 
 def normalize(tag: object) -> str | None:
@@ -97,43 +79,6 @@ def direction(tag: str) -> str:
     except (UnknownLocaleError, ValueError, TypeError):
         return "ltr"
     return "rtl" if locale.character_order == "right-to-left" else "ltr"
-
-
-def catalog_path(tag: str) -> Path:
-    return LOCALES_DIR / tag.replace("-", "_") / "LC_MESSAGES" / "messages.po"
-
-
-_cache: dict[str, tuple[float, gettext_module.NullTranslations]] = {}
-
-
-def _compile(path: Path, tag: str) -> gettext_module.NullTranslations:
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=tag.replace("-", "_"), domain="messages")
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain="messages")
-
-
-def translations_for(tag: str) -> gettext_module.NullTranslations:
-    """The compiled catalog of a language (the language, else its base language, else none), cached
-    until the .po file changes."""
-    for candidate in dict.fromkeys((tag, tag.split("-")[0])):
-        path = catalog_path(candidate)
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            continue
-        cached = _cache.get(candidate)
-        if cached is None or cached[0] != mtime:
-            try:
-                cached = (mtime, _compile(path, candidate))
-            except (OSError, ValueError, PoFileError) as exc:  # a broken catalog: English, not a 500
-                log.error("cannot read %s: %s", path, exc)
-                cached = (mtime, gettext_module.NullTranslations())
-            _cache[candidate] = cached
-        return cached[1]
-    return gettext_module.NullTranslations()
 
 
 # ------------------------------------------------------------------ choosing the language
@@ -280,7 +225,12 @@ def current_locale() -> Locale:
     return babel_locale(_locale.get())
 
 
-def _format(text: str, fallback: str, variables: dict[str, Any]) -> str:
+def translations() -> gettext_module.NullTranslations:
+    """The compiled catalog of the current context's language."""
+    return _translations.get()
+
+
+def fill(text: str, fallback: str, variables: dict[str, Any]) -> str:
     """`text % variables`, falling back to the source string when a translation's placeholders are
     broken, and to the unformatted text rather than failing a page."""
     if not variables:
@@ -298,13 +248,13 @@ def gettext(message: str, **variables: Any) -> str:
     text = str(message)
     if not text:
         return ""
-    return _format(_translations.get().gettext(text), text, variables)
+    return fill(_translations.get().gettext(text), text, variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     variables.setdefault("num", num)
     source = str(singular) if num == 1 else str(plural)
-    return _format(_translations.get().ngettext(str(singular), str(plural), num), source, variables)
+    return fill(_translations.get().ngettext(str(singular), str(plural), num), source, variables)
 
 
 _ = gettext
@@ -316,225 +266,3 @@ def lazy_gettext(message: str, **variables: Any) -> Any:
 
 
 lazy = lazy_gettext
-
-
-# ------------------------------------------------------------------ Jinja
-
-
-@jinja2.pass_context
-def _jinja_gettext(context: Context, message: Any, **variables: Any) -> str:
-    text = str(message) if message is not None else ""
-    translated = _translations.get().gettext(text) if text else ""
-    if context.eval_ctx.autoescape:
-        return _format(Markup(translated), Markup(text), variables)
-    return _format(translated, text, variables)
-
-
-@jinja2.pass_context
-def _jinja_ngettext(context: Context, singular: Any, plural: Any, num: int, **variables: Any) -> str:
-    variables.setdefault("num", num)
-    source = str(singular) if num == 1 else str(plural)
-    translated = _translations.get().ngettext(str(singular), str(plural), num)
-    if context.eval_ctx.autoescape:
-        return _format(Markup(translated), Markup(source), variables)
-    return _format(translated, source, variables)
-
-
-def _jinja_text(message: Any) -> Markup:
-    """`_(variable)`: a text that is not a template literal (a message title or text from Python, a
-    label) translated when the catalog has it, and always escaped: it may carry what a visitor typed."""
-    text = str(message) if message is not None else ""
-    return escape(_translations.get().gettext(text) if text else "")
-
-
-class UntrustedText(Extension):
-    """Rewrites `_(expression)` and `gettext(expression)` to `_text(expression)` when the argument is not
-    a string literal. Jinja's newstyle gettext marks its result safe (msgids are trusted), which would let
-    a variable's HTML through unescaped, and %-formats it, which fails on a stray "%"."""
-
-    def filter_stream(self, stream: TokenStream) -> Any:
-        tokens = list(stream)
-        for index, token in enumerate(tokens):
-            if (token.type == "name" and token.value in ("_", "gettext") and index + 1 < len(tokens)
-                    and tokens[index + 1].type == "lparen" and (index == 0 or tokens[index - 1].type != "dot")):
-                after = index + 2
-                while after < len(tokens) and tokens[after].type == "string":
-                    after += 1
-                literal = after > index + 2 and after < len(tokens) and tokens[after].type in ("rparen", "comma")
-                if not literal:
-                    token = Token(token.lineno, "name", "_text")
-            yield token
-
-
-def _zone(tz: Any) -> tzinfo | None:
-    if tz is None or tz == "":
-        return None
-    if isinstance(tz, tzinfo):
-        return tz
-    try:
-        return ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        return timezone.utc
-
-
-def _moment(value: Any) -> datetime | date | time | None:
-    if isinstance(value, (datetime, date, time)):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                return None
-    return None
-
-
-def _aware(value: datetime, tz: Any) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    zone = _zone(tz)
-    return value.astimezone(zone) if zone is not None else value
-
-
-def format_datetime(value: Any, format: str = "medium", tz: Any = None) -> str:
-    """A moment in the current language ("21 nov. 2026, 19:00" in French), shown in zone `tz`
-    (a zone name or tzinfo; by default the moment's own zone, UTC when it has none)."""
-    moment = _moment(value)
-    if moment is None:
-        return "" if value is None else str(value)
-    try:
-        if isinstance(moment, datetime):
-            return str(babel_dates.format_datetime(_aware(moment, tz), format, locale=current_locale()))
-        if isinstance(moment, date):
-            return str(babel_dates.format_date(moment, format, locale=current_locale()))
-        return str(babel_dates.format_time(moment, format, locale=current_locale()))
-    except (ValueError, TypeError, KeyError):
-        return str(value)
-
-
-def format_date(value: Any, format: str = "medium", tz: Any = None) -> str:
-    """A date ("21 nov. 2026"); a moment is first placed in zone `tz`."""
-    moment = _moment(value)
-    if moment is None or isinstance(moment, time):
-        return "" if value is None else str(value)
-    if isinstance(moment, datetime):
-        moment = _aware(moment, tz).date()
-    try:
-        return str(babel_dates.format_date(moment, format, locale=current_locale()))
-    except (ValueError, TypeError, KeyError):
-        return str(value)
-
-
-def format_time(value: Any, format: str = "short", tz: Any = None) -> str:
-    """A time of day ("19:00", "7:00 PM"); a moment is first placed in zone `tz`."""
-    moment = _moment(value)
-    if moment is None or (isinstance(moment, date) and not isinstance(moment, datetime)):
-        return "" if value is None else str(value)
-    try:
-        if isinstance(moment, datetime):
-            return str(babel_dates.format_time(_aware(moment, tz), format, locale=current_locale()))
-        return str(babel_dates.format_time(moment, format, locale=current_locale()))
-    except (ValueError, TypeError, KeyError):
-        return str(value)
-
-
-def _number(value: Any) -> int | float | Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        return value
-    try:
-        return Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def format_number(value: Any) -> str:
-    """A number with the current language's separators ("1 234,5" in French)."""
-    number = _number(value)
-    if number is None:
-        return "" if value is None else str(value)
-    return str(babel_numbers.format_decimal(number, locale=current_locale()))
-
-
-def format_decimal(value: Any, format: str | None = None) -> str:
-    number = _number(value)
-    if number is None:
-        return "" if value is None else str(value)
-    try:
-        return str(babel_numbers.format_decimal(number, format=format, locale=current_locale()))
-    except (ValueError, TypeError):
-        return str(value)
-
-
-def format_percent(value: Any, format: str | None = None) -> str:
-    """0.4 -> "40 %" in French, "40%" in English."""
-    number = _number(value)
-    if number is None:
-        return "" if value is None else str(value)
-    try:
-        return str(babel_numbers.format_percent(number, format=format, locale=current_locale()))
-    except (ValueError, TypeError):
-        return str(value)
-
-
-def format_currency(value: Any, currency: str, format: str | None = None) -> str:
-    """An amount of money ("1 500,00 €" in French, "€1,500.00" in English)."""
-    number = _number(value)
-    if number is None:
-        return "" if value is None else str(value)
-    try:
-        return str(babel_numbers.format_currency(number, str(currency or "").upper(), format=format,
-                                                 locale=current_locale()))
-    except (ValueError, TypeError, babel_numbers.UnknownCurrencyError):
-        return f"{format_decimal(number)} {currency}"
-
-
-def format_money(minor: Any, currency: str) -> str:
-    """An amount kept in minor units (cents) as money: 150050, "EUR" -> "1 500,50 €" in French."""
-    if isinstance(minor, bool) or not isinstance(minor, (int, Decimal)):
-        return "" if minor is None else str(minor)
-    code = str(currency or "").upper()
-    try:
-        digits = int(babel_numbers.get_currency_precision(code))
-    except (ValueError, TypeError, KeyError):
-        digits = 2
-    return format_currency(Decimal(minor).scaleb(-digits), code)
-
-
-FILTERS = {
-    "format_datetime": format_datetime, "format_date": format_date, "format_time": format_time,
-    "format_number": format_number, "format_decimal": format_decimal, "format_percent": format_percent,
-    "format_currency": format_currency, "format_money": format_money,
-}
-
-
-def _per_request(function: Any) -> Any:
-    """A filter Jinja may not evaluate at compile time (its output depends on the request's language)."""
-
-    @jinja2.pass_context
-    @functools.wraps(function)
-    def filter_(context: Context, *args: Any, **kwargs: Any) -> Any:
-        return function(*args, **kwargs)
-
-    return filter_
-
-
-def install(env: jinja2.Environment) -> None:
-    """The i18n extension with newstyle gettext reading the request's translations, and the filters.
-
-    The gettext and ngettext that Jinja's install_gettext_callables would wrap are replaced by versions
-    that never fail a page: a text shown through `_()` that is not a literal (a message title from Python)
-    may contain a "%" of its own, which Jinja's wrapper would try to format."""
-    env.add_extension("jinja2.ext.i18n")
-    env.add_extension(UntrustedText)
-    env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda s: _translations.get().gettext(s),
-        lambda s, p, n: _translations.get().ngettext(s, p, n),
-        newstyle=True,
-    )
-    env.globals.update(gettext=_jinja_gettext, ngettext=_jinja_ngettext, _text=_jinja_text)
-    env.filters.update({name: _per_request(function) for name, function in FILTERS.items()})

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from tortoise.expressions import Q
 
-from node.core import i18n, multilingual
+from node.core import formats, i18n, multilingual
 from node.core.models import Actor
 from node.events.events import CATEGORIES
 from node.events.models import Event
@@ -106,7 +106,7 @@ async def calendar_page(request: Request, *, local: bool, past: bool = False) ->
             zone = zone_named(event.timezone)
             first = event.start.astimezone(zone).date()
             last = effective_end(event).astimezone(zone).date() if event.end else first
-            clock = "" if event.all_day else i18n.format_time(event.start, "short", tz=zone)
+            clock = "" if event.all_day else formats.format_time(event.start, "short", tz=zone)
             day = max(first, month)
             while day <= last and day < following:
                 by_day.setdefault(day, []).append({**_item(event, reader), "clock": clock if day == first else ""})

@@ -24,7 +24,7 @@ from node.web.errors import PageRefusal
 from node.web.forms import checked_form
 from node.core.models import Actor, User
 from node.core.runtime import Node
-from node.core import i18n
+from node.core import i18n, i18n_jinja
 from node.social import notify
 from node.web import auth, meta
 
@@ -33,7 +33,7 @@ log = logging.getLogger("agora.web")
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = TEMPLATES_DIR / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-i18n.install(templates.env)
+i18n_jinja.install(templates.env)
 meta.install(templates.env)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "

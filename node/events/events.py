@@ -19,12 +19,15 @@ from tortoise.transactions import in_transaction
 from federation import events as wire
 from federation import vocab
 from node.core.models import Actor
-from node.core.multilingual import Translation, check_translations, normalize_tag, ordered, others
+from node.core.multilingual import Translation, check_translations, normalize_tag, others
 from node.core.runtime import Node
 from node.events.inputs import CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, localize
 from node.events.models import Event
 from node.posts.content import render
-from node.social.delivery import publish
+from node.posts.publishable import (
+    delete_published, kept_translations, language_columns, organizer_of, rendered_languages, save_edit,
+    send_document, stored_translations,
+)
 
 # The pages, handlers and CLI call these as events.<name>; they live beside this module.
 from node.events.inputs import (
@@ -86,7 +89,6 @@ def validate(inp: EventInput) -> None:
         occurrences(inp)
 
 
-
 def places_of(event: Event) -> tuple[wire.Place, ...]:
     return tuple(wire.Place(**p) for p in event.places if isinstance(p, dict))
 
@@ -119,46 +121,25 @@ def event_data(node: Node, event: Event, organizer: Actor) -> wire.EventData:
 
 def translations_of(event: Event) -> tuple[Translation, ...]:
     """An event's other languages as written (Markdown sources), for its edit form."""
-    sources = others(event.language, event.source_map)
-    names = others(event.language, event.name_map)
-    return tuple(Translation(language=tag, title=names.get(tag, ""), text=sources.get(tag, ""))
-                 for tag in dict.fromkeys([*names, *sources]))
+    return stored_translations(event.language, event.name_map, event.source_map)
 
 
 def event_doc(node: Node, event: Event, organizer: Actor) -> dict[str, Any]:
     return wire.event_document(event_data(node, event, organizer), locale=event.language)
 
 
-async def _organizer(event: Event) -> Actor:
-    return await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
-
-
 async def _send(node: Node, event: Event, kind: str, suffix: str) -> None:
     if event.draft:  # nothing leaves the node before publish_event
         return
-    organizer = await _organizer(event)
-    doc = event_doc(node, event, organizer)
-    context = doc.pop("@context")
-    activity = vocab.activity(kind, f"{event.uri}#{suffix}", organizer.uri, doc, to=doc.get("to"), cc=doc.get("cc"))
-    activity["@context"] = context
-    await publish(node, organizer, activity)
-
+    organizer = await organizer_of(event)
+    await send_document(node, organizer, kind, f"{event.uri}#{suffix}", event_doc(node, event, organizer))
 
 
 def event_values(node: Node, inp: EventInput, start: datetime, end: datetime | None) -> dict[str, Any]:
     html, tags = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
     language = normalize_tag(inp.language or node.settings.association.language)
-    names: dict[str, str] = {}
-    contents: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    for item in inp.translations or ():
-        tag = normalize_tag(item.language)
-        if item.title.strip():
-            names[tag] = item.title.strip()
-        if item.text.strip():
-            contents[tag], found = render(node.urls, item.text, {})
-            sources[tag] = item.text
-            tags += found
+    languages = rendered_languages(node.urls, inp.translations, summaries=False)
+    tags += languages.found
     hashtags = list(dict.fromkeys([t.lstrip("#").lower() for t in inp.tags] + [t["name"].lstrip("#") for t in tags if t["type"] == "Hashtag"]))
     values: dict[str, Any] = {
         "name": inp.name.strip(), "source": inp.description, "content": html, "start": start,
@@ -172,10 +153,7 @@ def event_values(node: Node, inp: EventInput, start: datetime, end: datetime | N
         "comments_enabled": inp.comments_enabled, "replies_moderation": inp.replies_moderation,
     }
     if inp.translations is not None:
-        several = bool(names or contents)
-        values["name_map"] = ordered(language, values["name"], names) if several else None
-        values["content_map"] = ordered(language, html, contents) if several else None
-        values["source_map"] = ordered(language, inp.description, sources) if several else None
+        values |= language_columns(language, languages, name=values["name"], content=html, source=inp.description)
     return values
 
 
@@ -190,8 +168,8 @@ def day_bounds(start: datetime, end: datetime | None, all_day: bool) -> tuple[da
 def checked(node: Node, inp: EventInput) -> EventInput:
     """The input with its language settled and blank translations left out, validated (EventError)."""
     language = normalize_tag(inp.language or node.settings.association.language)
-    inp = dataclasses.replace(inp, language=language, translations=tuple(
-        t for t in inp.translations or () if not t.is_blank()) if inp.translations is not None else None)
+    inp = dataclasses.replace(inp, language=language,
+                              translations=kept_translations(inp.translations, language, drop_default=False))
     validate(inp)
     return inp
 
@@ -244,11 +222,9 @@ async def publish_event(node: Node, event: Event) -> list[Event]:
 async def update_event(node: Node, event: Event, inp: EventInput) -> Event:
     """Change one occurrence (the recurrence of a series is fixed once created). All languages are
     replaced by the input's (or kept when it gives no translations); a draft sends nothing."""
-    if inp.translations is None:
-        inp = dataclasses.replace(inp, translations=translations_of(event))
     language = normalize_tag(inp.language or event.language or node.settings.association.language)
-    inp = dataclasses.replace(inp, language=language, translations=tuple(
-        t for t in inp.translations or () if normalize_tag(t.language) != language and not t.is_blank()))
+    inp = dataclasses.replace(inp, language=language,
+                              translations=kept_translations(inp.translations, language, stored=translations_of(event)))
     validate(dataclasses.replace(inp, recurrence=None))
     if event.deleted_at is not None or not event.local:
         raise EventError("this event cannot be edited here")
@@ -257,13 +233,9 @@ async def update_event(node: Node, event: Event, inp: EventInput) -> Event:
     if inp.capacity is not None and inp.capacity < event.participant_count:
         raise EventError(f"{event.participant_count} people take part already; capacity cannot be lower")
     async with in_transaction():
-        await event.update_from_dict(event_values(node, inp, begin, finish))
-        if event.draft:
-            await event.save()
-            return event
-        event.updated = datetime.now(timezone.utc)
-        await event.save()
-        await _send(node, event, "Update", f"updates/{int(event.updated.timestamp() * 1000)}")
+        updated = await save_edit(event, event_values(node, inp, begin, finish))
+        if updated is not None:
+            await _send(node, event, "Update", f"updates/{int(updated.timestamp() * 1000)}")
     return event
 
 
@@ -281,18 +253,5 @@ async def cancel_event(node: Node, event: Event) -> Event:
 
 
 async def delete_event(node: Node, event: Event) -> None:
-    if event.deleted_at is not None:
-        return
-    if event.draft:  # nobody saw it: nothing to tell
-        await event.delete()
-        return
-    organizer = await _organizer(event)
-    now = datetime.now(timezone.utc)
-    async with in_transaction():
-        event.deleted_at = now
-        await event.save(update_fields=["deleted_at"])
-        tombstone = vocab.tombstone(event.uri, "Event", now)
-        tombstone.pop("@context")
-        to, cc = vocab.addressing("public", organizer.followers_url or "")
-        await publish(node, organizer, vocab.activity("Delete", f"{event.uri}#delete", organizer.uri, tombstone, to=to, cc=cc))
+    await delete_published(node, event, "Event")
 

@@ -73,7 +73,6 @@ class EventInput:
     draft: bool = False
 
 
-
 def zone(name: str) -> ZoneInfo:
     try:
         return wire.zone_of(name)

@@ -18,7 +18,8 @@ from node.core.runtime import Node
 from node.initiatives.ledger import ledger_totals
 from node.initiatives.models import Initiative, Need
 from node.initiatives.pledges import need_progress
-from node.social.delivery import publish
+from node.posts.publishable import organizer_of, send_document, stored_translations
+
 
 def _place(value: Mapping[str, Any] | None) -> Place | None:
     if not value:
@@ -36,11 +37,6 @@ def _history(initiative: Initiative) -> tuple[tuple[str, datetime], ...]:
     return tuple(out)
 
 
-async def organizer_of(initiative: Initiative) -> Actor:
-    return await Actor.get(id=initiative.organizer_id)  # type: ignore[attr-defined]
-
-
-
 async def _need_data(need: Need) -> wire.NeedData:
     pledged, _ = await need_progress(need)
     goal = wire.Money(need.goal_minor, need.currency) if need.kind == "money" and need.goal_minor is not None and need.currency else None
@@ -49,7 +45,6 @@ async def _need_data(need: Need) -> wire.NeedData:
         quantity=need.quantity, goal=goal, pledged_quantity=0 if need.kind == "money" else pledged,
         pledged=wire.Money(pledged, need.currency) if goal is not None and need.currency else None,
     )
-
 
 
 def addressing(organizer: Actor) -> tuple[list[str], list[str]]:
@@ -78,12 +73,7 @@ async def initiative_data(node: Node, initiative: Initiative) -> wire.Initiative
 
 def translations_of(initiative: Initiative) -> tuple[Translation, ...]:
     """An initiative's other languages as written (Markdown stories), for its edit form and export."""
-    names = others(initiative.language, initiative.name_map)
-    summaries = others(initiative.language, initiative.summary_map)
-    sources = others(initiative.language, initiative.source_map)
-    return tuple(Translation(language=tag, title=names.get(tag, ""), summary=summaries.get(tag, ""), text=sources.get(tag, ""))
-                 for tag in dict.fromkeys([*names, *summaries, *sources]))
-
+    return stored_translations(initiative.language, initiative.name_map, initiative.source_map, initiative.summary_map)
 
 
 async def initiative_doc(node: Node, initiative: Initiative) -> dict[str, Any]:
@@ -95,9 +85,5 @@ async def send(node: Node, initiative: Initiative, kind: str) -> None:
         return
     organizer = await organizer_of(initiative)
     doc = await initiative_doc(node, initiative)
-    context = doc.pop("@context", None)
     suffix = "create" if kind == "Create" else f"updates/{int(datetime.now(timezone.utc).timestamp() * 1000)}-{secrets.token_hex(3)}"
-    activity = vocab.activity(kind, f"{initiative.uri}#{suffix}", organizer.uri, doc, to=doc.get("to"), cc=doc.get("cc"))
-    if context is not None:
-        activity["@context"] = context
-    await publish(node, organizer, activity)
+    await send_document(node, organizer, kind, f"{initiative.uri}#{suffix}", doc)

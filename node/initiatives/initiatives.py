@@ -16,17 +16,16 @@ from datetime import date
 from tortoise.transactions import in_transaction
 
 from federation import initiatives as wire
-from federation import vocab
 from node.core.models import Actor, Post
 from node.core.runtime import Node
-from node.initiatives.documents import addressing, organizer_of, send
+from node.initiatives.documents import send
 from node.initiatives.inputs import MAX_LEDGER, check_editable, check_published, validate
 from node.initiatives.ledger import ledger_values
 from node.initiatives.models import Initiative, LedgerEntry
 from node.initiatives.pledges import replace_needs
 from node.initiatives.rows import create_row, initiative_values, prepared, stamp, utcnow
 from node.posts.content import MAX_SOURCE, ContentError, Draft, create_post
-from node.social.delivery import publish
+from node.posts.publishable import delete_published, organizer_of, save_edit
 
 # The pages, handlers, CLI and tests call these as initiatives.<name>; they live beside this module.
 from node.initiatives.documents import initiative_doc as initiative_doc, translations_of as translations_of
@@ -41,12 +40,12 @@ from node.initiatives.support import (
 )
 from node.initiatives.transfer import export_json as export_json, import_json as import_json
 
+
 def checked(node: Node, inp: InitiativeInput, keep: Initiative | None = None) -> InitiativeInput:
     """The input as it would be saved (see prepared), validated (InitiativeError)."""
     inp = prepared(node, inp, keep)
     validate(inp)
     return inp
-
 
 
 async def create_initiative(node: Node, organizer: Actor, inp: InitiativeInput) -> Initiative:
@@ -79,7 +78,6 @@ async def publish_initiative(node: Node, initiative: Initiative) -> Initiative:
     return initiative
 
 
-
 async def update_initiative(node: Node, initiative: Initiative, inp: InitiativeInput) -> Initiative:
     """Replace what the organizer edits (the status has its own lifecycle), federated as `Update` (a
     draft sends nothing). All languages are replaced by the input's, or kept when it gives none."""
@@ -88,13 +86,8 @@ async def update_initiative(node: Node, initiative: Initiative, inp: InitiativeI
     check_editable(initiative)
     async with in_transaction():
         await replace_needs(initiative, inp.needs)
-        await initiative.update_from_dict(initiative_values(node, inp))
-        if initiative.draft:
-            await initiative.save()
-            return initiative
-        initiative.updated = utcnow()
-        await initiative.save()
-        await send(node, initiative, "Update")
+        if await save_edit(initiative, initiative_values(node, inp)) is not None:
+            await send(node, initiative, "Update")
     return initiative
 
 
@@ -119,21 +112,7 @@ async def set_status(node: Node, initiative: Initiative, status: str) -> Initiat
 
 async def delete_initiative(node: Node, initiative: Initiative) -> None:
     """Gone: a Tombstone (410) where it was, and a `Delete` to the followers."""
-    if initiative.deleted_at is not None:
-        return
-    if initiative.draft:  # nobody saw it: nothing to tell
-        await initiative.delete()
-        return
-    organizer = await organizer_of(initiative)
-    now = utcnow()
-    async with in_transaction():
-        initiative.deleted_at = now
-        await initiative.save(update_fields=["deleted_at"])
-        tombstone = vocab.tombstone(initiative.uri, "Article", now)
-        tombstone.pop("@context")
-        to, cc = addressing(organizer)
-        await publish(node, organizer, vocab.activity("Delete", f"{initiative.uri}#delete", organizer.uri, tombstone, to=to, cc=cc))
-
+    await delete_published(node, initiative, "Article")
 
 
 async def add_ledger_entry(node: Node, initiative: Initiative, *, direction: str, nature: str, description: str,

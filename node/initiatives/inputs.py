@@ -80,7 +80,6 @@ class InitiativeInput:
     draft: bool = False
 
 
-
 def checked_money(value: Any, currency: Any, field: str) -> wire.Money:
     """A positive amount in a currency, or InitiativeError naming `field`."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
@@ -112,7 +111,6 @@ def checked_money(value: Any, currency: Any, field: str) -> wire.Money:
 def amount_text(minor: int, currency: str) -> str:
     """Minor units as a plain decimal string ("1250.50"), the form the JSON export uses."""
     return wire.money_amount(wire.Money(minor, currency))
-
 
 
 def _check_url(value: str | None, field: str) -> None:
@@ -207,7 +205,6 @@ def validate(inp: InitiativeInput) -> None:
         raise InitiativeError(f"needs: at most {MAX_NEEDS}")
     for i, need in enumerate(inp.needs):
         _check_need(need, i)
-
 
 
 def check_editable(initiative: Initiative) -> None:

@@ -12,6 +12,7 @@ from federation import vocab
 from node.initiatives.inputs import DIRECTIONS, NATURES, InitiativeError, checked_money
 from node.initiatives.models import Initiative, LedgerEntry
 
+
 async def ledger_totals(initiative: Initiative) -> list[wire.CurrencyTotal]:
     """Received and spent per currency, summed from the entries (never mixed across currencies). A
     network initiative has no entries here: its totals are the ones its node published."""

@@ -12,6 +12,7 @@ from node.core.runtime import Node
 from node.initiatives.inputs import EMAIL, OPEN_STATUSES, InitiativeError, NeedInput, check_quantity, checked_money, check_published
 from node.initiatives.models import Initiative, Need, Pledge
 
+
 async def need_progress(need: Need) -> tuple[int, int | None]:
     """(pledged quantity, or pledged minor units for money; the goal: quantity or goal in minor units)."""
     goal = need.goal_minor if need.kind == "money" else need.quantity

@@ -9,23 +9,21 @@ from typing import Any
 
 from federation import vocab
 from node.core.models import Actor
-from node.core.multilingual import normalize_tag, ordered
+from node.core.multilingual import normalize_tag
 from node.core.runtime import Node
 from node.initiatives.documents import translations_of
 from node.initiatives.inputs import MAX_TAGS, InitiativeInput
 from node.initiatives.models import Initiative, Need
 from node.initiatives.pledges import need_values
 from node.posts.content import new_slug, render
+from node.posts.publishable import kept_translations, language_columns, rendered_languages
+
 
 def prepared(node: Node, inp: InitiativeInput, keep: Initiative | None = None) -> InitiativeInput:
     """The input with its language settled and its translations (kept ones for an edit giving none)
     without blanks or the default language."""
     language = normalize_tag(inp.language or (keep.language if keep else None) or node.settings.association.language)
-    translations = inp.translations
-    if translations is None and keep is not None:
-        translations = translations_of(keep)
-    if translations is not None:
-        translations = tuple(t for t in translations if not t.is_blank() and normalize_tag(t.language) != language)
+    translations = kept_translations(inp.translations, language, stored=translations_of(keep) if keep else None)
     return dataclasses.replace(inp, language=language, translations=translations)
 
 
@@ -36,20 +34,8 @@ def utcnow() -> datetime:
 def initiative_values(node: Node, inp: InitiativeInput) -> dict[str, Any]:
     html, found = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
     language = normalize_tag(inp.language or node.settings.association.language)
-    names: dict[str, str] = {}
-    summaries: dict[str, str] = {}
-    contents: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    for item in inp.translations or ():
-        tag = normalize_tag(item.language)
-        if item.title.strip():
-            names[tag] = item.title.strip()
-        if item.summary.strip():
-            summaries[tag] = item.summary.strip()
-        if item.text.strip():
-            contents[tag], more = render(node.urls, item.text, {})
-            sources[tag] = item.text
-            found += more
+    languages = rendered_languages(node.urls, inp.translations, summaries=True)
+    found += languages.found
     tags = [t.lstrip("#").strip().lower() for t in inp.tags] + [t["name"].lstrip("#") for t in found if t["type"] == "Hashtag"]
     values: dict[str, Any] = {
         "title": inp.title.strip(), "summary": inp.summary.strip(), "source": inp.description, "content": html,
@@ -61,13 +47,9 @@ def initiative_values(node: Node, inp: InitiativeInput) -> dict[str, Any]:
         "supporters_public": inp.supporters_public,
     }
     if inp.translations is not None:
-        several = bool(names or summaries or contents)
-        values["name_map"] = ordered(language, values["title"], names) if several else None
-        values["summary_map"] = ordered(language, values["summary"], summaries) if several else None
-        values["content_map"] = ordered(language, html, contents) if several else None
-        values["source_map"] = ordered(language, inp.description, sources) if several else None
+        values |= language_columns(language, languages, name=values["title"], summary=values["summary"],
+                                   content=html, source=inp.description)
     return values
-
 
 
 def stamp(status: str, at: datetime) -> dict[str, str]:

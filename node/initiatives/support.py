@@ -14,10 +14,11 @@ from tortoise.transactions import in_transaction
 from federation import vocab
 from node.core.models import Actor
 from node.core.runtime import Node
-from node.initiatives.documents import organizer_of
 from node.initiatives.inputs import InitiativeError, check_published
 from node.initiatives.models import Initiative, Support
+from node.posts.publishable import organizer_of
 from node.social.delivery import publish
+
 
 async def recount_support(initiative: Initiative) -> int:
     """Derived from the Support rows; a network initiative keeps the count its own node publishes."""

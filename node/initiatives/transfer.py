@@ -24,6 +24,7 @@ from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge
 from node.initiatives.pledges import need_progress
 from node.initiatives.rows import create_row, utcnow, prepared, stamp
 
+
 def _place_json(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(value) if value else None
 

@@ -57,7 +57,9 @@ def object_language(doc: Mapping[str, Any]) -> str | None:
     return None
 
 
-def other_languages(doc: Mapping[str, Any], language: str | None, **extra: dict[str, str]) -> dict[str, dict[str, str]]:
+def other_languages(
+    doc: Mapping[str, Any], language: str | None, **extra: dict[str, str]
+) -> dict[str, dict[str, str]]:
     """`name_map`, the `extra` maps and `content_map`: each language besides the object's own."""
     names = {k: clean(v, MAX_NAME) for k, v in language_map(doc.get("nameMap"), MAX_NAME).items() if v.strip()}
     maps = {"name_map": names, **extra, "content_map": language_map(doc.get("contentMap"), MAX_CONTENT)}
@@ -91,7 +93,8 @@ def add_language_maps(
     doc["contentMap"] = with_default(language, *content) or {language: content[0]}
     names = with_default(language, *name)
     more = extra or {}
-    languages = list(dict.fromkeys([*names, *(key for mapped in more.values() for key in mapped), *doc["contentMap"]]))
+    languages = list(dict.fromkeys([*names, *(key for mapped in more.values() for key in mapped),
+                                    *doc["contentMap"]]))
     if len(languages) > 1:  # written in several languages: every one of them, the generated line too
         doc["nameMap"] = names
         doc.update({key: mapped for key, mapped in more.items() if mapped})

@@ -19,8 +19,8 @@ def event_document(ev: EventData, *, locale: str | None = None) -> dict[str, Any
     image: dict[str, Any] | None = None
     if ev.banner_url:
         # First: Gancio takes the image's alt text from attachment[0]. Mastodon keeps it as media.
-        image = {"type": "Document", "mediaType": image_media_type(ev.banner_media_type, ev.banner_url), "url": ev.banner_url,
-                 "name": ev.banner_alt}
+        image = {"type": "Document", "mediaType": image_media_type(ev.banner_media_type, ev.banner_url),
+                 "url": ev.banner_url, "name": ev.banner_alt}
         attachment.append(image)
     if ev.online_url:
         attachment.append({"type": "Link", "href": ev.online_url, "mediaType": "text/html",

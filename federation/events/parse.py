@@ -141,9 +141,10 @@ def banner(doc: Mapping[str, Any], attachments: list[Mapping[str, Any]]) -> tupl
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    raws = [item if isinstance(item, str) else item.get("name") if (
-        isinstance(item, Mapping) and type_of(item) == "Hashtag") else None for item in as_list(value)[: MAX_TAGS * 4]]
-    return hashtag_names(raws)[:MAX_TAGS]
+    names = [item if isinstance(item, str) else item.get("name") if (
+        isinstance(item, Mapping) and type_of(item) == "Hashtag") else None
+        for item in as_list(value)[: MAX_TAGS * 4]]
+    return hashtag_names(names)[:MAX_TAGS]
 
 
 def _capacity(value: Any) -> int | None:

@@ -66,8 +66,8 @@ def initiative_document(data: InitiativeData, *, locale: str | None = None) -> d
     }
     doc["abstract"] = data.summary  # even when empty: `summary` is the generated line, not this
     if data.cover_url:
-        cover = {"type": "Document", "mediaType": image_media_type(data.cover_media_type, data.cover_url), "url": data.cover_url,
-                 "name": data.cover_alt}
+        cover = {"type": "Document", "mediaType": image_media_type(data.cover_media_type, data.cover_url),
+                 "url": data.cover_url, "name": data.cover_alt}
         doc["attachment"] = [cover]
         doc["image"] = dict(cover)
     if data.language:

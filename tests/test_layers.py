@@ -49,7 +49,6 @@ KNOWN: dict[str, set[str]] = {
         "node/policy/policy.py",
     },
     "response_unions": {
-        "node/activitypub/inbox.py:policy_refusal",
         "node/policy/middleware.py:gate_fetch",
     },
 }

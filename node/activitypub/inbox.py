@@ -107,48 +107,69 @@ def signer_key_id(request: Request) -> str | None:
     return found[1] if found else None
 
 
-async def policy_refusal(node: Node, actor_uri: str, key_id: str | None) -> Response | None:
-    """403 when the federation policy allows no contact with the actor or with the signer's host."""
+class Refused(Exception):
+    """An inbox refusal, answered as plain text with its status (raised by the checks, answered once)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+async def check_policy(node: Node, actor_uri: str, key_id: str | None) -> None:
+    """Refused (403) when the federation policy allows no contact with the actor or the signer's host."""
     for uri in (key_id, actor_uri):
         if uri:
             reason = await policy.block_reason(node, uri)
             if reason is not None:
                 log.info("inbox refused %s: %s", uri, reason)
-                return refuse(403, f"refused by this node's federation policy: {reason}")
-    return None
+                raise Refused(403, f"refused by this node's federation policy: {reason}")
 
 
 async def inbox_endpoint(request: Request) -> Response:
-    node: Node = request.app.state.node
+    try:
+        return await receive(request)
+    except Refused as refused:
+        return refuse(refused.status, refused.reason)
+
+
+async def read_activity(node: Node, request: Request) -> tuple[bytes, vocab.Envelope, dict[str, Any]]:
+    """The body, its envelope and document, after the cheap refusals (actor, content type, blocked
+    signer before the body is even read, size, syntax, id on the actor's host)."""
     username = request.path_params.get("username")
     if username is not None and not await Actor.filter(local=True, username=username, deleted_at=None).exists():
-        return refuse(404, "no such actor")
+        raise Refused(404, "no such actor")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:
-        return refuse(415, "expected application/activity+json")
+        raise Refused(415, "expected application/activity+json")
     key_id = signer_key_id(request)
-    if key_id and (refused := await policy_refusal(node, "", key_id)) is not None:
-        return refused  # before the body is even read
+    if key_id:
+        await check_policy(node, "", key_id)
     try:
         body = await read_body(request, node.settings.federation.max_body_bytes)
     except BodyTooLarge:
-        return refuse(413, f"body larger than {node.settings.federation.max_body_bytes} bytes")
+        raise Refused(413, f"body larger than {node.settings.federation.max_body_bytes} bytes") from None
     try:
         envelope = vocab.decode_envelope(body)
         doc = vocab.loads(body)
     except (vocab.VocabError, ValueError, RecursionError) as exc:
-        return refuse(400, str(exc) or "malformed activity")
+        raise Refused(400, str(exc) or "malformed activity") from None
+    if vocab.host_of(envelope.id) != vocab.host_of(vocab.id_of(envelope.actor) or ""):
+        raise Refused(400, "activity id is not on its actor's host")
+    return body, envelope, doc
+
+
+async def receive(request: Request) -> Response:
+    node: Node = request.app.state.node
+    body, envelope, doc = await read_activity(node, request)
     actor_uri = vocab.id_of(envelope.actor) or ""
-    if vocab.host_of(envelope.id) != vocab.host_of(actor_uri):
-        return refuse(400, "activity id is not on its actor's host")
-    if (refused := await policy_refusal(node, actor_uri, None)) is not None:
-        return refused
+    await check_policy(node, actor_uri, None)
     if await is_unknown_self_delete(envelope, doc):
         return Response(status_code=202)
     result = await verify_signature(node, request, body)
     if not result.ok:
         log.info("inbox refused %s from %s: %s", envelope.type, actor_uri, result.reason)
-        return refuse(401, f"signature not verified: {result.reason}")
+        raise Refused(401, f"signature not verified: {result.reason}")
     log.info("inbox verified scheme=%s key=%s type=%s", result.scheme, result.key_id, envelope.type)
     refetch = False
     if result.owner != actor_uri:
@@ -157,7 +178,7 @@ async def inbox_endpoint(request: Request) -> Response:
         elif envelope.type in ("Create", "Update") and isinstance(doc.get("object"), dict):
             refetch = True  # forwarded without proof: the handler refetches the object from its origin
         else:
-            return refuse(401, "the signer does not own the activity's actor")
+            raise Refused(401, "the signer does not own the activity's actor")
     await revive_host(node, vocab.host_of(result.owner or actor_uri))
     if await carries_blocked_content(node, vocab.type_of(doc), doc):
         return Response(status_code=202)  # a boost of blocked content (a relay's, say): dropped

@@ -23,9 +23,8 @@ from node.core.multilingual import Translation, check_translations, normalize_ta
 from node.core.runtime import Node
 from node.events.inputs import CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, localize
 from node.events.models import Event
-from node.posts.content import render
 from node.posts.publishable import (
-    delete_published, kept_translations, language_columns, organizer_of, rendered_languages, save_edit,
+    delete_published, kept_translations, language_columns, organizer_of, rendered_story, save_edit,
     send_document, stored_translations,
 )
 
@@ -136,10 +135,8 @@ async def _send(node: Node, event: Event, kind: str, suffix: str) -> None:
 
 
 def event_values(node: Node, inp: EventInput, start: datetime, end: datetime | None) -> dict[str, Any]:
-    html, tags = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
+    html, tags, languages = rendered_story(node.urls, inp.description, inp.translations, summaries=False)
     language = normalize_tag(inp.language or node.settings.association.language)
-    languages = rendered_languages(node.urls, inp.translations, summaries=False)
-    tags += languages.found
     hashtags = list(dict.fromkeys([t.lstrip("#").lower() for t in inp.tags] + [t["name"].lstrip("#") for t in tags if t["type"] == "Hashtag"]))
     values: dict[str, Any] = {
         "name": inp.name.strip(), "source": inp.description, "content": html, "start": start,

@@ -15,8 +15,8 @@ from node.initiatives.documents import translations_of
 from node.initiatives.inputs import MAX_TAGS, InitiativeInput
 from node.initiatives.models import Initiative, Need
 from node.initiatives.pledges import need_values
-from node.posts.content import new_slug, render
-from node.posts.publishable import kept_translations, language_columns, rendered_languages
+from node.posts.content import new_slug
+from node.posts.publishable import kept_translations, language_columns, rendered_story
 
 
 def prepared(node: Node, inp: InitiativeInput, keep: Initiative | None = None) -> InitiativeInput:
@@ -32,10 +32,8 @@ def utcnow() -> datetime:
 
 
 def initiative_values(node: Node, inp: InitiativeInput) -> dict[str, Any]:
-    html, found = render(node.urls, inp.description, {}) if inp.description.strip() else ("", [])
+    html, found, languages = rendered_story(node.urls, inp.description, inp.translations, summaries=True)
     language = normalize_tag(inp.language or node.settings.association.language)
-    languages = rendered_languages(node.urls, inp.translations, summaries=True)
-    found += languages.found
     tags = [t.lstrip("#").strip().lower() for t in inp.tags] + [t["name"].lstrip("#") for t in found if t["type"] == "Hashtag"]
     values: dict[str, Any] = {
         "title": inp.title.strip(), "summary": inp.summary.strip(), "source": inp.description, "content": html,

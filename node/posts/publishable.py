@@ -54,6 +54,15 @@ def rendered_languages(urls: Urls, translations: Sequence[Translation] | None, *
     return out
 
 
+def rendered_story(urls: Urls, source: str, translations: Sequence[Translation] | None, *,
+                   summaries: bool) -> tuple[str, list[dict[str, Any]], Languages]:
+    """The object's own story as HTML, the tags of every language's story (its own first), and its other
+    languages rendered."""
+    html, found = render(urls, source, {}) if source.strip() else ("", [])
+    languages = rendered_languages(urls, translations, summaries=summaries)
+    return html, found + languages.found, languages
+
+
 def language_columns(language: str, languages: Languages, *, name: str, content: str, source: str,
                      summary: str | None = None) -> dict[str, Any]:
     """The name/summary/content/source map columns: every language, the object's own first; None for

@@ -33,7 +33,6 @@ class CalendarError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-
 _USED = frozenset({
     "UID", "DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION", "GEO", "URL", "STATUS",
     "CATEGORIES", "RRULE", "EXDATE", "RDATE", "RECURRENCE-ID", "CONFERENCE", "X-GOOGLE-CONFERENCE",
@@ -70,7 +69,6 @@ class Span:
     begin: int  # line of BEGIN:VEVENT
     end: int  # line of END:VEVENT
     props: dict[str, int]  # first line of each property name
-
 
 
 def _lines(text: str) -> list[str]:

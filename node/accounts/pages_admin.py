@@ -46,11 +46,9 @@ async def _members_page(request: Request, status: int = 200, error: str | None =
 
 async def members_page(request: Request) -> Response:
     if request.method == "GET":
-        user = await staff(request)
-        return user if isinstance(user, Response) else await _members_page(request)
+        await staff(request)
+        return await _members_page(request)
     checked = await admin_form(request)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     node = node_of(request)
     target_id = int_field(form, "user")
@@ -89,11 +87,9 @@ async def _invitations_page(request: Request, status: int = 200, error: str | No
 
 async def invitations_page(request: Request) -> Response:
     if request.method == "GET":
-        user = await staff(request)
-        return user if isinstance(user, Response) else await _invitations_page(request)
+        await staff(request)
+        return await _invitations_page(request)
     checked = await admin_form(request)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     node = node_of(request)
     action = text_field(form, "action")
@@ -130,8 +126,6 @@ async def followers_page(request: Request) -> Response:
     if request.method == "POST":
         return await followers_submit(request)
     user = await staff(request)
-    if isinstance(user, Response):
-        return user
     node = node_of(request)
     group = await association_actor(node)
     rows = await (Follow.filter(target=group).prefetch_related("follower").order_by("-state", "-id")
@@ -143,8 +137,6 @@ async def followers_page(request: Request) -> Response:
 
 async def followers_submit(request: Request) -> Response:
     checked = await admin_form(request)
-    if isinstance(checked, Response):
-        return checked
     admin, form = checked
     node = node_of(request)
     group = await association_actor(node)

@@ -2,7 +2,7 @@
 # Interface translations: extracts every message of node/, federation/ and templates/ into
 # locales/messages.pot, then brings each catalog locales/<lang>/LC_MESSAGES/messages.po up to date
 # (creating the missing ones). Changed messages come back fuzzy and new ones empty: translate them
-# (tests/test_i18n.py fails while any is left). The .po files are read at run time; nothing to compile.
+# (tests/core/test_i18n.py fails while any is left). The .po files are read at run time; nothing to compile.
 #   sh scripts/messages.sh            # fr ar es
 #   LANGS="fr ar es pt" sh scripts/messages.sh
 set -eu

@@ -98,7 +98,7 @@ def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _AGORA_LOCATION_VARS}
     env["PYTHONUNBUFFERED"] = "1"
     # The benchmark measures capacity: every request comes from 127.0.0.1, which the per-IP rate limits
-    # would cut at 1,200 inbox POSTs a minute (they are tested in tests/test_ratelimit.py).
+    # would cut at 1,200 inbox POSTs a minute (they are tested in tests/core/test_ratelimit.py).
     for name in ("INBOX_PER_IP", "INBOX_PER_HOST", "LOGIN_PER_IP", "FORMS_PER_IP"):
         env[f"AGORA_LIMITS_{name}_PER_MINUTE"] = "0"
     return env

@@ -209,8 +209,8 @@ async def test_error_pages_show_no_exception_text(
 async def test_public_documents_exports_and_admin_pages_hold_no_secret(
     federation: Federation, secret_nodes: None
 ) -> None:
-    from tests.test_event_pages import path_of as event_path
-    from tests.test_initiative_pages import path_of as initiative_path
+    from tests.events.test_event_pages import path_of as event_path
+    from tests.initiatives.test_initiative_pages import path_of as initiative_path
 
     a = await federation.add_node("a.test")
     initiative = await publish_initiative(a)

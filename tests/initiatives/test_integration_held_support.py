@@ -9,7 +9,7 @@ from node.initiatives.initiatives import create_initiative
 from node.core.models import Notification
 from node.initiatives.models import Support
 from tests.conftest import Federation, member
-from tests.test_initiatives import SCHOOL
+from tests.initiatives.test_initiatives import SCHOOL
 
 
 async def test_held_support_is_not_notified(federation: Federation) -> None:

@@ -10,7 +10,7 @@ from node.accounts import members
 from node.core.models import AuditEntry, User
 from node.accounts.models import Invitation
 from node.core.settings import load_settings
-from tests.test_cli import clean_environment, cli, config, database_url, in_db  # noqa: F401  (fixtures)
+from tests.cli.test_cli import clean_environment, cli, config, database_url, in_db  # noqa: F401  (fixtures)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], list[str]]:

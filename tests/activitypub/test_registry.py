@@ -11,7 +11,7 @@ import pytest
 from node.activitypub import handlers, registry
 from node.activitypub.registry import FIRST, OWN, REST
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # type -> the handlers that see it, in order (feature.function)
 CHAINS = {

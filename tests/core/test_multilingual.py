@@ -7,6 +7,7 @@ import re
 
 from federation import events as event_wire
 from federation import initiatives as initiative_wire
+from federation import remote
 from federation import vocab
 from node.core.models import Activity, Post
 from node.events.models import Event
@@ -14,8 +15,8 @@ from node.initiatives.models import Initiative
 from node.core.multilingual import accept_languages, choose, reader_wishes, show_post
 from tests.conftest import Federation, client_for
 from tests.helpers import csrf_of, follow_association, logged_in
-from tests.test_event_pages import FORM as EVENT_FORM
-from tests.test_initiative_pages import FORM as INITIATIVE_FORM
+from tests.events.test_event_pages import FORM as EVENT_FORM
+from tests.initiatives.test_initiative_pages import FORM as INITIATIVE_FORM
 
 AS2 = {"Accept": "application/activity+json"}
 FRENCH = {"Accept-Language": "fr"}
@@ -74,7 +75,7 @@ def test_wire_documents_put_the_default_language_first() -> None:
     ev = event_wire.parse_event(doc)
     assert ev.language == "fr" and ev.name == "Fête"  # the other languages besides the event's own:
     assert ev.name_map == {"en": "Party"} and ev.content_map == {"de": "<p>Ja</p>"}
-    note = vocab.parse_note({"type": "Note", "id": "https://x.example/n/1", "attributedTo": "https://x.example/u/a",
+    note = remote.parse_note({"type": "Note", "id": "https://x.example/n/1", "attributedTo": "https://x.example/u/a",
                              "summaryMap": {"ar": "تنبيه", "en": "Warning"}, "contentMap": {"ar": "<p>نص</p>"}})
     assert note.summary == "تنبيه" and note.summary_map == {"ar": "تنبيه", "en": "Warning"} and note.language == "ar"
 
@@ -186,7 +187,7 @@ async def test_an_event_preview_saves_nothing(federation: Federation) -> None:
 
 
 async def test_an_event_banner_can_be_uploaded(federation: Federation) -> None:
-    from tests.test_compose import png
+    from tests.posts.test_compose import png
     a = await federation.add_node("a.test")
     async with logged_in(a, "carla", "editor") as http:
         token = await csrf_of(http, "/events/new")
@@ -285,7 +286,7 @@ async def test_an_initiative_draft_is_nowhere_until_published(federation: Federa
 
 
 async def test_an_initiative_cover_can_be_uploaded(federation: Federation) -> None:
-    from tests.test_compose import png
+    from tests.posts.test_compose import png
     a = await federation.add_node("a.test")
     async with logged_in(a, "carla", "editor") as http:
         token = await csrf_of(http, "/initiatives/new")

@@ -20,7 +20,7 @@ from node.core.models import User
 from tests.conftest import Federation, client_for, member
 from tests.helpers import CSRF, logged_in
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES = ("fr", "ar", "es")
 HTML_LANG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)">')
 

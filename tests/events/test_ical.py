@@ -20,9 +20,9 @@ from node.core.models import Activity, User
 from node.events.models import Event
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
-from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
+from tests.cli.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
 
-DATA = Path(__file__).parent / "data" / "ical"
+DATA = Path(__file__).parents[1] / "data" / "ical"
 GOOGLE = DATA / "google-issue_62_moved_event_2.ics"
 GOOGLE_UTC = DATA / "google-x_wr_timezone_simple_events_issue_59.ics"
 GOOGLE_UNSUPPORTED = DATA / "google-x_location.ics"

@@ -19,7 +19,7 @@ from federation.ldsig import (
     verify_ld_signature,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 KEY_ID = "https://agora.example/users/alice#main-key"
 
 

@@ -17,7 +17,7 @@ from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 from tests.helpers import csrf_of, logged_in
-from tests.test_initiatives import SCHOOL
+from tests.initiatives.test_initiatives import SCHOOL
 
 AS2 = {"Accept": "application/activity+json"}
 

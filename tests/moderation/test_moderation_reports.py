@@ -20,7 +20,7 @@ from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 from tests.helpers import CSRF, csrf_of, logged_in
-from tests.test_inbox import encode, signed
+from tests.activitypub.test_inbox import encode, signed
 
 AS2 = {"Accept": "application/activity+json"}
 

@@ -21,7 +21,7 @@ from node.core.models import Activity, Actor
 from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Support
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
-from tests.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
+from tests.cli.test_cli import clean_environment, cli, config, database_url, in_db, one_line_error  # noqa: F401
 
 SCHOOL = InitiativeInput(
     title="Rebuild the school of Kayes", kind="development", summary="A roof and benches before the rains",

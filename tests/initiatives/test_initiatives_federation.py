@@ -18,7 +18,7 @@ from node.core.models import Post
 from node.initiatives.network import network_initiatives, store_initiative
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member
-from tests.test_initiatives import SCHOOL
+from tests.initiatives.test_initiatives import SCHOOL
 
 AS2 = {"Accept": "application/activity+json"}
 

@@ -24,7 +24,7 @@ from node.social.social import follow
 from tests.conftest import Federation, client_for, member
 
 AS2 = {"Accept": "application/activity+json"}
-DATA = Path(__file__).parent / "data" / "events"
+DATA = Path(__file__).parents[1] / "data" / "events"
 FESTIVAL = EventInput(
     name="Festival of the Diaspora", start=datetime(2026, 7, 11, 18, 0), end=datetime(2026, 7, 11, 23, 0),
     timezone="Europe/Paris", description="Music and **food** from home", language="fr",

@@ -23,8 +23,8 @@ from node.initiatives.models import Initiative
 from node.core.runtime import Node
 from node.social.social import follow, like
 from tests.conftest import Federation, client_for, member
-from tests.test_events_federation import FESTIVAL
-from tests.test_initiatives import SCHOOL
+from tests.events.test_events_federation import FESTIVAL
+from tests.initiatives.test_initiatives import SCHOOL
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

@@ -26,7 +26,7 @@ from node.app import create_app
 from node.core.models import Job
 from node.core.settings import LimitSettings
 from tests.conftest import Federation
-from tests.test_inbox import remote_b, signed
+from tests.activitypub.test_inbox import remote_b, signed
 
 SIGNED_EXAMPLES = 1300
 UNSIGNED_EXAMPLES = 1000

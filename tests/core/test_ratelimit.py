@@ -13,7 +13,7 @@ from node.core.runtime import Node
 from node.core.settings import LimitSettings
 from node.web.ratelimit import Charge, Limiter, charges_for, key_host
 from tests.conftest import Federation
-from tests.test_inbox import encode, like, remote_b, signed
+from tests.activitypub.test_inbox import encode, like, remote_b, signed
 
 
 class Clock:

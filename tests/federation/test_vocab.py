@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from federation import remote
 from federation import vocab
 
 MASTODON_ACTOR = {
@@ -23,7 +24,7 @@ MASTODON_ACTOR = {
 
 
 def test_parse_actor_reads_mastodon_fields() -> None:
-    actor = vocab.parse_actor(MASTODON_ACTOR)
+    actor = remote.parse_actor(MASTODON_ACTOR)
     assert actor.shared_inbox == "https://m.example/inbox"
     assert actor.icon == "https://m.example/a.png"
     assert actor.key is not None and actor.key.key_id.endswith("#main-key")
@@ -31,7 +32,7 @@ def test_parse_actor_reads_mastodon_fields() -> None:
 
 def test_parse_actor_ignores_a_key_owned_by_someone_else() -> None:
     doc = MASTODON_ACTOR | {"publicKey": MASTODON_ACTOR["publicKey"] | {"owner": "https://evil.example/u"}}
-    assert vocab.parse_actor(doc).key is None
+    assert remote.parse_actor(doc).key is None
 
 
 @pytest.mark.parametrize("broken", [
@@ -39,11 +40,11 @@ def test_parse_actor_ignores_a_key_owned_by_someone_else() -> None:
 ])
 def test_parse_actor_refuses_what_is_not_an_actor(broken: dict[str, object]) -> None:
     with pytest.raises(vocab.VocabError):
-        vocab.parse_actor(MASTODON_ACTOR | broken)
+        remote.parse_actor(MASTODON_ACTOR | broken)
 
 
 def test_parse_note_keeps_content_map_whole_and_takes_language() -> None:
-    note = vocab.parse_note({
+    note = remote.parse_note({
         "id": "https://m.example/s/1", "type": "Note", "attributedTo": ["https://m.example/users/amina"],
         "contentMap": {"ar": "<p>مرحبا</p>", "fr": "<p>Bonjour</p>"}, "inReplyTo": {"id": "https://a.test/posts/x"},
         "to": "https://www.w3.org/ns/activitystreams#Public", "tag": [{"type": "Mention", "href": "https://a.test/users/asso"}, "junk"],

@@ -26,7 +26,7 @@ from federation.events import (
 )
 from federation.vocab import PUBLIC, VocabError
 
-DATA = Path(__file__).parent / "data" / "events"
+DATA = Path(__file__).parents[1] / "data" / "events"
 PARIS = ZoneInfo("Europe/Paris")
 UTC = timezone.utc
 

@@ -11,7 +11,7 @@ from node.core.models import Notification
 from node.web.pages import association_actor
 from tests.conftest import Federation, client_for
 from tests.helpers import logged_in, publish
-from tests.test_public_site import head_of, make_event, make_initiative
+from tests.site.test_public_site import head_of, make_event, make_initiative
 
 
 def report_link(uri: str) -> str:

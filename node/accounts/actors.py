@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 
 from federation import vocab
 from federation.client import FetchError, Signer
+from federation.remote import RemoteActor, parse_actor
 from federation.signatures import PublicKey, generate_key_pair
 from node.policy import policy
 from node.core.models import Actor, Follow, Interaction, Post
@@ -104,7 +105,7 @@ def actor_document(urls: Urls, actor: Actor) -> dict[str, Any]:
     return doc
 
 
-def _fields_from(remote: vocab.RemoteActor, doc: dict[str, Any]) -> dict[str, Any]:
+def _fields_from(remote: RemoteActor, doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": remote.type,
         "username": remote.preferred_username,
@@ -127,7 +128,7 @@ def _fields_from(remote: vocab.RemoteActor, doc: dict[str, Any]) -> dict[str, An
 
 async def store_remote_actor(doc: dict[str, Any], *, source_url: str | None = None) -> Actor:
     """Insert or refresh a remote actor from its document (already fetched from its own host)."""
-    remote = vocab.parse_actor(doc)
+    remote = parse_actor(doc)
     if source_url is not None and vocab.host_of(remote.id) != vocab.host_of(source_url):
         raise vocab.VocabError("actor id is on another host than the URL it came from")
     values = _fields_from(remote, doc)

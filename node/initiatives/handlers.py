@@ -4,6 +4,7 @@ initiatives of the network (Create, Update, Delete of initiative Articles)."""
 from __future__ import annotations
 
 from federation import initiatives as wire
+from federation import remote
 from federation import vocab
 from node.activitypub.registry import Doc, handles, handles_object
 from node.core.models import Actor
@@ -28,7 +29,7 @@ async def on_unlike(node: Node, actor: Actor, doc: Doc) -> bool:
 @handles_object("Create", "Update")
 async def on_initiative(node: Node, actor: Actor, doc: Doc, obj: Doc) -> bool:
     """An initiative Article: stored among the network initiatives (when its sender is followed)."""
-    if vocab.type_of(obj) not in vocab.CONTENT_TYPES or not wire.is_initiative(obj):
+    if vocab.type_of(obj) not in remote.CONTENT_TYPES or not wire.is_initiative(obj):
         return False
     await network.store_initiative(node, actor, obj)
     return True

@@ -16,6 +16,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from tortoise.transactions import in_transaction
 
+from federation import remote
 from federation import vocab
 from federation.client import FetchError
 from federation.webfinger import resolve_handle
@@ -210,7 +211,7 @@ async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
         raise ContentError(f"nothing here to reply to at {uri}")
     try:
         doc = await node.client.get_json(uri, signer=node.instance_signer)
-        author = vocab.parse_note(doc).attributed_to
+        author = remote.parse_note(doc).attributed_to
     except (FetchError, vocab.VocabError) as exc:
         raise ContentError(f"cannot reply to {uri}: {exc}") from None
     return None, author

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from federation import remote
 from federation import vocab
 from node.activitypub.registry import REST, Doc, handles, handles_object
 from node.core.models import Actor
@@ -65,7 +66,7 @@ async def on_announce(node: Node, actor: Actor, doc: Doc) -> bool:
 
 @handles_object("Create", stage=REST)
 async def on_create(node: Node, actor: Actor, doc: Doc, obj: Doc) -> bool:
-    if vocab.type_of(obj) not in vocab.CONTENT_TYPES:
+    if vocab.type_of(obj) not in remote.CONTENT_TYPES:
         return True
     try:
         post = await notes.store_note(node, actor, obj)
@@ -79,7 +80,7 @@ async def on_create(node: Node, actor: Actor, doc: Doc, obj: Doc) -> bool:
 
 @handles_object("Update", stage=REST)
 async def on_update(node: Node, actor: Actor, doc: Doc, obj: Doc) -> bool:
-    if vocab.type_of(obj) not in vocab.CONTENT_TYPES:
+    if vocab.type_of(obj) not in remote.CONTENT_TYPES:
         return True
     try:  # an Update of a post not seen yet is stored like a Create, when it concerns us
         await notes.store_note(node, actor, obj)

@@ -12,6 +12,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
+from federation import remote
 from federation import vocab
 from node.core.models import Actor, Follow, Post
 from node.core.runtime import Node
@@ -22,7 +23,7 @@ from node.social.interactions import recount
 log = logging.getLogger("agora.inbox")
 
 
-async def _is_relevant(node: Node, note: vocab.RemoteNote, parent: Post | None) -> bool:
+async def _is_relevant(node: Node, note: remote.RemoteNote, parent: Post | None) -> bool:
     if parent is not None:
         return True
     if any(t.get("type") == "Mention" and node.urls.is_local(str(t.get("href", ""))) for t in note.tags):
@@ -32,7 +33,7 @@ async def _is_relevant(node: Node, note: vocab.RemoteNote, parent: Post | None) 
     return await Follow.filter(follower__local=True, target__uri=note.attributed_to, state="accepted").exists()
 
 
-def _values(note: vocab.RemoteNote, actor: Actor, parent: Post | None, obj: Mapping[str, Any]) -> dict[str, Any]:
+def _values(note: remote.RemoteNote, actor: Actor, parent: Post | None, obj: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "kind": note.type,
         "author_id": actor.id,
@@ -58,7 +59,7 @@ def _values(note: vocab.RemoteNote, actor: Actor, parent: Post | None, obj: Mapp
 
 async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post | None:
     """Store (or update) a note the sender wrote, when it concerns us. Raises vocab.VocabError."""
-    note = vocab.parse_note(obj)
+    note = remote.parse_note(obj)
     if note.attributed_to != actor.uri or vocab.host_of(note.id) != actor.domain:
         log.info("refused %s: author is not the sender", note.id)
         return None
@@ -82,7 +83,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
     return await Post.get_or_none(uri=note.id)
 
 
-async def _update_if_newer(note: vocab.RemoteNote, actor: Actor, values: dict[str, Any]) -> None:
+async def _update_if_newer(note: remote.RemoteNote, actor: Actor, values: dict[str, Any]) -> None:
     """Deliveries are not ordered (a Create may arrive after its Updates): a version is written only
     over an older one, and the comparison happens in the database, so concurrent handlers agree."""
     query = Post.filter(uri=note.id, author_id=actor.id)

@@ -6,6 +6,7 @@ import secrets
 
 from tortoise.transactions import in_transaction
 
+from federation import remote
 from federation import vocab
 from node.social.delivery import publish
 from node.core.models import Activity, Actor, Follow, Post
@@ -43,7 +44,7 @@ async def _post_author(node: Node, post_uri: str) -> str:
     if post is not None:
         return (await Actor.get(id=post.author_id)).uri  # type: ignore[attr-defined]
     doc = await node.client.get_json(post_uri, signer=node.instance_signer)
-    return vocab.parse_note(doc).attributed_to
+    return remote.parse_note(doc).attributed_to
 
 
 async def like(node: Node, actor: Actor, post_uri: str) -> str:

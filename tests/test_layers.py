@@ -41,7 +41,6 @@ KNOWN: dict[str, set[str]] = {
     "banners": {
         "node/accounts/members.py",
         "node/activitypub/routes.py",
-        "node/core/media.py",
         "node/policy/admin.py",
         "node/policy/policy.py",
     },

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, ImageFile
 
-from node.core import media
+from node.core import images, media
 from node.core.media import MediaError, attachment_doc, get_media, media_url, srcset, store_upload
 from node.core.models import Media
 from node.core.runtime import Node
@@ -216,7 +216,7 @@ async def test_urls_srcset_and_attachment(node: Node) -> None:
 
 def test_blurhash_of_a_flat_colour() -> None:
     # 4x3 components ("L"), then the average colour in the DC term: pure red.
-    value = media.blurhash(Image.new("RGB", (40, 30), (255, 0, 0)))
+    value = images.blurhash(Image.new("RGB", (40, 30), (255, 0, 0)))
     assert value[0] == "L" and len(value) == 28
-    assert value[2:6] == media._b83(255 << 16, 4) == "TI:j"
-    assert media.blurhash(Image.new("RGB", (40, 30), (0, 0, 255)))[2:6] == media._b83(255, 4)
+    assert value[2:6] == images._b83(255 << 16, 4) == "TI:j"
+    assert images.blurhash(Image.new("RGB", (40, 30), (0, 0, 255)))[2:6] == images._b83(255, 4)

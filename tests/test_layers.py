@@ -40,7 +40,6 @@ Found = dict[str, str]
 KNOWN: dict[str, set[str]] = {
     "banners": {
         "node/accounts/members.py",
-        "node/activitypub/routes.py",
         "node/policy/admin.py",
         "node/policy/policy.py",
     },

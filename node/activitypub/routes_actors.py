@@ -1,0 +1,107 @@
+"""Actors as ActivityPub documents: the instance actor, local actors (minimal in secure mode when the
+fetch is unsigned), and their followers, following, outbox and featured collections."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from federation import vocab
+from node.policy import policy
+from node.accounts.actors import actor_document, local_actor
+from node.activitypub.responses import PAGE_SIZE, AS2Response, as2, collection, node_of, not_found, page_number
+from node.activitypub.signed_fetch import authenticate, wants_as2
+from node.posts.content import note_document
+from node.core.models import Actor, Follow, Post
+
+
+async def instance_actor_view(request: Request) -> Response:
+    node = node_of(request)
+    actor = await Actor.get_or_none(uri=node.urls.instance_actor)
+    if actor is None:
+        return not_found()
+    return as2(actor_document(node.urls, actor))
+
+
+async def actor_view(request: Request) -> Response:
+    node = node_of(request)
+    username = request.path_params["username"]
+    actor = await local_actor(username)
+    if actor is None or actor.kind == "Application":
+        return not_found("no such actor")
+    if not wants_as2(request):
+        return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
+    doc = actor_document(node.urls, actor)
+    if await policy.authorized_fetch(node) and (await authenticate(node, request)).state != "ok":
+        # Secure mode, unsigned: what a server needs to verify this actor's signatures, nothing more
+        # (Mastodon's AccountsController#restrict_fields_to).
+        doc = {k: v for k, v in doc.items() if k in MINIMAL_ACTOR_FIELDS}
+        return AS2Response(doc, headers={"Vary": "Accept, Signature", "Cache-Control": "no-store"})
+    return as2(doc)
+
+
+MINIMAL_ACTOR_FIELDS = ("@context", "id", "type", "preferredUsername", "inbox", "publicKey", "endpoints")
+
+
+async def _collection_owner(request: Request) -> Actor | None:
+    actor = await local_actor(request.path_params["username"])
+    return actor if actor is not None and actor.kind != "Application" else None
+
+
+async def followers_view(request: Request) -> Response:
+    return await _follow_collection(request, followers=True)
+
+
+async def following_view(request: Request) -> Response:
+    return await _follow_collection(request, followers=False)
+
+
+async def _follow_collection(request: Request, *, followers: bool) -> Response:
+    node = node_of(request)
+    actor = await _collection_owner(request)
+    if actor is None:
+        return not_found()
+    if followers:
+        query = Follow.filter(target=actor, state="accepted").prefetch_related("follower")
+        cid = node.urls.followers(actor.username or "")
+    else:
+        query = Follow.filter(follower=actor, state="accepted").prefetch_related("target")
+        cid = node.urls.following(actor.username or "")
+    page = page_number(request)
+    total = await query.count()
+    if page is None:
+        return collection(cid, total, None, [], False)
+    rows = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    items = [(row.follower if followers else row.target).uri for row in rows[:PAGE_SIZE]]
+    return collection(cid, total, page, items, len(rows) > PAGE_SIZE)
+
+
+async def outbox_view(request: Request) -> Response:
+    node = node_of(request)
+    actor = await _collection_owner(request)
+    if actor is None:
+        return not_found()
+    query = Post.filter(author=actor, local=True, deleted_at=None, draft=False, visibility__in=["public", "unlisted"])
+    cid = node.urls.outbox(actor.username or "")
+    page = page_number(request)
+    total = await query.count()
+    if page is None:
+        return collection(cid, total, None, [], False)
+    posts = await query.order_by("-published").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    items = []
+    for post in posts[:PAGE_SIZE]:
+        note = note_document(node, post, actor)
+        note.pop("@context", None)
+        items.append({"id": f"{post.uri}/activity", "type": "Create", "actor": actor.uri,
+                      "published": note["published"], "to": post.to, "cc": post.cc, "object": note})
+    return collection(cid, total, page, items, len(posts) > PAGE_SIZE)
+
+
+async def featured_view(request: Request) -> Response:
+    node = node_of(request)
+    actor = await _collection_owner(request)
+    if actor is None:
+        return not_found()
+    doc = vocab.ordered_collection(node.urls.featured(actor.username or ""), 0, None)
+    doc["orderedItems"] = []
+    return as2(doc)

@@ -16,7 +16,8 @@ from federation.events import Place
 from node.accounts.actors import fetch_actor, local_actor
 from node.core.models import Actor, Post, User
 from node.core.runtime import Node
-from node.events.events import EventInput, create_event
+from node.events.events import create_event
+from node.events.inputs import EventInput
 from node.events.models import Event
 from node.initiatives.initiatives import InitiativeInput, NeedInput, create_initiative
 from node.initiatives.models import Initiative

@@ -10,7 +10,10 @@ from federation import events as wire
 from federation.client import FetchError
 from node.cli.common import Action, CliError, Subparsers, ensure_association, run_action
 from node.core.runtime import Node
-from node.events import events, ical
+from node.events import events
+from node.events.ical_import import fetch_calendar, import_calendar
+from node.events.ical_parse import MAX_BYTES, CalendarError
+from node.events.inputs import EventError, EventInput, zone
 from node.events.models import Event
 
 
@@ -22,16 +25,16 @@ def event_time(value: str, what: str) -> datetime:
 
 
 async def read_calendar(node: Node, target: str) -> bytes:
-    """The calendar at an http(s) address, or in a file (at most ical.MAX_BYTES)."""
+    """The calendar at an http(s) address, or in a file (at most MAX_BYTES)."""
     if target.startswith(("http://", "https://")):
         try:
-            return await ical.fetch_calendar(node, target)
+            return await fetch_calendar(node, target)
         except FetchError as exc:
             raise CliError(f"{target}: {exc}") from None
     path = Path(target)
     try:
-        if path.stat().st_size > ical.MAX_BYTES:
-            raise CliError(f"{target}: the calendar is larger than {ical.MAX_BYTES // (1024 * 1024)} MB")
+        if path.stat().st_size > MAX_BYTES:
+            raise CliError(f"{target}: the calendar is larger than {MAX_BYTES // (1024 * 1024)} MB")
         return path.read_bytes()
     except OSError as exc:
         raise CliError(f"{target}: {exc.strerror or exc}") from None
@@ -40,9 +43,9 @@ async def read_calendar(node: Node, target: str) -> bytes:
 async def import_events(node: Node, args: argparse.Namespace) -> None:
     data = await read_calendar(node, args.source)
     try:
-        result = await ical.import_calendar(node, await ensure_association(node), data, source=args.source,
-                                            default_timezone=args.timezone)
-    except (ical.CalendarError, events.EventError) as exc:
+        result = await import_calendar(node, await ensure_association(node), data, source=args.source,
+                                       default_timezone=args.timezone)
+    except (CalendarError, EventError) as exc:
         raise CliError(str(exc)) from None
     for url in result.urls:
         print(url)
@@ -61,12 +64,12 @@ def place_of(args: argparse.Namespace) -> wire.Place | None:
                       latitude=args.latitude, longitude=args.longitude)
 
 
-def event_input(args: argparse.Namespace) -> events.EventInput:
+def event_input(args: argparse.Namespace) -> EventInput:
     start = event_time(args.start, "--start")
     end = event_time(args.end, "--end") if args.end else None
     all_day = args.all_day or (len(args.start.strip()) == 10 and (end is None or len(args.end.strip()) == 10))
     place = place_of(args)
-    return events.EventInput(
+    return EventInput(
         name=args.name, start=start, end=end, timezone=args.timezone, all_day=all_day,
         description=args.description or "", places=(place,) if place else (), online_url=args.online_url,
         capacity=args.capacity, join_mode=args.join_mode, external_url=args.external_url,
@@ -79,7 +82,7 @@ async def create_event(node: Node, args: argparse.Namespace) -> None:
     inp = event_input(args)
     try:
         created = await events.create_event(node, await ensure_association(node), inp)
-    except events.EventError as exc:
+    except EventError as exc:
         raise CliError(str(exc)) from None
     for event in created:
         print(event.url or event.uri)
@@ -91,8 +94,8 @@ async def list_events(node: Node, args: argparse.Namespace) -> None:
     rows = await Event.filter(local=True, deleted_at=None, draft=False).filter(start__gte=now).order_by("start", "id")
     ongoing = await Event.filter(local=True, deleted_at=None, draft=False, start__lt=now, end__gte=now).order_by("start", "id")
     for event in [*ongoing, *rows]:
-        zone = events.zone(event.timezone)
-        when = event.start.astimezone(zone).strftime("%Y-%m-%d" if event.all_day else "%Y-%m-%d %H:%M")
+        tz = zone(event.timezone)
+        when = event.start.astimezone(tz).strftime("%Y-%m-%d" if event.all_day else "%Y-%m-%d %H:%M")
         status = "" if event.status == "CONFIRMED" else f" [{event.status}]"
         print(f"{when} {event.timezone}\t{event.name}{status}\t{event.url or event.uri}")
 

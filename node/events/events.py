@@ -21,24 +21,16 @@ from federation import vocab
 from node.core.models import Actor
 from node.core.multilingual import Translation, check_translations, normalize_tag, others
 from node.core.runtime import Node
-from node.events.inputs import CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, localize
+from node.events.inputs import (
+    CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, EventError, EventInput, localize, zone,
+)
 from node.events.models import Event
+from node.events.participation import recount as recount  # policy/suspension.py still calls events.recount
+from node.events.recurrence import occurrences
 from node.posts.publishable import (
     delete_published, kept_translations, language_columns, organizer_of, rendered_story, save_edit,
     send_document, stored_translations,
 )
-
-# The pages, handlers and CLI call these as events.<name>; they live beside this module.
-from node.events.inputs import (
-    EventError as EventError, EventInput as EventInput, Recurrence as Recurrence, zone as zone,
-)
-from node.events.participation import (
-    announce as announce, answered as answered, cancel_anonymous as cancel_anonymous,
-    confirm_anonymous as confirm_anonymous, decide as decide, join as join, join_remote as join_remote,
-    leave as leave, leave_remote as leave_remote, recount as recount, refuse_join as refuse_join,
-    register_anonymous as register_anonymous,
-)
-from node.events.recurrence import MAX_OCCURRENCES as MAX_OCCURRENCES, occurrences as occurrences
 
 
 def _check_url(value: str | None, what: str) -> None:

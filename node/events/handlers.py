@@ -9,8 +9,10 @@ from federation import vocab
 from node.activitypub.registry import Doc, handles, handles_object
 from node.core.models import Actor
 from node.core.runtime import Node
-from node.events import events, network
+from node.events import network
+from node.events.inputs import EventError
 from node.events.models import Event, Participation
+from node.events.participation import answered, join, leave, recount, refuse_join
 
 log = logging.getLogger("agora.inbox")
 
@@ -23,10 +25,10 @@ async def on_join(node: Node, actor: Actor, doc: Doc) -> bool:
         return True
     message = vocab.text(doc.get("participationMessage"), 2000)
     try:
-        await events.join(node, event, actor, uri=doc["id"], message=message)
-    except events.EventError as exc:
+        await join(node, event, actor, uri=doc["id"], message=message)
+    except EventError as exc:
         log.info("Join of %s by %s refused: %s", event.uri, actor.uri, exc)
-        await events.refuse_join(node, event, actor, doc["id"])
+        await refuse_join(node, event, actor, doc["id"])
     return True
 
 
@@ -35,20 +37,20 @@ async def on_leave(node: Node, actor: Actor, doc: Doc) -> bool:
     ref = vocab.id_of(doc.get("object"))
     event = await Event.get_or_none(uri=ref, local=True) if ref else None
     if event is not None:
-        await events.leave(node, event, actor)
+        await leave(node, event, actor)
     return True
 
 
 @handles("Accept")
 async def on_accept(node: Node, actor: Actor, doc: Doc) -> bool:
     ref = vocab.id_of(doc.get("object"))
-    return ref is not None and await events.answered(actor, ref, accepted=True)
+    return ref is not None and await answered(actor, ref, accepted=True)
 
 
 @handles("Reject")
 async def on_reject(node: Node, actor: Actor, doc: Doc) -> bool:
     ref = vocab.id_of(doc.get("object"))
-    return ref is not None and await events.answered(actor, ref, accepted=False)
+    return ref is not None and await answered(actor, ref, accepted=False)
 
 
 @handles("Undo")
@@ -60,7 +62,7 @@ async def on_undo_join(node: Node, actor: Actor, doc: Doc) -> bool:
     await Participation.filter(uri=ref, actor=actor).delete()
     event = await Event.get_or_none(uri=vocab.id_of(obj.get("object")) if isinstance(obj, dict) else None)
     if event is not None:
-        await events.recount(event)
+        await recount(event)
     return True
 
 

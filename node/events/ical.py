@@ -5,7 +5,7 @@ each member's private feed of the events they joined (a signed token in the URL)
 the VTIMEZONE of the zones it uses, so it reads the same in any client.
 
 Import: ical_import.py (all or nothing, matched by UID), reading the file in ical_parse.py and
-ical_read.py; the names callers use are importable from here too."""
+ical_read.py."""
 
 from __future__ import annotations
 
@@ -21,33 +21,9 @@ from federation import events as wire
 from node.core.models import Actor, User
 from node.core.runtime import VERSION, Node
 from node.events import events
-from node.events.inputs import EventError
-from node.events.ical_import import ImportResult, fetch_calendar, import_calendar, input_of
-from node.events.ical_parse import MAX_BYTES, MAX_EVENTS, CalendarError, iana_zone
-from node.events.ical_text import html_to_text, markdown_safe
+from node.events.inputs import EventError, zone
+from node.events.ical_text import html_to_text
 from node.events.models import Event, Participation
-
-__all__ = [
-    "CONTENT_TYPE",
-    "MAX_BYTES",
-    "MAX_EVENTS",
-    "CalendarError",
-    "ImportResult",
-    "URLSafeSerializer",
-    "event_calendar",
-    "event_component",
-    "feed_calendar",
-    "fetch_calendar",
-    "html_to_text",
-    "iana_zone",
-    "import_calendar",
-    "input_of",
-    "markdown_safe",
-    "member_calendar",
-    "member_feed_url",
-    "member_id_from_token",
-    "member_token",
-]
 
 FEED_PAST = timedelta(days=30)
 FEED_LIMIT = 2_000
@@ -68,13 +44,13 @@ def _place_line(place: wire.Place) -> str:
 def _in_zone(moment: datetime, zone_name: str) -> datetime:
     if zone_name in ("UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"):
         return moment.astimezone(timezone.utc)  # written as ...Z, no VTIMEZONE needed
-    return moment.astimezone(events.zone(zone_name))
+    return moment.astimezone(zone(zone_name))
 
 
 def event_component(node: Node, event: Event, organizer: Actor) -> icalendar.Event:
     """One VEVENT: times in the event's zone (TZID), DATE values for all-day events."""
     try:
-        tz = events.zone(event.timezone)
+        tz = zone(event.timezone)
     except EventError:  # a remote event (member feed) with a zone we do not know: UTC rather than nothing
         event.timezone, tz = "UTC", ZoneInfo("UTC")
     start = event.start.astimezone(tz)

@@ -1,6 +1,6 @@
 """iCalendar import (:func:`import_calendar`): a Google Calendar, Mobilizon or other export becomes
 the association's events. Everything is read and checked first (every occurrence built as an
-:class:`EventInput` and run through ``events.validate``/``events.occurrences``); only then is anything
+:class:`EventInput` and run through ``events.validate``/``recurrence.occurrences``); only then is anything
 written, in one transaction.
 A bad file raises :class:`CalendarError` with the line and the reason, and leaves nothing behind.
 
@@ -40,7 +40,7 @@ from tortoise.transactions import in_transaction
 from node.core.models import Actor
 from node.core.runtime import Node
 from node.events import events
-from node.events.inputs import EventError, EventInput
+from node.events.inputs import EventError, EventInput, localize, zone
 from node.events.ical_parse import MAX_BYTES, CalendarError, iana_zone
 from node.events.ical_read import Group, Occurrence, Reader
 from node.events.models import Event
@@ -64,7 +64,7 @@ class ImportResult:
 
 def input_of(event: Event) -> EventInput:
     """A stored event as the EventInput that would produce it (the base of an import's update)."""
-    tz = events.zone(event.timezone)
+    tz = zone(event.timezone)
     return EventInput(
         name=event.name, start=event.start.astimezone(tz), end=event.end.astimezone(tz) if event.end else None,
         timezone=event.timezone, description=event.source, all_day=event.all_day, places=events.places_of(event),
@@ -82,8 +82,8 @@ _COMPARED = ("name", "source", "start", "end", "timezone", "all_day", "places", 
 
 def _differs(node: Node, event: Event, inp: EventInput) -> bool:
     """Whether update_event would change anything an iCalendar file carries."""
-    tz = events.zone(inp.timezone)
-    begin, finish = events.day_bounds(events.localize(inp.start, tz), events.localize(inp.end, tz) if inp.end else None, inp.all_day)
+    tz = zone(inp.timezone)
+    begin, finish = events.day_bounds(localize(inp.start, tz), localize(inp.end, tz) if inp.end else None, inp.all_day)
     values = events.event_values(node, inp, begin, finish)
     return any(getattr(event, key) != values[key] for key in _COMPARED)
 

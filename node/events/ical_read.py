@@ -17,10 +17,11 @@ from federation import events as wire
 from federation import vocab
 from node.core.runtime import Node
 from node.events import events
-from node.events.inputs import EventError, EventInput, Recurrence
+from node.events.inputs import EventError, EventInput, Recurrence, localize, zone
 from node.events.ical_parse import MAX_EVENTS, SPECIAL_UTC, CalendarError, Span, iana_zone, one, parse, refusal
 from node.events.ical_text import markdown_safe
 from node.events.models import Event
+from node.events.recurrence import occurrences
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -158,7 +159,7 @@ class Reader:
         if end is not None and not isinstance(end, datetime):
             raise self.error("DTSTART is a date-time but DTEND a date", span, "DTEND", uid)
         zone_name = start_zone or self.fallback_zone() or "UTC"
-        tz = events.zone(zone_name)
+        tz = zone(zone_name)
         begin = start.astimezone(tz)
         finish = end.astimezone(tz) if isinstance(end, datetime) else None
         if finish is not None and finish < begin:
@@ -236,8 +237,8 @@ class Reader:
         interval = int(rule.get("INTERVAL", [1])[0])
         count = rule.get("COUNT", [None])[0]
         until = rule.get("UNTIL", [None])[0]
-        tz = events.zone(fields.timezone)
-        wall = events.localize(fields.start, tz).replace(tzinfo=None)
+        tz = zone(fields.timezone)
+        wall = localize(fields.start, tz).replace(tzinfo=None)
         weekday = WEEKDAYS[wall.weekday()]
         days = [str(d).upper().lstrip("+") for d in rule.get("BYDAY", [])]
         last = False
@@ -282,7 +283,7 @@ class Reader:
         plain = Recurrence(freq="weekly" if freq == "WEEKLY" else "monthly", interval=interval,
                            count=int(count) if count is not None else None, until=until_day, last=last)
         try:
-            dates = events.occurrences(dataclasses.replace(fields.new_input(uid), recurrence=plain))
+            dates = occurrences(dataclasses.replace(fields.new_input(uid), recurrence=plain))
         except EventError as exc:
             raise refuse(str(exc)) from None
         if not exceptions:
@@ -333,10 +334,10 @@ class Reader:
             return Group(uid, span.begin, False, [Occurrence(uid, fields, span.begin)])
         rule = self.recurrence(component, span, uid, fields)
         try:
-            dates = events.occurrences(dataclasses.replace(fields.new_input(uid), recurrence=rule))
+            dates = occurrences(dataclasses.replace(fields.new_input(uid), recurrence=rule))
         except EventError as exc:
             raise self.error(f"RRULE: {exc}", span, "RRULE", uid) from None
-        tz = events.zone(fields.timezone)
+        tz = zone(fields.timezone)
         group = Group(uid, span.begin, True)
         by_day: dict[date, Occurrence] = {}
         for begin, finish in dates:

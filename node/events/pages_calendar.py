@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 
 from node.core import formats, i18n, multilingual
 from node.core.models import Actor
-from node.events.events import CATEGORIES
+from node.events.inputs import CATEGORIES
 from node.events.models import Event
 from node.events.pages_common import (
     category_label, effective_end, event_path, place_line, reader_zone, shows_other_time, upcoming, past_events,

@@ -15,13 +15,14 @@ from node.core import i18n
 from node.core.models import Actor
 from node.core.runtime import Node
 from node.events import events
-from node.events.events import CATEGORIES, EventError, EventInput
+from node.events.inputs import CATEGORIES, EventError, EventInput
 from node.events.models import Event
 from node.events.pages_common import (
     JOIN_MODE_LABELS, MODERATION_LABELS, category_label, event_path, find_event, when_text, zone_groups,
     zone_label,
 )
 from node.events.pages_input import event_input, event_values, form_values, new_values
+from node.events.recurrence import MAX_OCCURRENCES, occurrences
 from node.web import compose
 from node.web.compose import N_, Picture
 from node.web.editor import Editor, association_author, form_page
@@ -45,14 +46,14 @@ async def event_form(request: Request, values: dict[str, str], *, event: Event |
         request, "events/form.html", status=status, values=values, event=event, error=error,
         zone_groups=zone_groups(), zone_label=zone_label, unlisted_zone=zone if zone and not known else None,
         categories=[(c, category_label(c)) for c in CATEGORIES], join_modes=JOIN_MODE_LABELS,
-        moderations=MODERATION_LABELS, max_occurrences=events.MAX_OCCURRENCES,
+        moderations=MODERATION_LABELS, max_occurrences=MAX_OCCURRENCES,
         action=f"{event_path(event)}/edit" if event else "/events/new", rows=rows, preview=preview,
     )
 
 
 def preview_versions(node: Node, inp: EventInput) -> list[dict[str, Any]]:
     """The event as it will look in each of its languages: title, when, description (nothing saved)."""
-    begin, finish = events.occurrences(dataclasses.replace(inp, recurrence=None))[0]
+    begin, finish = occurrences(dataclasses.replace(inp, recurrence=None))[0]
     language = inp.language or node.settings.association.language
     parts = [(language, {"title": inp.name, "text": inp.description})]
     parts += [(t.language, {"title": t.title or inp.name, "text": t.text}) for t in inp.translations or ()]

@@ -18,12 +18,13 @@ from node.core.models import Actor, Post
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 from node.events import events
-from node.events.events import EventError
+from node.events.inputs import EventError
 from node.events.models import Event, Participation
 from node.events.pages_common import (
     COMMON_ZONES, MODERATION_LABELS, STATE_LABELS, TZ_COOKIE, TZ_COOKIE_AGE, category_label, event_path,
     find_event, is_over, place_view, reader_zone, shows_other_time, utcnow, valid_zone, when_text, zone_label,
 )
+from node.events.participation import cancel_anonymous, confirm_anonymous, join, leave, register_anonymous
 from node.web import auth
 from node.web.errors import PageRefusal
 from node.web.forms import no_store, text_field
@@ -121,7 +122,7 @@ async def join_submit(request: Request) -> Response:
     if is_over(event):
         return await show_event(request, event, status=400, use_cookie=True, join_error=_l("this event is over"))
     try:
-        await events.join(node_of(request), event, actor, message=text_field(form, "message")[:2000])
+        await join(node_of(request), event, actor, message=text_field(form, "message")[:2000])
     except EventError as exc:
         return await show_event(request, event, status=400, use_cookie=True, join_error=str(exc))
     return RedirectResponse(f"{event_path(event)}#participation", status_code=303)
@@ -130,7 +131,7 @@ async def join_submit(request: Request) -> Response:
 async def leave_submit(request: Request) -> Response:
     event = await find_event(request)
     actor, _ = await member_post(request)
-    await events.leave(node_of(request), event, actor)
+    await leave(node_of(request), event, actor)
     return RedirectResponse(f"{event_path(event)}#participation", status_code=303)
 
 
@@ -165,14 +166,14 @@ async def register_submit(request: Request) -> Response:
         return await show_event(request, event, status=400, use_cookie=True, register_error=_l("this event is over"),
                                 entered=entered)
     try:
-        participation = await events.register_anonymous(node, event, entered["name"], entered["email"], entered["message"])
+        participation = await register_anonymous(node, event, entered["name"], entered["email"], entered["message"])
     except EventError as exc:
         return await show_event(request, event, status=400, use_cookie=True, register_error=str(exc), entered=entered)
     subject, text = _registration_mail(node, event, participation)
     try:
         await mail.send_mail(node.settings, participation.email or "", subject, text)
     except mail.MailError:
-        await events.cancel_anonymous(participation.token or "")
+        await cancel_anonymous(participation.token or "")
         return await show_event(request, event, status=503, use_cookie=True, entered=entered,
                                 register_error=_l("the confirmation email could not be sent just now; please try again later"))
     return await message(request, 200, "Check your mailbox",
@@ -202,9 +203,9 @@ async def confirm_registration(request: Request) -> Response:
         if event.status == "CANCELLED":
             return await message(request, 409, "Event cancelled", _l("\u201c%(name)s\u201d is cancelled.", name=event.name))
         try:
-            await events.confirm_anonymous(participation.token or "")
-        except events.EventError:  # the last places went to people who confirmed first
-            await events.cancel_anonymous(participation.token or "")
+            await confirm_anonymous(participation.token or "")
+        except EventError:  # the last places went to people who confirmed first
+            await cancel_anonymous(participation.token or "")
             return await message(request, 409, "This event is full",
                                  _l("The last places of \u201c%(name)s\u201d were taken before you confirmed; "
                                     "your registration is removed.", name=event.name))
@@ -225,7 +226,7 @@ async def cancel_registration(request: Request) -> Response:
     participation, event = await _token_participation(request)
     if request.method == "POST":
         await checked_form(request)
-        await events.cancel_anonymous(participation.token or "")
+        await cancel_anonymous(participation.token or "")
         return await message(request, 200, "Registration cancelled",
                              _l("Your registration for \u201c%(name)s\u201d is cancelled.", name=event.name))
     return no_store(await render(

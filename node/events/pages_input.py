@@ -16,7 +16,7 @@ from node.core import i18n
 from node.core.models import Actor
 from node.core.runtime import Node
 from node.events import events
-from node.events.events import EventError, EventInput, Recurrence
+from node.events.inputs import EventError, EventInput, Recurrence
 from node.events.models import Event
 from node.events.pages_common import reader_zone, zone_named
 from node.web import forms

@@ -13,10 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from node.core import mail
 from node.core.csvcells import csv_cell
 from node.core.models import Actor, Post
-from node.events import events
-from node.events.events import EventError
+from node.events.inputs import EventError
 from node.events.models import Participation
 from node.events.pages_common import STATE_LABELS, event_path, find_event, slug_of, when_text
+from node.events.participation import announce, decide
 from node.web.forms import no_store, text_field
 from node.web.pages import checked_form, editor, message, node_of, render
 
@@ -38,7 +38,7 @@ async def participants_page(request: Request, *, error: str | None = None, text:
         if row is None:
             return await message(request, 400, "Already decided", "This participation was already handled.")
         try:
-            await events.decide(node_of(request), row, text_field(form, "decision") == "accept")
+            await decide(node_of(request), row, text_field(form, "decision") == "accept")
         except EventError as exc:
             await event.refresh_from_db()
             error, status = str(exc), 400
@@ -77,7 +77,7 @@ async def participants_csv(request: Request) -> Response:
 
 
 async def announce_submit(request: Request) -> Response:
-    """A message to the participants: federated to the remote ones (events.announce), shown under the
+    """A message to the participants: federated to the remote ones (participation.announce), shown under the
     event to the local ones, and mailed to those who registered with an email address."""
     await editor(request)
     event = await find_event(request)
@@ -85,7 +85,7 @@ async def announce_submit(request: Request) -> Response:
     node = node_of(request)
     text = str(form.get("text") or "")
     try:
-        await events.announce(node, event, text)
+        await announce(node, event, text)
     except EventError as exc:
         return await participants_page(request, error=str(exc), text=text, status=400)
     unsent = 0

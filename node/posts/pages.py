@@ -19,7 +19,7 @@ from node.core import multilingual
 from node.posts.content import (
     MAX_ATTACHMENTS, ContentError, Draft, create_post, delete_post, publish_post, update_post,
 )
-from node.events.events import EventError
+from node.events.inputs import EventError
 from node.initiatives.initiatives import InitiativeError
 from node.events.models import Event
 from node.initiatives.models import Initiative

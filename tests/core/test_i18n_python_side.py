@@ -10,7 +10,8 @@ from typing import Any
 from federation import events as wire
 from node.initiatives import initiatives
 from node.accounts.actors import local_actor
-from node.events.events import EventInput, create_event
+from node.events.events import create_event
+from node.events.inputs import EventInput
 from node.initiatives.initiatives import InitiativeInput
 from node.events.models import Event
 from node.initiatives.models import Initiative

@@ -15,7 +15,8 @@ import pytest
 
 from node.core import mail
 from node.accounts.actors import fetch_actor, local_actor
-from node.events.events import EventInput, Recurrence, create_event
+from node.events.events import create_event
+from node.events.inputs import EventInput, Recurrence
 from node.posts.content import Draft, create_post
 from node.core.models import Actor, Post
 from node.events.models import Event, Participation

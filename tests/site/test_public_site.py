@@ -9,7 +9,8 @@ from typing import Any
 from node.initiatives import initiatives
 from node.core import site_settings
 from node.posts.content import Draft, create_post
-from node.events.events import EventInput, create_event
+from node.events.events import create_event
+from node.events.inputs import EventInput
 from node.initiatives.initiatives import InitiativeInput, NeedInput, create_initiative
 from node.events.models import Event
 from node.initiatives.models import Initiative, Need

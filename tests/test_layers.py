@@ -39,7 +39,6 @@ Found = dict[str, str]
 # line here. It is empty when issue 10 ("One folder per feature") is done.
 KNOWN: dict[str, set[str]] = {
     "banners": {
-        "node/accounts/members.py",
         "node/policy/admin.py",
         "node/policy/policy.py",
     },

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from node.core import i18n
-from node.accounts import members
+from node.accounts import invitations, members, password_reset, profile
 from node.social import notify
 from node.core.media import MediaError, store_upload
 from node.core.models import Actor, User
@@ -38,7 +38,7 @@ async def member_form(request: Request) -> tuple[User, FormData]:
 async def _account_page(request: Request, user: User, status: int = 200, **context: object) -> Response:
     node = pages.node_of(request)
     actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
-    values = {"display_name": actor.name, "bio": members.bio_source(actor)}
+    values = {"display_name": actor.name, "bio": profile.bio_source(actor)}
     submitted = context.pop("values", None)
     if isinstance(submitted, dict):
         values.update(submitted)
@@ -64,7 +64,7 @@ async def account(request: Request) -> Response:
         if upload is not None:
             actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
             avatar = await store_upload(node, actor, upload[0], avatar_alt, upload[1])
-        await members.update_profile(node, user, members.ProfileInput(
+        await profile.update_profile(node, user, profile.ProfileInput(
             display_name=values["display_name"], bio=values["bio"], avatar=avatar,
             remove_avatar=form.get("remove_avatar") == "1",
         ))
@@ -78,7 +78,7 @@ async def account_password(request: Request) -> Response:
     found = await member_form(request)
     user, form = found
     try:
-        await members.change_password(user, _raw(form, "current"), _raw(form, "password"), _raw(form, "password2"))
+        await password_reset.change_password(user, _raw(form, "current"), _raw(form, "password"), _raw(form, "password2"))
     except members.MemberError as exc:
         return await _account_page(request, user, status=400, password_error=str(exc))
     auth.log_in(request, user)  # a fresh session (and CSRF token) after a password change
@@ -90,7 +90,7 @@ async def account_language(request: Request) -> Response:
     user, form = found
     choice = text_field(form, "locale")
     try:
-        await members.set_locale(pages.node_of(request), user, choice or None)
+        await profile.set_locale(pages.node_of(request), user, choice or None)
     except members.MemberError as exc:
         return await _account_page(request, user, status=400, language_error=str(exc))
     return RedirectResponse("/account?saved=language", status_code=303)
@@ -113,21 +113,21 @@ async def forgot(request: Request) -> Response:
     if not login:
         return no_store(await pages.render(request, "account/forgot.html", status=400,
                                            error=i18n.lazy_gettext("Enter your email address or username.")))
-    await members.send_reset_link(pages.node_of(request), login)
+    await password_reset.send_reset_link(pages.node_of(request), login)
     return no_store(await pages.render(request, "account/forgot_sent.html"))
 
 
 async def reset(request: Request) -> Response:
     node = pages.node_of(request)
     token = request.path_params["token"]
-    user = await members.user_for_reset(node, token)
+    user = await password_reset.user_for_reset(node, token)
     if user is None:
         return no_store(await pages.render(request, "account/reset_invalid.html", status=410))
     if request.method == "GET":
         return no_store(await pages.render(request, "account/reset.html", token=token, min_password=members.MIN_PASSWORD))
     form = await pages.checked_form(request)
     try:
-        await members.set_password(user, _raw(form, "password"), _raw(form, "password2"))
+        await password_reset.set_password(user, _raw(form, "password"), _raw(form, "password2"))
     except members.MemberError as exc:
         return no_store(await pages.render(request, "account/reset.html", status=400, token=token, error=str(exc),
                                            min_password=members.MIN_PASSWORD))
@@ -140,10 +140,10 @@ async def reset(request: Request) -> Response:
 
 async def invite(request: Request) -> Response:
     node = pages.node_of(request)
-    invitation = await members.find_invitation(request.path_params["token"])
+    invitation = await invitations.find_invitation(request.path_params["token"])
     if invitation is None:
         return no_store(await pages.render(request, "account/invite_gone.html", status=404, state="unknown"))
-    state = members.invitation_state(invitation)
+    state = invitations.invitation_state(invitation)
     if state != "valid":
         return no_store(await pages.render(request, "account/invite_gone.html", status=410, state=state))
     values = {"username": "", "display_name": "", "email": invitation.email or ""}
@@ -153,15 +153,15 @@ async def invite(request: Request) -> Response:
     form = await pages.checked_form(request)
     values = {key: text_field(form, key) for key in values}
     try:
-        user = await members.accept_invitation(
+        user = await invitations.accept_invitation(
             node, invitation, username=values["username"], display_name=values["display_name"],
             email=values["email"], password=_raw(form, "password"), again=_raw(form, "password2"),
         )
     except members.MemberError as exc:
         await invitation.refresh_from_db()
-        if members.invitation_state(invitation) != "valid":
+        if invitations.invitation_state(invitation) != "valid":
             return no_store(await pages.render(request, "account/invite_gone.html", status=410,
-                                               state=members.invitation_state(invitation)))
+                                               state=invitations.invitation_state(invitation)))
         return no_store(await pages.render(request, "account/invite.html", status=400, values=values,
                                            invitation=invitation, error=str(exc), min_password=members.MIN_PASSWORD))
     auth.log_in(request, user)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from node.core import audit, i18n
-from node.accounts import members
+from node.accounts import invitations, members
 from node.social.followers import approve_follow
 from node.accounts.members import MemberError
 from node.core.models import Follow, User
@@ -78,10 +78,10 @@ async def members_page(request: Request) -> Response:
 async def _invitations_page(request: Request, status: int = 200, error: str | None = None,
                             link: str | None = None, entered: dict[str, str] | None = None) -> Response:
     now = datetime.now(timezone.utc)
-    rows = [(i, STATE_LABELS.get(members.invitation_state(i, now), "")) for i in await members.list_invitations()]
+    rows = [(i, STATE_LABELS.get(invitations.invitation_state(i, now), "")) for i in await invitations.list_invitations()]
     return await page(
         request, "admin/invitations.html", status=status, error=error, link=link, rows=rows, roles=ROLES,
-        entered=entered or {"email": "", "role": "member", "days": str(members.INVITATION_DAYS)},
+        entered=entered or {"email": "", "role": "member", "days": str(invitations.INVITATION_DAYS)},
     )
 
 
@@ -99,19 +99,19 @@ async def invitations_page(request: Request) -> Response:
         if invitation is None:
             return await _invitations_page(request, 400, _l("There is no such invitation."))
         try:
-            await members.revoke_invitation(node, invitation, admin)
+            await invitations.revoke_invitation(node, invitation, admin)
         except MemberError as exc:
             return await _invitations_page(request, 400, str(exc))
         return done(request, "/admin/invitations", "The invitation is revoked: its link no longer works.")
     if action != "create":
         return await _invitations_page(request, 400, _l("Unknown action."))
     entered = {"email": text_field(form, "email"), "role": text_field(form, "role") or "member",
-               "days": text_field(form, "days") or str(members.INVITATION_DAYS)}
+               "days": text_field(form, "days") or str(invitations.INVITATION_DAYS)}
     if not (entered["days"].isdigit() and len(entered["days"]) < 5):
         return await _invitations_page(request, 400, _l("The number of days is a whole number, like 7."), entered=entered)
     try:
-        _, link = await members.create_invitation(node, admin, entered["email"] or None, entered["role"],
-                                                  int(entered["days"]))
+        _, link = await invitations.create_invitation(node, admin, entered["email"] or None, entered["role"],
+                                                      int(entered["days"]))
     except MemberError as exc:
         return await _invitations_page(request, 400, str(exc), entered=entered)
     # The link is shown once, on this answer only (never stored, never cached).

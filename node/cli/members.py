@@ -11,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from node.accounts import members
+from node.accounts import invitations, members, password_reset
 from node.cli.common import Subparsers, run_with_node
 from node.core.models import User
 from node.core.runtime import Node
@@ -36,11 +36,11 @@ def cmd_member(args: argparse.Namespace) -> None:
         user = await _user(args.username)
         if user.disabled:
             raise members.MemberError(f"{user.username} is disabled; enable the account first")
-        print(members.reset_link(node, user))
-        print(f"(valid once, for {members.RESET_MAX_AGE // 60} minutes)", file=sys.stderr)
+        print(password_reset.reset_link(node, user))
+        print(f"(valid once, for {password_reset.RESET_MAX_AGE // 60} minutes)", file=sys.stderr)
 
     async def invite(node: Node) -> None:
-        _, link = await members.create_invitation(node, None, args.email, args.role, args.days, by="cli")
+        _, link = await invitations.create_invitation(node, None, args.email, args.role, args.days, by="cli")
         print(link)
 
     async def role(node: Node) -> None:
@@ -55,15 +55,15 @@ def cmd_member(args: argparse.Namespace) -> None:
         user = await members.enable_member(node, await _user(args.username), None, by="cli")
         print(f"{user.username} is enabled")
 
-    async def invitations(node: Node) -> None:
-        for row in await members.list_invitations():
+    async def invitation_list(node: Node) -> None:
+        for row in await invitations.list_invitations():
             used = f" by {row.used_by.username}" if row.used_by else ""
-            print(f"{row.id}\t{members.invitation_state(row)}{used}\t{row.role}\t{row.email or '-'}\t"
+            print(f"{row.id}\t{invitations.invitation_state(row)}{used}\t{row.role}\t{row.email or '-'}\t"
                   f"expires {row.expires_at:%Y-%m-%d %H:%M}")
 
     actions: dict[str, Callable[[Node], Awaitable[None]]] = {
         "reset-link": reset_link, "invite": invite, "role": role, "disable": disable, "enable": enable,
-        "invitations": invitations,
+        "invitations": invitation_list,
     }
     _with_node(args, actions[args.member_command])
 
@@ -77,7 +77,7 @@ def register(sub: Subparsers) -> None:
     inv = mem_sub.add_parser("invite", help="create an invitation; prints its link (emailed too with --email)")
     inv.add_argument("--email", help="the invited person's address (the link is sent there as well)")
     inv.add_argument("--role", default="member", choices=ROLES)
-    inv.add_argument("--days", type=int, default=members.INVITATION_DAYS, help="days the link stays valid (default 7)")
+    inv.add_argument("--days", type=int, default=invitations.INVITATION_DAYS, help="days the link stays valid (default 7)")
     mem_sub.add_parser("invitations", help="list invitations and their state")
     role = mem_sub.add_parser("role", help="set a member's role (audited)")
     role.add_argument("username")

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from tortoise.transactions import in_transaction
 
 from node.core import audit, i18n, media, site_settings
-from node.accounts import members
+from node.accounts import members, profile
 from node.posts.content import render as render_markdown
 from node.accounts.members import MemberError
 from node.core.models import Actor, Media
@@ -44,7 +44,7 @@ def _image(actor: Actor, key: str) -> dict[str, Any]:
 async def _values(actor: Actor) -> dict[str, str]:
     about = await site_settings.about()
     values = {
-        "name": actor.name, "bio": members.bio_source(actor),
+        "name": actor.name, "bio": profile.bio_source(actor),
         "avatar_alt": str(_image(actor, "icon").get("name") or ""),
         "header_alt": str(_image(actor, "image").get("name") or ""),
     }
@@ -110,9 +110,9 @@ async def _apply(request: Request, actor: Actor, form: FormData) -> list[str]:
     except MemberError as exc:
         raise ProfileError("name", str(exc)) from None
     bio = text_field(form, "bio").replace("\r\n", "\n").replace("\x00", "")
-    if len(bio) > members.MAX_BIO:
+    if len(bio) > profile.MAX_BIO:
         raise ProfileError("bio", i18n.gettext(
-            "The presentation must have at most %(num)s characters.", num=members.MAX_BIO))
+            "The presentation must have at most %(num)s characters.", num=profile.MAX_BIO))
     sources = {k: _text(form, f"about_{k}") for k in site_settings.ABOUT_SECTIONS}
     if any(len(v) > site_settings.MAX_ABOUT_SOURCE for v in sources.values()):
         raise ProfileError("about", i18n.gettext(
@@ -146,7 +146,7 @@ async def _apply(request: Request, actor: Actor, form: FormData) -> list[str]:
         if "about" in changed:
             await site_settings.save_about(sources)
         if set(changed) - {"about"}:
-            await members.publish_actor_update(node, actor)
+            await profile.publish_actor_update(node, actor)
     return changed
 
 

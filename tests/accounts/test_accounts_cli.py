@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from node.accounts import members
+from node.accounts import password_reset
 from node.core.models import AuditEntry, User
 from node.accounts.models import Invitation
 from node.core.settings import load_settings
@@ -34,7 +34,7 @@ def test_reset_link_and_invitations_from_the_command_line(config: Path, capsys: 
 
     fake = FakeNode()
     fake.settings = settings  # type: ignore[attr-defined]
-    found = in_db(config, lambda: members.user_for_reset(fake, token))  # type: ignore[arg-type]
+    found = in_db(config, lambda: password_reset.user_for_reset(fake, token))  # type: ignore[arg-type]
     assert found is not None and found.username == "root"
 
     status, out, err = run(capsys, "--config", str(config), "member", "invite", "--email", "new@example.org", "--role", "editor")

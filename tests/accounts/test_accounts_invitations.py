@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from node.accounts import members
+from node.accounts import invitations, members
 from node.core.models import Actor, AuditEntry, User
 from node.accounts.models import Invitation
 from node.core.runtime import Node
@@ -36,7 +36,7 @@ async def test_invitation_creates_one_member_and_is_then_gone(node: Node, caplog
     root = await admin(node)
     caplog.set_level(logging.WARNING, logger="agora.mail")
     with node.ctx:
-        invitation, link = await members.create_invitation(node, root, "Nadia@Example.org", "editor")
+        invitation, link = await invitations.create_invitation(node, root, "Nadia@Example.org", "editor")
         token = link.rsplit("/", 1)[1]
         assert link == f"http://a.test/invite/{token}" and len(token) >= 40
         stored = await Invitation.get(id=invitation.id)
@@ -79,17 +79,17 @@ async def test_invitation_creates_one_member_and_is_then_gone(node: Node, caplog
 async def test_expired_and_revoked_invitations_answer_410(node: Node) -> None:
     root = await admin(node)
     with node.ctx:
-        expired, expired_link = await members.create_invitation(node, root, None)
+        expired, expired_link = await invitations.create_invitation(node, root, None)
         await Invitation.filter(id=expired.id).update(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
-        revoked, revoked_link = await members.create_invitation(node, root, None, "member", days=1)
-        await members.revoke_invitation(node, revoked, root)
+        revoked, revoked_link = await invitations.create_invitation(node, root, None, "member", days=1)
+        await invitations.revoke_invitation(node, revoked, root)
         assert await AuditEntry.filter(action="invitation.revoke").count() == 1
-        states = {i.id: members.invitation_state(i) for i in await members.list_invitations()}
+        states = {i.id: invitations.invitation_state(i) for i in await invitations.list_invitations()}
         assert states == {expired.id: "expired", revoked.id: "revoked"}
         with pytest.raises(members.MemberError):
-            await members.create_invitation(node, root, None, "emperor")
+            await invitations.create_invitation(node, root, None, "emperor")
         with pytest.raises(members.MemberError):
-            await members.create_invitation(node, root, "root@example.org")  # a member exists already
+            await invitations.create_invitation(node, root, "root@example.org")  # a member exists already
     async with client_for(node) as http:
         page = await http.get(expired_link.replace("http://a.test", ""))
         assert page.status_code == 410 and "expired" in page.text

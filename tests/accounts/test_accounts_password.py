@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from itsdangerous import TimestampSigner
 
-from node.accounts import members
+from node.accounts import password_reset
 from node.core.models import User
 from node.core.runtime import Node
 from node.accounts.passwords import check_password
@@ -67,20 +67,20 @@ async def test_tampered_expired_and_disabled_links_fail(node: Node, monkeypatch:
     await member(node, "amal")
     with node.ctx:
         user = await User.get(username="amal")
-        token = members.reset_token(node, user)
-        assert (await members.user_for_reset(node, token)).id == user.id  # type: ignore[union-attr]
-        assert await members.user_for_reset(node, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
+        token = password_reset.reset_token(node, user)
+        assert (await password_reset.user_for_reset(node, token)).id == user.id  # type: ignore[union-attr]
+        assert await password_reset.user_for_reset(node, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
         other_secret = node.settings.__class__(**{**node.settings.__dict__, "secret_key": "another"})
-        forged = members.reset_token(node.__class__(**{**node.__dict__, "settings": other_secret}), user)
-        assert await members.user_for_reset(node, forged) is None
+        forged = password_reset.reset_token(node.__class__(**{**node.__dict__, "settings": other_secret}), user)
+        assert await password_reset.user_for_reset(node, forged) is None
         real_time = time.time
         monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(real_time()) - 3601)
-        old = members.reset_token(node, user)
+        old = password_reset.reset_token(node, user)
         monkeypatch.undo()
-        assert await members.user_for_reset(node, old) is None  # older than one hour
+        assert await password_reset.user_for_reset(node, old) is None  # older than one hour
         user.disabled = True
         await user.save()
-        assert await members.user_for_reset(node, token) is None
+        assert await password_reset.user_for_reset(node, token) is None
     async with client_for(node) as http:
         for bad in (token, "x", "a" * 600, "..%2F..%2Fetc"):
             assert (await http.get(f"/password/reset/{bad}")).status_code in (404, 410)

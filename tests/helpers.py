@@ -19,7 +19,8 @@ from node.core.runtime import Node
 from node.events.events import create_event
 from node.events.inputs import EventInput
 from node.events.models import Event
-from node.initiatives.initiatives import InitiativeInput, NeedInput, create_initiative
+from node.initiatives.initiatives import create_initiative
+from node.initiatives.inputs import InitiativeInput, NeedInput
 from node.initiatives.models import Initiative
 from node.posts.content import Draft, create_post
 from node.social.social import follow

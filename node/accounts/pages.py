@@ -108,7 +108,7 @@ def _raw(form: FormData, key: str) -> str:
 async def forgot(request: Request) -> Response:
     if request.method == "GET":
         return no_store(await pages.render(request, "account/forgot.html"))
-    form = await pages.checked_form(request)
+    form = await checked_form(request)
     login = text_field(form, "login")
     if not login:
         return no_store(await pages.render(request, "account/forgot.html", status=400,
@@ -125,7 +125,7 @@ async def reset(request: Request) -> Response:
         return no_store(await pages.render(request, "account/reset_invalid.html", status=410))
     if request.method == "GET":
         return no_store(await pages.render(request, "account/reset.html", token=token, min_password=members.MIN_PASSWORD))
-    form = await pages.checked_form(request)
+    form = await checked_form(request)
     try:
         await password_reset.set_password(user, _raw(form, "password"), _raw(form, "password2"))
     except members.MemberError as exc:
@@ -150,7 +150,7 @@ async def invite(request: Request) -> Response:
     if request.method == "GET":
         return no_store(await pages.render(request, "account/invite.html", values=values, invitation=invitation,
                                            min_password=members.MIN_PASSWORD))
-    form = await pages.checked_form(request)
+    form = await checked_form(request)
     values = {key: text_field(form, key) for key in values}
     try:
         user = await invitations.accept_invitation(

@@ -11,7 +11,7 @@ from node.activitypub.responses import PAGE_SIZE, HtmlView, as2, collection, nod
 from node.activitypub.signed_fetch import is_follower, wants_as2
 from node.posts.content import note_document
 from node.events import events
-from node.initiatives import initiatives
+from node.initiatives.documents import initiative_doc
 from node.core.models import Activity, Actor, Interaction, Post
 from node.events.models import Event
 from node.initiatives.models import Initiative
@@ -121,6 +121,6 @@ def initiative_view(html_view: HtmlView) -> HtmlView:
             return not_found()
         if initiative.deleted_at is not None:
             return as2(vocab.tombstone(initiative.uri, "Article", initiative.deleted_at), status=410)
-        return as2(await initiatives.initiative_doc(node, initiative))
+        return as2(await initiative_doc(node, initiative))
 
     return view

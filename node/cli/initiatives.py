@@ -11,7 +11,9 @@ from typing import Any
 from node.cli.common import Action, CliError, Subparsers, ensure_association, run_action
 from node.core.runtime import Node
 from node.initiatives import initiatives
+from node.initiatives.inputs import InitiativeError, InitiativeInput, NeedInput
 from node.initiatives.models import Initiative
+from node.initiatives.transfer import export_json, import_json
 
 KINDS = ["development", "humanitarian", "advocacy", "mutual_aid", "cultural"]
 STATUSES = ["proposed", "active", "achieved", "closed", "abandoned"]
@@ -24,25 +26,25 @@ async def find_initiative(url: str) -> Initiative:
     return found
 
 
-def needs_of(args: argparse.Namespace) -> tuple[initiatives.NeedInput, ...]:
+def needs_of(args: argparse.Namespace) -> tuple[NeedInput, ...]:
     """A money need from --goal/--currency/--need-title, a volunteers need from --volunteers."""
-    needs: tuple[initiatives.NeedInput, ...] = ()
+    needs: tuple[NeedInput, ...] = ()
     if args.goal is not None or args.currency is not None:
-        needs = (initiatives.NeedInput(kind="money", title=args.need_title or "Funds", goal=args.goal,
-                                       currency=args.currency),)
+        needs = (NeedInput(kind="money", title=args.need_title or "Funds", goal=args.goal,
+                           currency=args.currency),)
     if args.volunteers is not None:
-        needs += (initiatives.NeedInput(kind="volunteers", title="Volunteers", quantity=args.volunteers),)
+        needs += (NeedInput(kind="volunteers", title="Volunteers", quantity=args.volunteers),)
     return needs
 
 
 async def create_initiative(node: Node, args: argparse.Namespace) -> None:
-    inp = initiatives.InitiativeInput(
+    inp = InitiativeInput(
         title=args.title, kind=args.kind, summary=args.summary or "", description=args.description or "",
         language=args.language, tags=tuple(args.tag or ()), needs=needs_of(args),
     )
     try:
         initiative = await initiatives.create_initiative(node, await ensure_association(node), inp)
-    except initiatives.InitiativeError as exc:
+    except InitiativeError as exc:
         raise CliError(str(exc)) from None
     print(initiative.url or initiative.uri)
 
@@ -64,20 +66,20 @@ def read_export(file: str) -> Any:
 async def import_initiative(node: Node, args: argparse.Namespace) -> None:
     data = read_export(args.file)
     try:
-        initiative = await initiatives.import_json(node, await ensure_association(node), data)
-    except initiatives.InitiativeError as exc:
+        initiative = await import_json(node, await ensure_association(node), data)
+    except InitiativeError as exc:
         raise CliError(f"{args.file}: {exc}") from None
     print(initiative.url or initiative.uri)
 
 
 async def export_initiative(node: Node, args: argparse.Namespace) -> None:
-    print(json.dumps(await initiatives.export_json(await find_initiative(args.url)), ensure_ascii=False, indent=2))
+    print(json.dumps(await export_json(await find_initiative(args.url)), ensure_ascii=False, indent=2))
 
 
 async def set_status(node: Node, args: argparse.Namespace) -> None:
     try:
         initiative = await initiatives.set_status(node, await find_initiative(args.url), args.status)
-    except initiatives.InitiativeError as exc:
+    except InitiativeError as exc:
         raise CliError(str(exc)) from None
     print(f"{initiative.uri} is now {initiative.status}")
 

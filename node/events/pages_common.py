@@ -15,6 +15,7 @@ from tortoise.expressions import Q
 
 from federation import events as wire
 from federation import vocab
+from node.accounts.roles import PUBLISHING_ROLES
 from node.core import i18n
 from node.events.models import Event
 from node.web import auth
@@ -204,7 +205,7 @@ async def find_event(request: Request) -> Event:
     event = await Event.get_or_none(uri=f"{node.urls.base}/events/{slug_of(request)}", local=True)
     if event is not None and event.draft:
         user = await auth.current_user(request)
-        if not (user and user.role in auth.PUBLISHING_ROLES and not user.disabled):
+        if not (user and user.role in PUBLISHING_ROLES and not user.disabled):
             event = None
     if event is None:
         raise PageRefusal(404, "Not found", "There is no such event here.")

@@ -27,8 +27,8 @@ from node.web import compose
 from node.web.compose import N_, Picture
 from node.web.editor import Editor, association_author, form_page
 from node.web.errors import PageRefusal
-from node.web.forms import no_store, rows_from_translations
-from node.web.pages import checked_form, editor, node_of, render, upload_form
+from node.web.forms import checked_form, no_store, rows_from_translations
+from node.web.pages import editor, node_of, render, upload_form
 
 _l = i18n.lazy  # labels translated when shown
 

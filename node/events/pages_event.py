@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from federation import events as wire
+from node.accounts.roles import PUBLISHING_ROLES
 from node.core import i18n, mail, multilingual
 from node.core.models import Actor, Post
 from node.core.runtime import Node
@@ -27,8 +28,8 @@ from node.events.pages_common import (
 from node.events.participation import cancel_anonymous, confirm_anonymous, join, leave, register_anonymous
 from node.web import auth
 from node.web.errors import PageRefusal
-from node.web.forms import no_store, text_field
-from node.web.pages import checked_form, member_post, message, node_of, render, send_home
+from node.web.forms import checked_form, no_store, text_field
+from node.web.pages import member_post, message, node_of, render, send_home
 
 _l = i18n.lazy  # labels translated when shown
 
@@ -74,7 +75,7 @@ async def show_event(
     shown = multilingual.show_event(event, wishes, node.settings.association.language)
     event = copy.copy(event)
     event.name, event.content, event.language = shown.title, shown.content, shown.language
-    organizer_view = bool(user and user.role in auth.PUBLISHING_ROLES)
+    organizer_view = bool(user and user.role in PUBLISHING_ROLES)
     participation = await Participation.get_or_none(event=event, actor_id=user.actor_id) if user else None  # type: ignore[attr-defined]
     comments = await Post.filter(in_reply_to_uri=event.uri, deleted_at=None, held=False,
                                  visibility__in=["public", "unlisted"]).order_by("published").prefetch_related("author")

@@ -17,8 +17,8 @@ from node.events.inputs import EventError
 from node.events.models import Participation
 from node.events.pages_common import STATE_LABELS, event_path, find_event, slug_of, when_text
 from node.events.participation import announce, decide
-from node.web.forms import no_store, text_field
-from node.web.pages import checked_form, editor, message, node_of, render
+from node.web.forms import checked_form, no_store, text_field
+from node.web.pages import editor, message, node_of, render
 
 
 def _address(row: Participation) -> str:

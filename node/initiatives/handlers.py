@@ -9,12 +9,13 @@ from federation import vocab
 from node.activitypub.registry import Doc, handles, handles_object
 from node.core.models import Actor
 from node.core.runtime import Node
-from node.initiatives import initiatives, network
+from node.initiatives import network
+from node.initiatives.support import liked, unliked
 
 
 @handles("Like", "EmojiReact")
 async def on_like(node: Node, actor: Actor, doc: Doc) -> bool:
-    return await initiatives.liked(node, actor, doc)  # a Like of one of our initiatives counts as support
+    return await liked(node, actor, doc)  # a Like of one of our initiatives counts as support
 
 
 @handles("Undo")
@@ -23,7 +24,7 @@ async def on_unlike(node: Node, actor: Actor, doc: Doc) -> bool:
     ref = vocab.id_of(obj)
     if ref is None or vocab.type_of(obj) not in ("Like", "EmojiReact", ""):
         return False
-    return await initiatives.unliked(actor, ref)  # support of an initiative withdrawn
+    return await unliked(actor, ref)  # support of an initiative withdrawn
 
 
 @handles_object("Create", "Update")

@@ -19,26 +19,16 @@ from federation import initiatives as wire
 from node.core.models import Actor, Post
 from node.core.runtime import Node
 from node.initiatives.documents import send
-from node.initiatives.inputs import MAX_LEDGER, check_editable, check_published, validate
+from node.initiatives.inputs import (
+    MAX_LEDGER, TRANSITIONS, InitiativeError, InitiativeInput, check_editable, check_published, validate,
+)
 from node.initiatives.ledger import ledger_values
 from node.initiatives.models import Initiative, LedgerEntry
 from node.initiatives.pledges import replace_needs
 from node.initiatives.rows import create_row, initiative_values, prepared, stamp, utcnow
+from node.initiatives.support import recount_support as recount_support  # policy/suspension.py still imports it from here
 from node.posts.content import MAX_SOURCE, ContentError, Draft, create_post
 from node.posts.publishable import delete_published, organizer_of, save_edit
-
-# The pages, handlers, CLI and tests call these as initiatives.<name>; they live beside this module.
-from node.initiatives.documents import initiative_doc as initiative_doc, translations_of as translations_of
-from node.initiatives.inputs import (
-    OPEN_STATUSES as OPEN_STATUSES, TRANSITIONS as TRANSITIONS, InitiativeError as InitiativeError,
-    InitiativeInput as InitiativeInput, NeedInput as NeedInput,
-)
-from node.initiatives.ledger import ledger_totals as ledger_totals
-from node.initiatives.pledges import need_progress as need_progress, pledge as pledge
-from node.initiatives.support import (
-    liked as liked, recount_support as recount_support, support as support, unliked as unliked, unsupport as unsupport,
-)
-from node.initiatives.transfer import export_json as export_json, import_json as import_json
 
 
 def checked(node: Node, inp: InitiativeInput, keep: Initiative | None = None) -> InitiativeInput:

@@ -10,10 +10,10 @@ from babel.numbers import get_currency_precision
 from starlette.requests import Request
 
 from federation import initiatives as wire
+from node.accounts.roles import PUBLISHING_ROLES
 from node.core import i18n
 from node.events.pages_common import place_view
-from node.initiatives import initiatives
-from node.initiatives.initiatives import InitiativeError
+from node.initiatives.inputs import TRANSITIONS, InitiativeError
 from node.initiatives.models import Initiative
 from node.web import auth, forms
 from node.web.errors import PageRefusal
@@ -108,7 +108,7 @@ async def find_initiative(request: Request) -> Initiative:
     initiative = await Initiative.get_or_none(uri=f"{node.urls.base}/initiatives/{slug_of(request)}", local=True)
     if initiative is not None and initiative.draft:  # a draft: for editors and admins only
         user = await auth.current_user(request)
-        if not (user and user.role in auth.PUBLISHING_ROLES and not user.disabled):
+        if not (user and user.role in PUBLISHING_ROLES and not user.disabled):
             initiative = None
     if initiative is None:
         raise PageRefusal(404, "Not found", "There is no such initiative here.")
@@ -149,7 +149,7 @@ def moment_of(value: Any) -> tuple[str, str]:
 
 
 def allowed_statuses(initiative: Initiative) -> list[str]:
-    return sorted(initiatives.TRANSITIONS.get(initiative.status, set()),
+    return sorted(TRANSITIONS.get(initiative.status, set()),
                   key=lambda s: list(STATUS_LABELS).index(s) if s in STATUS_LABELS else 99)
 
 

@@ -16,7 +16,8 @@ from node.core import i18n
 from node.core.models import Actor
 from node.core.runtime import Node
 from node.initiatives import initiatives
-from node.initiatives.initiatives import InitiativeError, InitiativeInput, NeedInput
+from node.initiatives.documents import translations_of
+from node.initiatives.inputs import InitiativeError, InitiativeInput, NeedInput
 from node.initiatives.models import Initiative, Need
 from node.initiatives.pages_common import (
     NEED_KIND_LABELS, PLACE_FIELDS, decimal_text, editor_initiative, initiative_path, kinds, parse_int,
@@ -219,5 +220,5 @@ async def edit_initiative(request: Request) -> Response:
     initiative = await editor_initiative(request)
     if request.method == "GET":
         return await initiative_form(request, await initiative_values(initiative), initiative=initiative,
-                                     rows=rows_from_translations(initiatives.translations_of(initiative)))
+                                     rows=rows_from_translations(translations_of(initiative)))
     return await _initiative_form_post(request, initiative)

@@ -11,27 +11,30 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from node.accounts.roles import PUBLISHING_ROLES
 from node.core import i18n, multilingual
 from node.core.models import Actor, Post
 from node.core.sanitize import plain_text
 from node.events.pages_common import place_view
-from node.initiatives import initiatives
-from node.initiatives.initiatives import InitiativeError
+from node.initiatives.inputs import InitiativeError
+from node.initiatives.ledger import ledger_totals
 from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge, Support
 from node.initiatives.pages_common import (
     DIRECTION_LABELS, NATURE_LABELS, NEED_KIND_LABELS, STATUS_ACTIONS, allowed_statuses, decimal_text,
     find_initiative, initiative_path, kind_label, language_of, moment_of, money_text, parse_int, status_label,
 )
+from node.initiatives.pledges import need_progress, pledge
+from node.initiatives.support import support, unsupport
 from node.web import auth
-from node.web.forms import no_store, text_field
-from node.web.pages import checked_form, member_post, message, node_of, render, send_home
+from node.web.forms import checked_form, no_store, text_field
+from node.web.pages import member_post, message, node_of, render, send_home
 
 _l = i18n.lazy  # labels translated when shown
 
 
 async def _need_view(need: Need) -> dict[str, Any]:
     """A need's progress; the template formats the amounts in the reader's language."""
-    pledged, goal = await initiatives.need_progress(need)
+    pledged, goal = await need_progress(need)
     money = need.kind == "money"
     percent = min(100, round(100 * pledged / goal)) if goal else None
     return {
@@ -60,7 +63,7 @@ async def show_initiative(
     lang = language_of(request, initiative)
     initiative = copy.copy(initiative)
     initiative.title, initiative.summary, initiative.content = shown.title, shown.summary, shown.content
-    organizer_view = bool(user and user.role in auth.PUBLISHING_ROLES)
+    organizer_view = bool(user and user.role in PUBLISHING_ROLES)
     supporting = bool(user and await Support.exists(initiative=initiative, actor_id=user.actor_id))  # type: ignore[attr-defined]
     needs = [await _need_view(n) for n in await Need.filter(initiative=initiative).order_by("position", "id")]
     entries = await LedgerEntry.filter(initiative=initiative).order_by("-occurred_on", "-id")
@@ -68,7 +71,7 @@ async def show_initiative(
         {"currency": t.currency, "received": money_text(t.received_minor, t.currency, interface),
          "spent": money_text(t.spent_minor, t.currency, interface),
          "balance": money_text(t.received_minor - t.spent_minor, t.currency, interface)}
-        for t in await initiatives.ledger_totals(initiative)
+        for t in await ledger_totals(initiative)
     ]
     show_supporters = organizer_view or initiative.supporters_public
     supporters = (await Support.filter(initiative=initiative, held=False).prefetch_related("actor").order_by("created_at", "id").limit(500)
@@ -121,12 +124,12 @@ async def pledge_submit(request: Request) -> Response:
         quantity = parse_int(entered["quantity"], "the quantity")
         if user is not None:
             actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
-            await initiatives.pledge(node, need, actor=actor, name=actor.name or user.username, quantity=quantity,
-                                     amount=entered["amount"] or None, message=entered["message"][:2000])
+            await pledge(node, need, actor=actor, name=actor.name or user.username, quantity=quantity,
+                         amount=entered["amount"] or None, message=entered["message"][:2000])
         else:
-            await initiatives.pledge(node, need, name=entered["name"], email=entered["email"] or None,
-                                     quantity=quantity, amount=entered["amount"] or None,
-                                     message=entered["message"][:2000])
+            await pledge(node, need, name=entered["name"], email=entered["email"] or None,
+                         quantity=quantity, amount=entered["amount"] or None,
+                         message=entered["message"][:2000])
     except InitiativeError as exc:
         return await show_initiative(request, initiative, status=400, errors={key: str(exc)}, entered={key: entered})
     return RedirectResponse(f"{initiative_path(initiative)}?pledged={need.id}#need-{need.id}", status_code=303)
@@ -144,11 +147,11 @@ async def _support_action(request: Request, act: Any) -> Response:
 
 
 async def support_submit(request: Request) -> Response:
-    return await _support_action(request, initiatives.support)
+    return await _support_action(request, support)
 
 
 async def withdraw_submit(request: Request) -> Response:
-    return await _support_action(request, initiatives.unsupport)
+    return await _support_action(request, unsupport)
 
 
 async def remote_support(request: Request) -> Response:

@@ -12,15 +12,15 @@ from starlette.responses import RedirectResponse, Response
 
 from node.core import i18n
 from node.core.csvcells import csv_cell
-from node.initiatives import initiatives
-from node.initiatives.initiatives import InitiativeError
+from node.initiatives import initiatives, transfer
+from node.initiatives.inputs import InitiativeError
 from node.initiatives.models import LedgerEntry
 from node.initiatives.pages_common import (
     decimal_text, editor_initiative, find_initiative, initiative_path, language_of, parse_date, slug_of,
 )
 from node.initiatives.pages_initiative import show_initiative
-from node.web.forms import no_store, text_field
-from node.web.pages import checked_form, node_of, render
+from node.web.forms import checked_form, no_store, text_field
+from node.web.pages import node_of, render
 
 _l = i18n.lazy  # labels translated when shown
 _t = i18n.gettext  # texts translated at once (after i18n.activate_request)
@@ -97,7 +97,7 @@ async def export_json(request: Request) -> Response:
     """The whole initiative as JSON (`agora initiative import` takes it back). Public, like the page:
     it counts pledges and supporters but never lists them."""
     initiative = await find_initiative(request)
-    document = await initiatives.export_json(initiative)
+    document = await transfer.export_json(initiative)
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2, default=str),
         media_type="application/json",

@@ -20,6 +20,7 @@ from node.social.interactions import recount
 from node.core.models import Actor, Post, User
 from node.events.models import Event
 from node.initiatives.models import Initiative, Support
+from node.initiatives.support import recount_support
 from node.moderation.models import Report
 from node.policy.policy import PolicyError
 from node.moderation.reports import ReportError, forward_report
@@ -230,7 +231,7 @@ async def approve_support(node: Node, row: Support, user: User) -> None:
     row.held = False
     await row.save(update_fields=["held"])
     initiative = await Initiative.get(id=row.initiative_id)  # type: ignore[attr-defined]
-    await initiatives.recount_support(initiative)
+    await recount_support(initiative)
     actor = await Actor.get(id=row.actor_id)  # type: ignore[attr-defined]
     await audit.record(user, "held.approve", row.uri, kind="support", author=actor.uri, initiative=initiative.uri)
 

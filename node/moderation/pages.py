@@ -18,8 +18,8 @@ from node.initiatives.models import Support
 from node.core.sanitize import clean_html
 from node.web import auth
 from node.web.admin_access import done, flash, int_field, page, staff
-from node.web.forms import no_store, text_field
-from node.web.pages import checked_form, message, node_of, render
+from node.web.forms import checked_form, no_store, text_field
+from node.web.pages import message, node_of, render
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000

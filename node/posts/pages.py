@@ -13,6 +13,7 @@ from starlette.routing import Route
 from federation import vocab, webfinger
 from federation.client import FetchError
 from node.accounts.actors import fetch_actor
+from node.accounts.roles import PUBLISHING_ROLES
 from node.events import events as event_service
 from node.initiatives import initiatives as initiative_service
 from node.core import multilingual
@@ -20,7 +21,7 @@ from node.posts.content import (
     MAX_ATTACHMENTS, ContentError, Draft, create_post, delete_post, publish_post, update_post,
 )
 from node.events.inputs import EventError
-from node.initiatives.initiatives import InitiativeError
+from node.initiatives.inputs import InitiativeError
 from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.web import compose
@@ -42,7 +43,7 @@ async def post_page(request: Request) -> Response:
     node = node_of(request)
     post = await Post.get_or_none(uri=node.urls.post(request.path_params["slug"]), local=True)
     user = await auth.current_user(request)
-    editor_view = bool(user and user.role in auth.PUBLISHING_ROLES and not user.disabled)
+    editor_view = bool(user and user.role in PUBLISHING_ROLES and not user.disabled)
     if post is None or (post.draft and not editor_view) or (not post.draft and post.visibility not in ("public", "unlisted")):
         return await message(request, 404, "Not found", "There is no such post here.")
     if post.deleted_at is not None:

@@ -16,7 +16,6 @@ from starlette.routing import BaseRoute, Route
 from tortoise.expressions import Q
 
 from node.core import i18n, multilingual, site_settings
-from node.initiatives import initiatives
 from node.policy import policy
 from node.site.public_content import (
     association_posts, open_initiatives, public_events, public_initiatives, public_posts, upcoming_events,
@@ -25,6 +24,7 @@ from node.accounts.actors import follower_count, local_actor
 from node.core.models import Actor, User
 from node.events.models import Event
 from node.initiatives.models import Initiative, Need
+from node.initiatives.pledges import need_progress
 from node.core.runtime import VERSION, Node
 from node.core.sanitize import plain_text
 from node.web import auth, meta
@@ -77,7 +77,7 @@ async def initiative_item(initiative: Initiative, locale: str) -> dict[str, Any]
     """An initiative with its progress: the first need that has a goal (money or a quantity)."""
     progress = None
     for need in await Need.filter(initiative=initiative).order_by("position", "id"):
-        pledged, goal = await initiatives.need_progress(need)
+        pledged, goal = await need_progress(need)
         if not goal:
             continue
         money = need.kind == "money"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from node.initiatives.initiatives import OPEN_STATUSES
+from node.initiatives.inputs import OPEN_STATUSES
 from node.core.models import Actor, Post
 from node.events.models import Event
 from node.initiatives.models import Initiative

@@ -8,7 +8,6 @@ import secrets
 
 from starlette.requests import Request
 
-from node.accounts.roles import PUBLISHING_ROLES as PUBLISHING_ROLES  # the page guards read auth.PUBLISHING_ROLES
 from node.core.models import User
 
 

@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 from federation import webfinger
 from federation.client import FetchError
 from node.accounts.actors import local_actor
+from node.accounts.roles import PUBLISHING_ROLES
 from node.core import multilingual
 from node.posts.content import (
     MAX_ATTACHMENTS,
@@ -60,7 +61,7 @@ async def render(request: Request, name: str, status: int = 200, **context: Any)
     context.update(
         request=request,
         user=user,
-        can_publish=bool(user and user.role in auth.PUBLISHING_ROLES),
+        can_publish=bool(user and user.role in PUBLISHING_ROLES),
         association=association,
         site_actor=site_actor,
         site_name=association.name,
@@ -132,7 +133,7 @@ async def editor(request: Request) -> User:
     user = await auth.current_user(request)
     if user is None:
         raise PageRefusal.login()
-    if user.role not in auth.PUBLISHING_ROLES:
+    if user.role not in PUBLISHING_ROLES:
         raise PageRefusal(403, "Not allowed", "Only editors and admins publish for the association.")
     return user
 

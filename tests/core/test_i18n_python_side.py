@@ -12,7 +12,7 @@ from node.initiatives import initiatives
 from node.accounts.actors import local_actor
 from node.events.events import create_event
 from node.events.inputs import EventInput
-from node.initiatives.initiatives import InitiativeInput
+from node.initiatives.inputs import InitiativeInput
 from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.core.runtime import Node

@@ -15,6 +15,7 @@ from federation.events import Place
 from node.initiatives import initiatives
 from node.core.models import Actor, Post
 from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge
+from node.initiatives.support import support
 from node.core.runtime import Node
 from tests.conftest import Federation, client_for, member
 from tests.helpers import CSRF, csrf_of, logged_in, publish_initiative as publish
@@ -339,7 +340,7 @@ async def test_supporters_list_is_hidden_from_visitors_when_not_public(federatio
         supporter.name = "Zainab Supporter"
         await supporter.save()
         for initiative in (hidden, shown):
-            await initiatives.support(a, initiative, supporter)
+            await support(a, initiative, supporter)
     async with client_for(a) as visitor:
         text = (await visitor.get(path_of(hidden))).text
         assert "1 supporter" in text and "Zainab Supporter" not in text

@@ -9,10 +9,11 @@ from node.moderation import moderation
 from node.policy import policy
 from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
-from node.initiatives.initiatives import create_initiative, support
+from node.initiatives.initiatives import create_initiative
 from node.social.followers import approve_follow
 from node.core.models import Activity, Actor, AuditEntry, Follow, Post, SiteSetting, User
 from node.initiatives.models import Initiative, Support
+from node.initiatives.support import support
 from node.core.runtime import Node
 from node.social.social import follow
 from tests.conftest import Federation, client_for, member

@@ -11,9 +11,11 @@ from node.core import site_settings
 from node.posts.content import Draft, create_post
 from node.events.events import create_event
 from node.events.inputs import EventInput
-from node.initiatives.initiatives import InitiativeInput, NeedInput, create_initiative
+from node.initiatives.initiatives import create_initiative
+from node.initiatives.inputs import InitiativeInput, NeedInput
 from node.events.models import Event
 from node.initiatives.models import Initiative, Need
+from node.initiatives.pledges import pledge
 from node.core.models import Post
 from node.core.runtime import Node
 from node.web.pages import association_actor
@@ -87,7 +89,7 @@ async def content_fixture(node: Node) -> dict[str, Any]:
         await Event.filter(id=cancelled.id).update(status="CANCELLED")
         await Initiative.filter(id=draft_initiative.id).update(draft=True)
         need = await Need.get(initiative=school)
-        await initiatives.pledge(node, need, name="Awa", email="awa@example.org", amount="1250")
+        await pledge(node, need, name="Awa", email="awa@example.org", amount="1250")
     return {"post": shown, "followers": followers, "draft": draft, "held": held, "event": event,
             "draft_event": draft_event, "cancelled": cancelled, "initiative": school,
             "draft_initiative": draft_initiative}

@@ -15,7 +15,8 @@ from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
 from node.events.events import create_event
 from node.events.participation import join_remote
-from node.initiatives.initiatives import create_initiative, support
+from node.initiatives.initiatives import create_initiative
+from node.initiatives.support import support
 from node.accounts.password_reset import set_password
 from node.core.models import Activity, Actor, Job, Notification, User
 from node.events.models import Event

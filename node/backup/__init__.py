@@ -1,0 +1,1 @@
+"""backup: one archive of a node (database, media, config, key files) and its restore elsewhere."""

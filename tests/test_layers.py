@@ -40,7 +40,6 @@ Found = dict[str, str]
 KNOWN: dict[str, set[str]] = {
     "banners": {
         "node/policy/admin.py",
-        "node/policy/policy.py",
     },
     "response_unions": {
         "node/policy/middleware.py:gate_fetch",

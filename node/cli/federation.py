@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from federation.client import FetchError
-from node.policy import policy, admin as policy_admin, jobs as policy_jobs, relays
+from node.policy import modes, policy, jobs as policy_jobs, relays, rules, subscriptions, transfer
 from node.cli.common import Subparsers, fail, run_with_node
 from node.policy.models import DomainPolicy, PolicySubscription, Relay
 from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
@@ -41,7 +41,7 @@ def describe(rule: DomainPolicy) -> str:
 
 def cmd_mode(args: argparse.Namespace) -> None:
     async def act(node: Node) -> None:
-        await policy_admin.set_mode(node, args.mode, by=BY)
+        await modes.set_mode(node, args.mode, by=BY)
         print(f"federation mode: {args.mode}")
     run(args, act)
 
@@ -49,7 +49,7 @@ def cmd_mode(args: argparse.Namespace) -> None:
 def cmd_toggle(name: str) -> Callable[[argparse.Namespace], None]:
     def command(args: argparse.Namespace) -> None:
         async def act(node: Node) -> None:
-            await policy_admin.set_flag(node, name, args.state == "on", by=BY)
+            await modes.set_flag(node, name, args.state == "on", by=BY)
             print(f"{name.replace('_', ' ')}: {args.state}")
         run(args, act)
     return command
@@ -57,7 +57,7 @@ def cmd_toggle(name: str) -> Callable[[argparse.Namespace], None]:
 
 def cmd_block(args: argparse.Namespace) -> None:
     async def act(node: Node) -> None:
-        rule = await policy_admin.save_rule(
+        rule = await rules.save_rule(
             node, args.domain, args.severity, reject_media=args.reject_media, reject_reports=args.reject_reports,
             public_comment=args.reason or "", private_comment=args.private_comment or "", obfuscate=args.obfuscate,
             by=BY,
@@ -68,7 +68,7 @@ def cmd_block(args: argparse.Namespace) -> None:
 
 def cmd_allow(args: argparse.Namespace) -> None:
     async def act(node: Node) -> None:
-        rule = await policy_admin.save_rule(node, args.domain, "allow", public_comment=args.reason or "", by=BY)
+        rule = await rules.save_rule(node, args.domain, "allow", public_comment=args.reason or "", by=BY)
         print(describe(rule))
     run(args, act)
 
@@ -76,7 +76,7 @@ def cmd_allow(args: argparse.Namespace) -> None:
 def cmd_lift(kind: str) -> Callable[[argparse.Namespace], None]:
     def command(args: argparse.Namespace) -> None:
         async def act(node: Node) -> None:
-            if not await policy_admin.remove_domain(node, args.domain, kind, by=BY):
+            if not await rules.remove_domain(node, args.domain, kind, by=BY):
                 raise PolicyError(f"{args.domain} has no active {kind} rule")
             print(f"{'unblocked' if kind == 'block' else 'no longer allowed'}: {args.domain}")
         run(args, act)
@@ -85,7 +85,7 @@ def cmd_lift(kind: str) -> Callable[[argparse.Namespace], None]:
 
 def cmd_list(args: argparse.Namespace) -> None:
     async def act(node: Node) -> None:
-        lists = await policy_admin.overview()
+        lists = await rules.overview()
         print(f"mode: {await policy_mode(node)}")
         for rule in lists["blocks"] + lists["allows"] + lists["drafts"]:
             print(describe(rule))
@@ -121,7 +121,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     async def act(node: Node) -> None:
         try:
-            result = await policy_admin.import_list(node, text, kind, source=Path(args.file).name, by=BY)
+            result = await transfer.import_list(node, text, kind, source=Path(args.file).name, by=BY)
         except PolicyError as exc:
             raise PolicyError(f"{args.file}: {exc}; nothing was imported") from None
         print(f"imported {len(result.created)} {kind} rules ({result.existing} domains already had one, "
@@ -131,14 +131,14 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     async def act(node: Node) -> str:
-        return await policy_admin.export_csv("allow" if args.allow else "block")
+        return await transfer.export_csv("allow" if args.allow else "block")
     sys.stdout.write(run(args, act))
 
 
 def cmd_subscribe(args: argparse.Namespace) -> None:
     async def act(node: Node) -> None:
-        sub = await policy_admin.add_subscription(node, args.url, "allow" if args.allow else "block",
-                                                  refresh_hours=args.every, auto_approve=args.auto_approve, by=BY)
+        sub = await subscriptions.add_subscription(node, args.url, "allow" if args.allow else "block",
+                                                   refresh_hours=args.every, auto_approve=args.auto_approve, by=BY)
         outcome = await policy_jobs.refresh(node, sub)
         print(f"subscribed to {sub.url} (every {sub.refresh_hours} h): {outcome.message}")
     run(args, act)
@@ -150,7 +150,7 @@ def cmd_unsubscribe(args: argparse.Namespace) -> None:
         if not subs:
             raise PolicyError(f"not subscribed to {args.url}")
         for sub in subs:
-            await policy_admin.remove_subscription(node, sub.id, keep_rules=args.keep_rules, by=BY)
+            await subscriptions.remove_subscription(node, sub.id, keep_rules=args.keep_rules, by=BY)
         print(f"unsubscribed from {args.url}")
     run(args, act)
 

@@ -14,7 +14,7 @@ from node.posts import content
 from node.events import events
 from node.moderation import holds
 from node.initiatives import initiatives
-from node.policy import admin as policy_admin
+from node.policy import blocks, rules
 from node.social.groups import relay_to_group
 from node.social.interactions import recount
 from node.core.models import Actor, Post, User
@@ -163,7 +163,7 @@ async def suspend_actor(node: Node, target: Actor, reason: str, user: User) -> N
     if target.local:
         raise ModerationError(N_("This is a member of this node: manage members from the admin console."))
     try:
-        await policy_admin.block_actor(node, target.uri, "suspend", reason[:MAX_NOTE], user=user)
+        await blocks.block_actor(node, target.uri, "suspend", reason[:MAX_NOTE], user=user)
     except PolicyError as exc:
         raise ModerationError(str(exc)) from None
 
@@ -174,7 +174,7 @@ async def suspend_domain(node: Node, domain: str, reason: str, user: User) -> No
     if not domain or domain.lower() == node.urls.host.lower():
         raise ModerationError(N_("This node's own domain cannot be suspended."))
     try:
-        await policy_admin.save_rule(node, domain, "suspend", private_comment=reason[:MAX_NOTE], user=user)
+        await rules.save_rule(node, domain, "suspend", private_comment=reason[:MAX_NOTE], user=user)
     except PolicyError as exc:
         raise ModerationError(str(exc)) from None
 

@@ -18,7 +18,7 @@ from node.core import jobs
 from node.core.models import Job
 from node.policy.models import PolicySubscription
 from node.policy.policy import PolicyError
-from node.policy.admin import SUBSCRIPTION_JOB, RefreshResult, apply_subscription, refresh_due, schedule
+from node.policy.subscriptions import SUBSCRIPTION_JOB, RefreshResult, apply_subscription, refresh_due, schedule
 from node.policy.lists import parse
 from node.core.runtime import Node
 

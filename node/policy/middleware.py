@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.policy import policy
+from node.policy.snapshot import Snapshot, snapshot
 from node.activitypub.signed_fetch import authenticate, wants_as2
 from node.activitypub.inbox import signer_key_id
 from node.core.models import User
@@ -57,32 +58,40 @@ def reachable_when_limited(method: str, path: str) -> bool:
     return method == "POST" and INBOX.match(path) is not None
 
 
-def refuse(status: int, reason: str) -> Response:
-    headers = {"Vary": "Accept, Signature"}
-    if status == 401:
-        headers["WWW-Authenticate"] = SIGNATURE_CHALLENGE
-    return PlainTextResponse(reason + "\n", status_code=status, headers=headers)
+class FetchRefused(Exception):
+    """A fetch the policy refuses, with the plain-text answer it gets (status, body and headers); raised
+    by `gate_fetch`, answered once by `PolicyMiddleware`."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.body = reason + "\n"
+        self.headers = {"Vary": "Accept, Signature"}
+        if status == 401:
+            self.headers["WWW-Authenticate"] = SIGNATURE_CHALLENGE
+
+    def response(self) -> Response:
+        return PlainTextResponse(self.body, status_code=self.status, headers=self.headers)
 
 
-async def gate_fetch(node: Node, current: policy.Snapshot, request: Request, path: str) -> Response | None:
-    """None when the fetch may go on; the refusal otherwise."""
+async def gate_fetch(node: Node, current: Snapshot, request: Request, path: str) -> None:
+    """Returns when the fetch may go on; raises FetchRefused otherwise."""
     key_id = signer_key_id(request)
     if key_id is not None:
         reason = await policy.block_reason(node, key_id)
         if reason is not None:
-            return refuse(403, f"refused by this node's federation policy: {reason}")
+            raise FetchRefused(403, f"refused by this node's federation policy: {reason}")
     if not current.secure:
-        return None
+        return
     auth = await authenticate(node, request)
     if auth.state == "unsigned":
         if ACTOR_DOCUMENT.match(path):
-            return None  # the route answers with the minimal actor (id, inbox, public key)
-        return refuse(401, "this node requires signed fetches (authorized fetch)")
+            return  # the route answers with the minimal actor (id, inbox, public key)
+        raise FetchRefused(401, "this node requires signed fetches (authorized fetch)")
     if auth.state == "invalid":
-        return refuse(401, auth.reason)
+        raise FetchRefused(401, auth.reason)
     if auth.state == "blocked":
-        return refuse(403, f"refused by this node's federation policy: {auth.reason}")
-    return None
+        raise FetchRefused(403, f"refused by this node's federation policy: {auth.reason}")
 
 
 async def is_member(scope: Scope) -> bool:
@@ -115,13 +124,15 @@ class PolicyMiddleware:
             return
         request = Request(scope, receive)
         method, path = scope["method"], scope["path"]
-        current = await policy.snapshot(node)
-        response: Response | None = None
+        current = await snapshot(node)
         if is_as2_get(method, path, request):
-            response = await gate_fetch(node, current, request, path)
+            try:
+                await gate_fetch(node, current, request, path)
+            except FetchRefused as refused:
+                await refused.response()(scope, receive, send)
+                return
         elif current.limited_federation and not reachable_when_limited(method, path) and not await is_member(scope):
             response = await login_required(request, path)
-        if response is not None:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -1,6 +1,7 @@
 """The federation console (admins only): /admin/federation (mode, secure mode, limited federation,
 domain rules, drafts, account blocks, list import and export, subscriptions) and /admin/relays.
-Every change goes through node/policy_admin.py or node/relays.py, which record it in the audit log."""
+Every change goes through the policy services (modes.py, rules.py, blocks.py, transfer.py, subscriptions.py,
+relays.py), which record them in the audit log."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from node.core import i18n
-from node.policy import policy, admin as policy_admin, jobs as policy_jobs, relays
+from node.policy import blocks, modes, policy, jobs as policy_jobs, relays, rules, subscriptions, transfer
 from node.policy.models import DomainPolicy, PolicySubscription, Relay
 from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
 from node.policy.lists import decode
@@ -32,7 +33,7 @@ def checked(form: FormData, name: str) -> bool:
 async def console(request: Request, *, status: int = 200, error: str | None = None, **extra: object) -> Response:
     node = node_of(request)
     current = await policy.snapshot(node)
-    lists = await policy_admin.overview()
+    lists = await rules.overview()
     return await page(
         request, "admin/federation.html", status=status, error=error, mode=current.mode, modes=MODES,
         authorized_fetch=current.authorized_fetch, limited_federation=current.limited_federation,
@@ -54,7 +55,7 @@ async def mode_submit(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, form = checked_form
     try:
-        await policy_admin.set_mode(node_of(request), text_field(form, "mode"), user=user)
+        await modes.set_mode(node_of(request), text_field(form, "mode"), user=user)
     except PolicyError as exc:
         return await refused(request, exc)
     return done(request, HOME, "Federation mode changed.")
@@ -68,7 +69,7 @@ async def flags_submit(request: Request) -> Response:
     for name, value in (("authorized_fetch", checked(form, "authorized_fetch")),
                         ("limited_federation", checked(form, "limited_federation"))):
         if getattr(current, name) != value:
-            await policy_admin.set_flag(node, name, value, user=user)
+            await modes.set_flag(node, name, value, user=user)
     return done(request, HOME, "Settings saved.")
 
 
@@ -86,8 +87,8 @@ async def rule_add(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, form = checked_form
     try:
-        rule = await policy_admin.save_rule(node_of(request), text_field(form, "domain"), text_field(form, "action"),
-                                            user=user, **rule_fields(form))  # type: ignore[arg-type]
+        rule = await rules.save_rule(node_of(request), text_field(form, "domain"), text_field(form, "action"),
+                                     user=user, **rule_fields(form))  # type: ignore[arg-type]
     except PolicyError as exc:
         return await refused(request, exc, draft_rule=form)
     flash(request, "Rule saved: %(action)s %(domain)s.", action=rule.action, domain=rule.domain)
@@ -105,8 +106,8 @@ async def rule_edit(request: Request) -> Response:
         user, form = checked_form
         action = text_field(form, "action") if rule.action != "allow" else "allow"
         try:
-            await policy_admin.save_rule(node_of(request), rule.domain, action, user=user,
-                                         **rule_fields(form))  # type: ignore[arg-type]
+            await rules.save_rule(node_of(request), rule.domain, action, user=user,
+                                  **rule_fields(form))  # type: ignore[arg-type]
         except PolicyError as exc:
             error = str(exc)
         else:
@@ -119,7 +120,7 @@ async def rule_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, _ = checked_form
     try:
-        rule = await policy_admin.remove_rule(node_of(request), request.path_params["rule_id"], user=user)
+        rule = await rules.remove_rule(node_of(request), request.path_params["rule_id"], user=user)
     except PolicyError as exc:
         return await refused(request, exc)
     return done(request, HOME, "Rule removed: %(domain)s.", domain=rule.domain)
@@ -142,7 +143,7 @@ async def draft_decision(request: Request) -> Response:
     decided = 0
     for draft_id in ids:
         try:
-            await policy_admin.decide_draft(node, draft_id, decision.startswith("approve"), user=user)
+            await rules.decide_draft(node, draft_id, decision.startswith("approve"), user=user)
             decided += 1
         except PolicyError as exc:
             if not decision.endswith("_all"):
@@ -154,8 +155,8 @@ async def actor_add(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, form = checked_form
     try:
-        row = await policy_admin.block_actor(node_of(request), text_field(form, "uri"), text_field(form, "action"),
-                                             text_field(form, "reason"), user=user)
+        row = await blocks.block_actor(node_of(request), text_field(form, "uri"), text_field(form, "action"),
+                                       text_field(form, "reason"), user=user)
     except PolicyError as exc:
         return await refused(request, exc)
     return done(request, HOME, "Account rule saved: %(action)s %(uri)s.", action=row.action, uri=row.uri)
@@ -165,7 +166,7 @@ async def actor_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, _ = checked_form
     try:
-        row = await policy_admin.unblock_actor(node_of(request), request.path_params["block_id"], user=user)
+        row = await blocks.unblock_actor(node_of(request), request.path_params["block_id"], user=user)
     except PolicyError as exc:
         return await refused(request, exc)
     return done(request, HOME, "Account rule lifted: %(uri)s.", uri=row.uri)
@@ -195,8 +196,8 @@ async def import_submit(request: Request) -> Response:
     kind = text_field(form, "kind")
     try:
         text, source, content_type = await read_upload(form)
-        result = await policy_admin.import_list(node_of(request), text, kind, source=source,
-                                                content_type=content_type, user=user)
+        result = await transfer.import_list(node_of(request), text, kind, source=source,
+                                            content_type=content_type, user=user)
     except PolicyError as exc:
         return await refused(request, PolicyError(_l("Nothing was imported: %(error)s", error=str(exc))), import_kind=kind)
     return done(request, HOME, "Imported %(created)s rules; %(existing)s domains already had one; "
@@ -207,7 +208,7 @@ async def import_submit(request: Request) -> Response:
 async def export_csv(request: Request) -> Response:
     user = await staff(request)
     kind = "allow" if request.query_params.get("kind") == "allow" else "block"
-    text = await policy_admin.export_csv(kind)
+    text = await transfer.export_csv(kind)
     name = "domain_allows.csv" if kind == "allow" else "domain_blocks.csv"
     return no_store(Response(text, media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'}))
@@ -218,8 +219,8 @@ async def subscription_add(request: Request) -> Response:
     user, form = checked_form
     hours = int_field(form, "refresh_hours") or 24
     try:
-        await policy_admin.add_subscription(node_of(request), text_field(form, "url"), text_field(form, "kind"),
-                                            refresh_hours=hours, auto_approve=checked(form, "auto_approve"), user=user)
+        await subscriptions.add_subscription(node_of(request), text_field(form, "url"), text_field(form, "kind"),
+                                             refresh_hours=hours, auto_approve=checked(form, "auto_approve"), user=user)
     except PolicyError as exc:
         return await refused(request, exc)
     return done(request, HOME, "Subscribed; the list is fetched in a moment (or use Refresh now).")
@@ -239,8 +240,8 @@ async def subscription_delete(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, form = checked_form
     try:
-        sub = await policy_admin.remove_subscription(node_of(request), request.path_params["sub_id"],
-                                                     keep_rules=checked(form, "keep_rules"), user=user)
+        sub = await subscriptions.remove_subscription(node_of(request), request.path_params["sub_id"],
+                                                      keep_rules=checked(form, "keep_rules"), user=user)
     except PolicyError as exc:
         return await refused(request, exc)
     return done(request, HOME, "Unsubscribed from %(url)s.", url=sub.url)

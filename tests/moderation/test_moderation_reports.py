@@ -9,7 +9,7 @@ from html import unescape
 
 import httpx2
 from federation import vocab
-from node.policy import admin as policy_admin
+from node.policy import rules
 from node.moderation import reports
 from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
@@ -133,14 +133,14 @@ async def test_a_mastodon_flag_keeps_our_objects_only(federation: Federation) ->
         assert "Please check &lt;b&gt;this&lt;/b&gt;" in detail.text and "Our statement" in detail.text
 
     with a.ctx:
-        await policy_admin.save_rule(a, "b.test", "noop", reject_reports=True)
+        await rules.save_rule(a, "b.test", "noop", reject_reports=True)
     body = encode(flag(2, [asso.uri]))
     async with client_for(a) as http:
         assert (await http.post("/inbox", content=body, headers=signed(instance, body))).status_code == 202
     await federation.settle()
     with a.ctx:
         assert await Report.all().count() == 1  # reports from b.test are rejected now
-        await policy_admin.remove_domain(a, "b.test", "block")
+        await rules.remove_domain(a, "b.test", "block")
     body = encode(flag(3, ["http://elsewhere.example/users/x"]))
     async with client_for(a) as http:
         assert (await http.post("/inbox", content=body, headers=signed(instance, body))).status_code == 202

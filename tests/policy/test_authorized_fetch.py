@@ -8,7 +8,7 @@ import pytest
 
 from federation.client import FetchError, Signer
 from federation.signatures import sign_cavage
-from node.policy import admin as policy_admin
+from node.policy import modes, rules
 from node.accounts.actors import fetch_actor, local_actor, signer_for
 from node.posts.content import Draft, create_post
 from node.core.models import Actor, Post
@@ -21,7 +21,7 @@ AS2 = {"Accept": "application/activity+json"}
 
 async def secure(node: Node) -> None:
     with node.ctx:
-        await policy_admin.set_flag(node, "authorized_fetch", True, by="cli")
+        await modes.set_flag(node, "authorized_fetch", True, by="cli")
 
 
 async def status_of(node: Node, url: str, signer: Signer | None) -> int:
@@ -83,7 +83,7 @@ async def test_signed_by_an_allowed_actor_200_by_a_blocked_domain_403(federation
     assert await status_of(b, post.uri, b.instance_signer) == 200
     assert await status_of(b, a.urls.actor("asso"), b.instance_signer) == 200
     with a.ctx:
-        await policy_admin.save_rule(a, "c.test", "suspend", by="cli")
+        await rules.save_rule(a, "c.test", "suspend", by="cli")
     assert await status_of(c, post.uri, c.instance_signer) == 403
     assert await status_of(c, a.urls.actor("asso"), c.instance_signer) == 403
     with b.ctx:  # a full actor for b, fetched signed
@@ -158,6 +158,6 @@ async def test_the_allow_list_implies_signed_fetches(federation: Federation, mod
     a = await federation.add_node("a.test")
     post = await a_post(a)
     with a.ctx:
-        await policy_admin.set_mode(a, mode, by="cli")
+        await modes.set_mode(a, mode, by="cli")
     async with client_for(a) as http:
         assert (await http.get(post.uri, headers=AS2)).status_code == 401

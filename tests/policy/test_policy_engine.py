@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from node.policy import policy, admin as policy_admin
+from node.policy import blocks, modes, policy, rules as domain_rules
 from node.core.models import AuditEntry, SiteSetting
 from node.policy.models import DomainPolicy
 from node.policy.policy import PolicyError, normalize_domain
@@ -90,8 +90,8 @@ def test_obfuscated_domains_keep_their_ends() -> None:
 async def test_rules_apply_through_the_api_and_are_audited(node: Node) -> None:
     with node.ctx:
         assert not await policy.is_blocked(node, "https://spam.example/users/x")
-        await policy_admin.save_rule(node, "Spam.Example", "suspend", public_comment="spam", by="cli")
-        await policy_admin.save_rule(node, "loud.example", "silence", reject_media=True, by="cli")
+        await domain_rules.save_rule(node, "Spam.Example", "suspend", public_comment="spam", by="cli")
+        await domain_rules.save_rule(node, "loud.example", "silence", reject_media=True, by="cli")
         assert await policy.is_blocked(node, "https://www.spam.example/users/x")
         assert await policy.is_silenced(node, "https://loud.example/users/x")
         assert await policy.rejects_media(node, "loud.example")
@@ -102,38 +102,38 @@ async def test_rules_apply_through_the_api_and_are_audited(node: Node) -> None:
         actions = [e.action for e in await AuditEntry.all().order_by("id")]
         assert actions == ["domain.suspend", "domain.silence"]
         assert (await AuditEntry.first()).by == "cli"  # type: ignore[union-attr]
-        assert await policy_admin.remove_domain(node, "spam.example", "block", by="cli")
+        assert await domain_rules.remove_domain(node, "spam.example", "block", by="cli")
         assert not await policy.is_blocked(node, "https://spam.example/users/x")
 
 
 async def test_changing_a_rule_changes_its_action_not_the_number_of_rules(node: Node) -> None:
     with node.ctx:
-        await policy_admin.save_rule(node, "x.example", "silence", by="cli")
-        await policy_admin.save_rule(node, "x.example", "suspend", by="cli")
+        await domain_rules.save_rule(node, "x.example", "silence", by="cli")
+        await domain_rules.save_rule(node, "x.example", "suspend", by="cli")
         assert await DomainPolicy.filter(domain="x.example").count() == 1
         assert await policy.is_blocked(node, "x.example")
         with pytest.raises(PolicyError):
-            await policy_admin.save_rule(node, "a.test", "suspend", by="cli")  # its own domain
+            await domain_rules.save_rule(node, "a.test", "suspend", by="cli")  # its own domain
         with pytest.raises(PolicyError):
-            await policy_admin.save_rule(node, "x.example", "banish", by="cli")
+            await domain_rules.save_rule(node, "x.example", "banish", by="cli")
 
 
 async def test_the_mode_switch_applies_at_once(node: Node) -> None:
     with node.ctx:
-        await policy_admin.save_rule(node, "friends.example", "allow", by="cli")
+        await domain_rules.save_rule(node, "friends.example", "allow", by="cli")
         assert not await policy.is_blocked(node, "https://stranger.example/users/x")
-        await policy_admin.set_mode(node, "allowlist", by="cli")
+        await modes.set_mode(node, "allowlist", by="cli")
         assert await policy.is_blocked(node, "https://stranger.example/users/x")
         assert not await policy.is_blocked(node, "https://friends.example/users/x")
         assert await policy.mode(node) == "allowlist" and await policy.authorized_fetch(node)
         assert (await SiteSetting.get(key=policy.MODE_KEY)).value == {"mode": "allowlist"}
         with pytest.raises(PolicyError):
-            await policy_admin.set_mode(node, "closed", by="cli")
+            await modes.set_mode(node, "closed", by="cli")
 
 
 async def test_decisions_come_from_memory_until_the_generation_changes(node: Node) -> None:
     with node.ctx:
-        await policy_admin.save_rule(node, "spam.example", "suspend", by="cli")
+        await domain_rules.save_rule(node, "spam.example", "suspend", by="cli")
         assert await policy.is_blocked(node, "spam.example")
         # Another process removes the rule (the row goes, the generation changes), unseen for now:
         await DomainPolicy.filter(domain="spam.example").delete()
@@ -143,13 +143,13 @@ async def test_decisions_come_from_memory_until_the_generation_changes(node: Nod
         node.extra["policy"].checked -= policy.CHECK_SECONDS + 1
         assert not await policy.is_blocked(node, "spam.example")  # the new generation was seen
         # A write in this process is seen at once:
-        await policy_admin.save_rule(node, "spam.example", "suspend", by="cli")
+        await domain_rules.save_rule(node, "spam.example", "suspend", by="cli")
         assert await policy.is_blocked(node, "spam.example")
 
 
 async def test_an_unchanged_generation_does_not_reload(node: Node) -> None:
     with node.ctx:
-        await policy_admin.save_rule(node, "spam.example", "suspend", by="cli")
+        await domain_rules.save_rule(node, "spam.example", "suspend", by="cli")
         first = await policy.snapshot(node)
         node.extra["policy"].checked -= policy.CHECK_SECONDS + 1
         assert await policy.snapshot(node) is first  # one row compared, nothing reloaded
@@ -157,33 +157,33 @@ async def test_an_unchanged_generation_does_not_reload(node: Node) -> None:
 
 async def test_account_rules(node: Node) -> None:
     with node.ctx:
-        row = await policy_admin.block_actor(node, "https://ok.example/users/troll", "silence", "rude", by="cli")
+        row = await blocks.block_actor(node, "https://ok.example/users/troll", "silence", "rude", by="cli")
         assert await policy.is_silenced(node, "https://ok.example/users/troll")
         assert not await policy.is_blocked(node, "https://ok.example/users/troll")
-        await policy_admin.block_actor(node, "https://ok.example/users/troll", "suspend", by="cli")
+        await blocks.block_actor(node, "https://ok.example/users/troll", "suspend", by="cli")
         assert await policy.is_blocked(node, "https://ok.example/users/troll")
         assert not await policy.is_blocked(node, "https://ok.example/users/friend")
-        await policy_admin.unblock_actor(node, row.id, by="cli")
+        await blocks.unblock_actor(node, row.id, by="cli")
         assert not await policy.is_blocked(node, "https://ok.example/users/troll")
         for bad in ("ok.example", node.urls.actor("asso")):
             with pytest.raises(PolicyError):
-                await policy_admin.block_actor(node, bad, by="cli")
+                await blocks.block_actor(node, bad, by="cli")
 
 
 async def test_public_rules_hide_private_comments_and_obfuscate(node: Node) -> None:
     with node.ctx:
-        await policy_admin.save_rule(node, "hate.example", "suspend", public_comment="hate speech",
+        await domain_rules.save_rule(node, "hate.example", "suspend", public_comment="hate speech",
                                      private_comment="reported by Amina", by="cli")
-        await policy_admin.save_rule(node, "secretbad.example", "silence", obfuscate=True, by="cli")
-        await policy_admin.save_rule(node, "quiet.example", "noop", reject_reports=True, by="cli")
-        await policy_admin.save_rule(node, "friend.example", "allow", by="cli")
+        await domain_rules.save_rule(node, "secretbad.example", "silence", obfuscate=True, by="cli")
+        await domain_rules.save_rule(node, "quiet.example", "noop", reject_reports=True, by="cli")
+        await domain_rules.save_rule(node, "friend.example", "allow", by="cli")
         rules = await policy.public_rules(node)
         assert [r["severity"] for r in rules] == ["suspend", "silence"]
         assert rules[0] == {"domain": "hate.example", "digest": policy.digest("hate.example"), "severity": "suspend",
                             "reject_media": False, "comment": "hate speech"}
         assert "secretbad" not in rules[1]["domain"] and "*" in rules[1]["domain"]
         assert "Amina" not in repr(rules)
-        await policy_admin.set_mode(node, "allowlist", by="cli")
+        await modes.set_mode(node, "allowlist", by="cli")
         assert "friend.example" in [r["domain"] for r in await policy.public_rules(node)]
 
 
@@ -191,11 +191,11 @@ async def test_settings_override_the_config(federation: Federation) -> None:
     node = await federation.add_node("a.test")
     with node.ctx:
         assert not await policy.authorized_fetch(node) and not await policy.limited_federation(node)
-        await policy_admin.set_flag(node, "authorized_fetch", True, by="cli")
+        await modes.set_flag(node, "authorized_fetch", True, by="cli")
         assert await policy.authorized_fetch(node)
-        await policy_admin.set_flag(node, "limited_federation", True, by="cli")
+        await modes.set_flag(node, "limited_federation", True, by="cli")
         assert await policy.limited_federation(node)
         with pytest.raises(PolicyError):
-            await policy_admin.set_flag(node, "everything", True, by="cli")
+            await modes.set_flag(node, "everything", True, by="cli")
         assert [e.action for e in await AuditEntry.all().order_by("id")] == [
             "policy.authorized_fetch", "policy.limited_federation"]

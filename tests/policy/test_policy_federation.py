@@ -10,7 +10,7 @@ import json
 from federation import vocab
 from federation.client import FetchError
 from federation.signatures import sign_cavage
-from node.policy import policy, admin as policy_admin
+from node.policy import blocks, modes, policy, rules
 from node.accounts.actors import fetch_actor, local_actor
 from node.posts.content import Draft, create_post
 from node.social.delivery import DELIVER, publish, publish_to_inboxes
@@ -64,7 +64,7 @@ async def test_a_suspended_domain_is_refused_in_both_directions(federation: Fede
         queued = await publish_to_inboxes(  # a delivery job waiting when the block comes
             a, group, vocab.activity("Like", f"{group.uri}#likes/late", group.uri, reply.uri), [bob_here.inbox])
         assert await Job.filter(kind=DELIVER, status="queued").count() == 1
-        await policy_admin.save_rule(a, "b.test", "suspend", public_comment="harassment", by="cli")
+        await rules.save_rule(a, "b.test", "suspend", public_comment="harassment", by="cli")
         # Existing follows both ways are gone, and b's content with them:
         assert await Follow.filter(follower__domain="b.test").count() == 0
         assert await Follow.filter(target__domain="b.test").count() == 0
@@ -128,7 +128,7 @@ async def test_a_suspended_domain_is_refused_in_both_directions(federation: Fede
 
     # Lifting the suspension restores contact.
     with a.ctx:
-        assert await policy_admin.remove_domain(a, "b.test", "block", by="cli")
+        assert await rules.remove_domain(a, "b.test", "block", by="cli")
     async with client_for(a) as http:
         assert (await http.post("/inbox", content=body, headers=headers)).status_code == 202
 
@@ -141,8 +141,8 @@ async def test_an_allowlist_node_talks_only_to_its_list(federation: Federation) 
     with b.ctx:
         await fetch_actor(b, a.urls.actor("asso"))  # known from before a switched to its allow list
     with a.ctx:
-        await policy_admin.save_rule(a, "c.test", "allow", by="cli")
-        await policy_admin.set_mode(a, "allowlist", by="cli")
+        await rules.save_rule(a, "c.test", "allow", by="cli")
+        await modes.set_mode(a, "allowlist", by="cli")
 
     # c is listed: its member follows a's association (signed fetches, since the allow list implies
     # authorized fetch) and receives its posts.
@@ -202,7 +202,7 @@ async def test_silence_holds_follows_and_replies(federation: Federation) -> None
         group = await local_actor("asso")
         assert group is not None
         post = await create_post(a, group, Draft(text="Open question"))
-        await policy_admin.save_rule(a, "b.test", "silence", by="cli")
+        await rules.save_rule(a, "b.test", "silence", by="cli")
     bob = await follow_association(federation, a, b)
     with a.ctx:
         assert await policy.is_silenced(a, bob.uri)
@@ -225,7 +225,7 @@ async def test_an_account_block_refuses_that_account_only(federation: Federation
     bob = await follow_association(federation, a, b, "bob")
     eve = await follow_association(federation, a, b, "eve")
     with a.ctx:
-        await policy_admin.block_actor(a, eve.uri, "suspend", "spam", by="cli")
+        await blocks.block_actor(a, eve.uri, "suspend", "spam", by="cli")
         assert not await Follow.filter(follower__uri=eve.uri).exists()
         assert await Follow.filter(follower__uri=bob.uri).exists()
         group = await local_actor("asso")
@@ -241,7 +241,7 @@ async def test_an_account_block_refuses_that_account_only(federation: Federation
 async def test_reject_media_is_reported_for_the_domain(federation: Federation) -> None:
     a = await federation.add_node("a.test")
     with a.ctx:
-        await policy_admin.save_rule(a, "pics.example", "noop", reject_media=True, by="cli")
+        await rules.save_rule(a, "pics.example", "noop", reject_media=True, by="cli")
         assert await policy.rejects_media(a, "pics.example")
         assert await policy.rejects_media(a, "https://cdn.pics.example/avatar.png")
         assert not await policy.is_blocked(a, "https://pics.example/users/x")
@@ -254,7 +254,7 @@ async def test_an_announce_of_blocked_content_is_dropped(federation: Federation)
     b = await federation.add_node("b.test")
     bob, _ = await member(b, "bob")
     with a.ctx:
-        await policy_admin.save_rule(a, "spam.example", "suspend", by="cli")
+        await rules.save_rule(a, "spam.example", "suspend", by="cli")
     doc = vocab.activity("Announce", f"{bob.uri}#announces/1", bob.uri, "https://spam.example/notes/1")
     body, headers = signed_post(bob, doc, "http://a.test/inbox")
     async with client_for(a) as http:

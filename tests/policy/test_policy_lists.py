@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from node.core import jobs
-from node.policy import policy, admin as policy_admin, jobs as policy_jobs
+from node.policy import policy, jobs as policy_jobs, rules, subscriptions, transfer
 from node.core.models import AuditEntry, Job
 from node.policy.models import DomainPolicy, PolicySubscription
 from node.policy.lists import ListError, parse
@@ -41,7 +41,7 @@ async def test_a_mastodon_csv_imports_and_exports_back_the_same(federation: Fede
     a = await federation.add_node("a.test")
     b = await federation.add_node("b.test")
     with a.ctx:
-        result = await policy_admin.import_list(a, MASTODON_CSV, "block", source="blocks.csv", by="cli")
+        result = await transfer.import_list(a, MASTODON_CSV, "block", source="blocks.csv", by="cli")
         assert sorted(result.created) == ["hate.example", "loud.example", "pics.example", "secret.example"]
         rule = await DomainPolicy.get(domain="pics.example")
         assert (rule.action, rule.reject_media, rule.reject_reports) == ("noop", True, True)
@@ -49,7 +49,7 @@ async def test_a_mastodon_csv_imports_and_exports_back_the_same(federation: Fede
         assert "blocks.csv" in rule.private_comment
         assert await policy.is_blocked(a, "https://hate.example/users/x")
         assert await policy.is_silenced(a, "https://loud.example/users/x")
-        exported = await policy_admin.export_csv("block")
+        exported = await transfer.export_csv("block")
         assert (await AuditEntry.get(action="domain.import_block")).details["created"] == 4
     rows = rows_of(exported)
     assert rows[0] == HEADER.split(",")
@@ -58,8 +58,8 @@ async def test_a_mastodon_csv_imports_and_exports_back_the_same(federation: Fede
     assert formula[4] == "'=HYPERLINK(\"http://evil.example\")"  # a spreadsheet shows it, never runs it
     assert next(r for r in rows if r[0] == "secret.example")[4] == "'-spam"
     with b.ctx:
-        await policy_admin.import_list(b, exported, "block", source="a.test export", by="cli")
-        again = await policy_admin.export_csv("block")
+        await transfer.import_list(b, exported, "block", source="a.test export", by="cli")
+        again = await transfer.export_csv("block")
         comments = {r.domain: r.public_comment for r in await DomainPolicy.all()}
     assert rows_of(again) == rows  # the round trip changes nothing
     assert comments["pics.example"] == '=HYPERLINK("http://evil.example")' and comments["secret.example"] == "-spam"
@@ -80,7 +80,7 @@ async def test_a_mastodon_csv_imports_and_exports_back_the_same(federation: Fede
 async def test_a_bad_list_is_refused_with_its_line_and_nothing_applied(node: Node, text: str, where: str) -> None:
     with node.ctx:
         with pytest.raises(ListError) as refused:
-            await policy_admin.import_list(node, text, "block", source="bad.csv", by="cli")
+            await transfer.import_list(node, text, "block", source="bad.csv", by="cli")
         assert where in str(refused.value)
         assert await DomainPolicy.all().count() == 0
         assert not await policy.is_blocked(node, "good.example")
@@ -103,12 +103,12 @@ def test_plain_and_json_lists_are_read_and_obfuscated_entries_skipped() -> None:
 
 async def test_allow_lists_and_existing_rules(node: Node) -> None:
     with node.ctx:
-        await policy_admin.save_rule(node, "kept.example", "silence", public_comment="ours", by="cli")
-        result = await policy_admin.import_list(node, f"{HEADER}\nkept.example,suspend,,,theirs,\n", "block", by="cli")
+        await rules.save_rule(node, "kept.example", "silence", public_comment="ours", by="cli")
+        result = await transfer.import_list(node, f"{HEADER}\nkept.example,suspend,,,theirs,\n", "block", by="cli")
         assert result.created == [] and result.existing == 1
         assert (await DomainPolicy.get(domain="kept.example")).action == "silence"  # the admin's rule stays
-        await policy_admin.import_list(node, "#domain\nfriends.example\nneighbours.example\n", "allow", by="cli")
-        exported = await policy_admin.export_csv("allow")
+        await transfer.import_list(node, "#domain\nfriends.example\nneighbours.example\n", "allow", by="cli")
+        exported = await transfer.export_csv("allow")
     assert rows_of(exported) == [["#domain"], ["friends.example"], ["neighbours.example"]]
 
 
@@ -147,17 +147,17 @@ async def test_a_subscription_brings_drafts_that_an_admin_decides(federation: Fe
     lists.text = csv_list("one.example,suspend,false,false,spam,false", "two.example,silence,false,false,,false",
                           "three.example,suspend,false,false,,false")
     with a.ctx:
-        sub = await policy_admin.add_subscription(a, "http://lists.test/list.csv", "block", refresh_hours=6, by="cli")
+        sub = await subscriptions.add_subscription(a, "http://lists.test/list.csv", "block", refresh_hours=6, by="cli")
     await federation.settle()
     with a.ctx:
         drafts = {r.domain: r for r in await DomainPolicy.filter(state="draft")}
         assert sorted(drafts) == ["one.example", "three.example", "two.example"]
         assert not await policy.is_blocked(a, "one.example")  # drafts do not apply
         # The job rescheduled itself, refresh_hours later:
-        nxt = [j for j in await Job.filter(kind=policy_admin.SUBSCRIPTION_JOB, status="queued")]
+        nxt = [j for j in await Job.filter(kind=subscriptions.SUBSCRIPTION_JOB, status="queued")]
         assert len(nxt) == 1 and nxt[0].run_at > jobs.utcnow() + timedelta(hours=5, minutes=59)
-        await policy_admin.decide_draft(a, drafts["one.example"].id, True, by="cli")
-        await policy_admin.decide_draft(a, drafts["two.example"].id, False, by="cli")
+        await rules.decide_draft(a, drafts["one.example"].id, True, by="cli")
+        await rules.decide_draft(a, drafts["two.example"].id, False, by="cli")
         assert await policy.is_blocked(a, "https://one.example/users/x")
         assert not await policy.is_silenced(a, "https://two.example/users/x")
         sub = await PolicySubscription.get(id=sub.id)
@@ -181,16 +181,16 @@ async def test_an_edited_rule_stays_when_its_list_drops_it(federation: Federatio
     a = await federation.add_node("a.test")
     lists.text = csv_list("one.example,suspend,false,false,,false")
     with a.ctx:
-        sub = await policy_admin.add_subscription(a, "http://lists.test/list.csv", "block", auto_approve=True, by="cli")
+        sub = await subscriptions.add_subscription(a, "http://lists.test/list.csv", "block", auto_approve=True, by="cli")
         outcome = await policy_jobs.refresh(a, sub)
         assert outcome.result and outcome.result.created == 1
         assert await policy.is_blocked(a, "one.example")  # auto-approved
-        await policy_admin.save_rule(a, "one.example", "suspend", public_comment="confirmed by us", by="cli")
+        await rules.save_rule(a, "one.example", "suspend", public_comment="confirmed by us", by="cli")
         lists.text = csv_list("other.example,silence,false,false,,false")
         await policy_jobs.refresh(a, sub)
         assert await policy.is_blocked(a, "one.example")
         assert await policy.is_silenced(a, "https://other.example/users/x")
-        await policy_admin.remove_subscription(a, sub.id, by="cli")
+        await subscriptions.remove_subscription(a, sub.id, by="cli")
         assert not await policy.is_silenced(a, "https://other.example/users/x")  # its rules went with it
         assert await policy.is_blocked(a, "one.example")  # the edited one is ours now
 
@@ -199,7 +199,7 @@ async def test_a_list_that_fails_changes_nothing_and_stays_scheduled(federation:
     a = await federation.add_node("a.test")
     lists.text = csv_list("one.example,suspend,false,false,,false", "bad domain,suspend,false,false,,false")
     with a.ctx:
-        await policy_admin.add_subscription(a, "http://lists.test/list.csv", "block", auto_approve=True, by="cli")
+        await subscriptions.add_subscription(a, "http://lists.test/list.csv", "block", auto_approve=True, by="cli")
     await federation.settle()
     with a.ctx:
         sub = await PolicySubscription.get(url="http://lists.test/list.csv")
@@ -208,20 +208,20 @@ async def test_a_list_that_fails_changes_nothing_and_stays_scheduled(federation:
         lists.status = 404
         outcome = await policy_jobs.refresh(a, sub)
         assert not outcome.ok and "404" in outcome.message
-        assert await Job.filter(kind=policy_admin.SUBSCRIPTION_JOB, status="queued").count() == 1
+        assert await Job.filter(kind=subscriptions.SUBSCRIPTION_JOB, status="queued").count() == 1
 
 
 async def test_refresh_jobs_are_restored_at_start(federation: Federation, lists: ListServer) -> None:
     a = await federation.add_node("a.test")
     with a.ctx:
-        sub = await policy_admin.add_subscription(a, "http://lists.test/list.csv", "allow", by="cli")
-        await Job.filter(kind=policy_admin.SUBSCRIPTION_JOB).delete()
+        sub = await subscriptions.add_subscription(a, "http://lists.test/list.csv", "allow", by="cli")
+        await Job.filter(kind=subscriptions.SUBSCRIPTION_JOB).delete()
         assert await policy_jobs.ensure_refresh_jobs(a) == 1
         assert await policy_jobs.ensure_refresh_jobs(a) == 0
-        await policy_admin.remove_subscription(a, sub.id, by="cli")
+        await subscriptions.remove_subscription(a, sub.id, by="cli")
     await federation.settle()  # the job of a removed subscription ends the chain
     with a.ctx:
-        assert await Job.filter(kind=policy_admin.SUBSCRIPTION_JOB, status="queued").count() == 0
+        assert await Job.filter(kind=subscriptions.SUBSCRIPTION_JOB, status="queued").count() == 0
 
 
 async def test_subscriptions_are_validated(node: Node) -> None:
@@ -229,9 +229,9 @@ async def test_subscriptions_are_validated(node: Node) -> None:
         for url, kind, hours in (("ftp://x.example/l", "block", 24), ("http://x.example/l", "mute", 24),
                                  ("http://x.example/l", "block", 0)):
             with pytest.raises(policy.PolicyError):
-                await policy_admin.add_subscription(node, url, kind, refresh_hours=hours, by="cli")
-        await policy_admin.add_subscription(node, "http://x.example/l", "block", by="cli")
+                await subscriptions.add_subscription(node, url, kind, refresh_hours=hours, by="cli")
+        await subscriptions.add_subscription(node, "http://x.example/l", "block", by="cli")
         with pytest.raises(policy.PolicyError):
-            await policy_admin.add_subscription(node, "http://x.example/l", "block", by="cli")
+            await subscriptions.add_subscription(node, "http://x.example/l", "block", by="cli")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from node.policy import policy, admin as policy_admin
+from node.policy import modes, policy
 from node.app import create_app
 from node.cli.main import main
 from node.core.db import run_migrations
@@ -142,7 +142,7 @@ async def test_relays_in_the_console(federation: Federation) -> None:
 async def test_limited_federation_hides_the_pages_from_visitors(federation: Federation) -> None:
     a = await federation.add_node("a.test")
     with a.ctx:
-        await policy_admin.set_flag(a, "limited_federation", True, by="cli")
+        await modes.set_flag(a, "limited_federation", True, by="cli")
     async with client(a) as anonymous:
         for path in ("/", "/@asso", "/events", "/initiatives", "/tags/news", "/search?q=x"):
             page = await anonymous.get(path)

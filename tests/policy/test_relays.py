@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from federation import vocab
 from federation.signatures import PublicKey, generate_key_pair, sign_cavage, verify_with_keys
-from node.policy import admin as policy_admin, relays
+from node.policy import relays, rules
 from node.accounts.actors import local_actor
 from node.posts.content import Draft, create_post
 from node.core.models import Actor, AuditEntry, Interaction, Post
@@ -163,7 +163,7 @@ async def test_relay_addresses_are_checked(federation: Federation) -> None:
         for bad in ("relay.test/inbox", "ftp://relay.test/inbox", "http://a.test/inbox"):
             with pytest.raises(PolicyError):
                 await relays.add(a, bad, by="cli")
-        await policy_admin.save_rule(a, "relay.test", "suspend", by="cli")
+        await rules.save_rule(a, "relay.test", "suspend", by="cli")
         with pytest.raises(PolicyError):
             await relays.add(a, "http://relay.test/inbox", by="cli")
         assert not await Post.exists()

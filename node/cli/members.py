@@ -1,8 +1,8 @@
 """`agora member ...`: reset links, invitations, roles and access of member accounts.
 
-(`agora user add/list/role` live in node/cli/users.py; these commands go through
-node/accounts/members.py so the web console and the command line behave the same and both leave audit
-entries.)"""
+(`agora user add/list/role` live in node/cli/users.py; these commands go through node/accounts/
+(members.py, invitations.py, password_reset.py) so the web console and the command line behave the
+same and both leave audit entries.)"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`agora user add/list/role`: member accounts from the command line, and the name and address checks
 that `agora init` uses for the first admin too.
 
-(`agora member ...`, which goes through node/accounts/members.py and leaves audit entries, is in
+(`agora member ...`, which goes through the node/accounts/ services and leaves audit entries, is in
 node/cli/members.py.)"""
 
 from __future__ import annotations

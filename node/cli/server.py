@@ -9,8 +9,6 @@ import secrets
 import signal
 from pathlib import Path
 
-import uvicorn
-
 from node.accounts.actors import ensure_instance_actor
 from node.app import create_app
 from node.cli.common import CliError, Subparsers, ensure_association, run, settings_from, with_node
@@ -20,6 +18,7 @@ from node.core.models import User
 from node.core.runtime import Node
 from node.core.settings import SettingsError, load_settings
 from node.core.urls import Urls
+from node.web import serving
 
 
 def toml_string(value: str) -> str:
@@ -109,10 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     run(run_migrations(settings))
     run(with_node(settings, lambda node: bootstrap(node, None, "")))
     app = create_app(settings)
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=False,
-        server_header=False,
-    )
+    serving.serve(app, settings.server, host=args.host, port=args.port, log_level=settings.log_level)
 
 
 async def work(node: Node) -> None:

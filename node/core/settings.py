@@ -85,6 +85,14 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    header_timeout: float = 10.0  # seconds for a request's headers to arrive, then the connection is closed
+    body_timeout: float = 60.0  # seconds for a request's body to arrive, then 408
+    keep_alive_timeout: int = 5  # seconds an idle kept-alive connection stays open
+    max_connections: int = 1000  # open connections beyond this get 503
+
+
+@dataclass(frozen=True)
 class UiSettings:
     languages: tuple[str, ...] = ("en", "fr", "ar", "es")  # interface languages offered
 
@@ -107,6 +115,7 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
     config_path: str | None = None
 
     @property
@@ -228,6 +237,9 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("policy.mode must be open, blocklist or allowlist")
     if not settings.ui.languages:
         raise SettingsError("ui.languages must name at least one language")
+    server = settings.server
+    if min(server.header_timeout, server.body_timeout, server.keep_alive_timeout, server.max_connections) <= 0:
+        raise SettingsError("server.header_timeout, body_timeout, keep_alive_timeout and max_connections must be positive")
     return settings
 
 

@@ -25,7 +25,6 @@ from node.events.inputs import (
     CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, EventError, EventInput, localize, zone,
 )
 from node.events.models import Event
-from node.events.participation import recount as recount  # policy/suspension.py still calls events.recount
 from node.events.recurrence import occurrences
 from node.posts.publishable import (
     delete_published, kept_translations, language_columns, organizer_of, rendered_story, save_edit,

@@ -26,7 +26,6 @@ from node.initiatives.ledger import ledger_values
 from node.initiatives.models import Initiative, LedgerEntry
 from node.initiatives.pledges import replace_needs
 from node.initiatives.rows import create_row, initiative_values, prepared, stamp, utcnow
-from node.initiatives.support import recount_support as recount_support  # policy/suspension.py still imports it from here
 from node.posts.content import MAX_SOURCE, ContentError, Draft, create_post
 from node.posts.publishable import delete_published, organizer_of, save_edit
 

@@ -218,7 +218,7 @@ def create_app(
         ],
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={PageRefusal: pages.refused, Exception: pages.server_error},
+        exception_handlers={PageRefusal: pages.refused, 404: pages.not_found, Exception: pages.server_error},
     )
     if node is not None:
         app.state.node = node

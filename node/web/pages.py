@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from federation import webfinger
@@ -24,6 +24,7 @@ from node.posts.content import (
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form
 from node.core.models import Actor, User
+from node.core.db import activate
 from node.core.runtime import Node
 from node.core import i18n, i18n_jinja
 from node.social import notify
@@ -91,9 +92,64 @@ async def refused(request: Request, exc: Exception) -> Response:
     return response
 
 
+# The error pages' messages (extracted through `lazy`, translated by the template).
+NOT_FOUND = (i18n.lazy("Page not found"), i18n.lazy("There is no page at this address. It may have moved or been removed."))
+SERVER_ERROR = (i18n.lazy("Something went wrong"), i18n.lazy("The error was logged. Please try again in a moment."))
+
+
+def wants_html(request: Request) -> bool:
+    """A browser (or a client that takes anything) gets a page; an AS2 or JSON client does not."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/html" in accept or "json" not in accept
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Unknown paths (the router's 404) and raised 404s: the site's own page, or a short text to a
+    machine asking for AS2 or JSON."""
+    if not wants_html(request):
+        return PlainTextResponse("Not Found\n", status_code=404)
+    try:
+        return await message(request, 404, *NOT_FOUND)
+    except Exception:  # the database may be down: the page without queries, never another error
+        log.exception("the 404 page failed on %s", request.url.path)
+        return static_error(request, 404, *NOT_FOUND)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
+    """Unexpected errors: the site's page when the database answers, else a static styled page made
+    without any query. It never raises."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return HTMLResponse("<h1>Something went wrong</h1><p>The error was logged.</p>", status_code=500)
+    if not wants_html(request):
+        return PlainTextResponse("Internal Server Error\n", status_code=500)
+    # This handler runs outside every middleware: no database context and no session (the page is
+    # shown as to a visitor; a member's session is left as it was).
+    visitor = Request({**request.scope, "session": {}}, request.receive)
+    try:
+        with activate(node_of(request).ctx):
+            return await message(visitor, 500, *SERVER_ERROR)
+    except Exception:
+        log.exception("the error page itself failed on %s", request.url.path)
+        return static_error(request, 500, *SERVER_ERROR)
+
+
+def static_error(request: Request, status: int, title: str, text: str) -> HTMLResponse:
+    """The error page from settings only (no database, no session), in the reader's language."""
+    try:
+        node = node_of(request)
+        context: dict[str, Any] = {"association": node.settings.association, "title": title, "text": text}
+        context.update(i18n.template_context(request, node, None))
+        body = templates.get_template("error_static.html").render(context)
+    except Exception:
+        log.exception("the static error page failed")
+        body = FALLBACK_PAGE
+    return HTMLResponse(body, status_code=status, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+
+FALLBACK_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+                 'content="width=device-width, initial-scale=1"><title>Something went wrong</title>'
+                 '<link rel="stylesheet" href="/static/agora.css"></head><body><main id="main">'
+                 '<h1>Something went wrong</h1><p>The error was logged. Please try again in a moment.</p>'
+                 '<p><a href="/">Back to the home page</a></p></main></body></html>')
 
 
 async def association_actor(node: Node) -> Actor | None:
@@ -125,7 +181,7 @@ async def member_post(request: Request) -> tuple[Actor, FormData]:
     if user is None:
         raise PageRefusal.login()
     form = await checked_form(request)
-    return await Actor.get(id=user.actor_id), form  # type: ignore[attr-defined]
+    return await Actor.get(id=user.actor_id), form
 
 
 async def editor(request: Request) -> User:

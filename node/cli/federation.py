@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from federation.client import FetchError
-from node.policy import modes, policy, jobs as policy_jobs, relays, rules, subscriptions, transfer
+from node.policy import modes, jobs as policy_jobs, relays, rules, subscriptions, transfer
 from node.cli.common import Subparsers, fail, run_with_node
 from node.policy.models import DomainPolicy, PolicySubscription, Relay
-from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
+from node.policy.domains import PolicyError
+from node.policy.snapshot import BLOCK_ACTIONS, MODES, snapshot
 from node.policy.lists import decode
 from node.core.runtime import Node
 
@@ -98,7 +99,7 @@ def cmd_list(args: argparse.Namespace) -> None:
 
 
 async def policy_mode(node: Node) -> str:
-    current = await policy.snapshot(node)
+    current = await snapshot(node)
     return current.mode + (" (authorized fetch)" if current.secure else "")
 
 

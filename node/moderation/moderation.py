@@ -22,7 +22,7 @@ from node.events.models import Event
 from node.initiatives.models import Initiative, Support
 from node.initiatives.support import recount_support
 from node.moderation.models import Report
-from node.policy.policy import PolicyError
+from node.policy.domains import PolicyError
 from node.moderation.reports import ReportError, forward_report
 from node.core.runtime import Node
 

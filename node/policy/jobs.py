@@ -17,7 +17,7 @@ from federation.client import FetchError
 from node.core import jobs
 from node.core.models import Job
 from node.policy.models import PolicySubscription
-from node.policy.policy import PolicyError
+from node.policy.domains import PolicyError
 from node.policy.subscriptions import SUBSCRIPTION_JOB, RefreshResult, apply_subscription, refresh_due, schedule
 from node.policy.lists import parse
 from node.core.runtime import Node

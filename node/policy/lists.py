@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.core.csvcells import csv_cell
-from node.policy.policy import BLOCK_ACTIONS, PolicyError, normalize_domain
+from node.policy.domains import PolicyError, normalize_domain
+from node.policy.snapshot import BLOCK_ACTIONS
 
 BLOCK_HEADER = ("#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate")
 ALLOW_HEADER = ("#domain",)

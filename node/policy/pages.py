@@ -13,9 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from node.core import i18n
-from node.policy import blocks, modes, policy, jobs as policy_jobs, relays, rules, subscriptions, transfer
+from node.policy import blocks, modes, jobs as policy_jobs, relays, rules, subscriptions, transfer
 from node.policy.models import DomainPolicy, PolicySubscription, Relay
-from node.policy.policy import BLOCK_ACTIONS, MODES, PolicyError
+from node.policy.domains import PolicyError
+from node.policy.snapshot import BLOCK_ACTIONS, MODES, snapshot
 from node.policy.lists import decode
 from node.web.admin_access import admin_form, done, flash, int_field, page, staff
 from node.web.forms import FORM_MARGIN, FormTooLarge, FormUnreadable, no_store, read_form, text_field
@@ -32,7 +33,7 @@ def checked(form: FormData, name: str) -> bool:
 
 async def console(request: Request, *, status: int = 200, error: str | None = None, **extra: object) -> Response:
     node = node_of(request)
-    current = await policy.snapshot(node)
+    current = await snapshot(node)
     lists = await rules.overview()
     return await page(
         request, "admin/federation.html", status=status, error=error, mode=current.mode, modes=MODES,
@@ -65,7 +66,7 @@ async def flags_submit(request: Request) -> Response:
     checked_form = await admin_form(request)
     user, form = checked_form
     node = node_of(request)
-    current = await policy.snapshot(node)
+    current = await snapshot(node)
     for name, value in (("authorized_fetch", checked(form, "authorized_fetch")),
                         ("limited_federation", checked(form, "limited_federation"))):
         if getattr(current, name) != value:

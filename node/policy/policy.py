@@ -9,26 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from node.policy.domains import PolicyError as PolicyError
-from node.policy.domains import covers as covers
-from node.policy.domains import digest as digest
-from node.policy.domains import host_of as host_of
-from node.policy.domains import normalize_domain as normalize_domain
-from node.policy.domains import public_domain as public_domain
+from node.policy.domains import digest, host_of, public_domain
 from node.policy.models import DomainPolicy
-from node.policy.snapshot import ACTIONS as ACTIONS
-from node.policy.snapshot import ACTOR_ACTIONS as ACTOR_ACTIONS
-from node.policy.snapshot import AUTHORIZED_FETCH_KEY as AUTHORIZED_FETCH_KEY
-from node.policy.snapshot import BLOCK_ACTIONS as BLOCK_ACTIONS
-from node.policy.snapshot import CHECK_SECONDS as CHECK_SECONDS
-from node.policy.snapshot import GENERATION_KEY as GENERATION_KEY
-from node.policy.snapshot import LIMITED_FEDERATION_KEY as LIMITED_FEDERATION_KEY
-from node.policy.snapshot import MODE_KEY as MODE_KEY
-from node.policy.snapshot import MODES as MODES
-from node.policy.snapshot import DomainRule as DomainRule
-from node.policy.snapshot import Snapshot as Snapshot
-from node.policy.snapshot import changed as changed
-from node.policy.snapshot import snapshot as snapshot
+from node.policy.snapshot import snapshot
 from node.core.runtime import Node
 
 

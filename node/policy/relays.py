@@ -19,7 +19,7 @@ from node.accounts.actors import ensure_instance_actor
 from node.social.delivery import publish_to_inboxes
 from node.core.models import Actor, User
 from node.policy.models import Relay
-from node.policy.policy import PolicyError
+from node.policy.domains import PolicyError
 from node.core.runtime import Node
 
 

@@ -9,7 +9,8 @@ import pytest
 from node.policy import blocks, modes, policy, rules as domain_rules
 from node.core.models import AuditEntry, SiteSetting
 from node.policy.models import DomainPolicy
-from node.policy.policy import PolicyError, normalize_domain
+from node.policy.domains import PolicyError, digest, host_of, normalize_domain, public_domain
+from node.policy.snapshot import CHECK_SECONDS, GENERATION_KEY, MODE_KEY, DomainRule, Snapshot, snapshot
 from node.core.runtime import Node
 from tests.conftest import Federation
 
@@ -38,15 +39,15 @@ def test_bad_domains_are_refused(bad: str) -> None:
 
 
 def test_hosts_are_read_from_uris_handles_and_key_ids() -> None:
-    assert policy.host_of("https://A.Example.com/users/bob#main-key") == "a.example.com"
-    assert policy.host_of("acct:bob@Social.Example") == "social.example"
-    assert policy.host_of("@bob@social.example:8000") == "social.example"
-    assert policy.host_of("http://bücher.example/x") == "xn--bcher-kva.example"
-    assert policy.host_of("not a url at all") == "not a url at all"
+    assert host_of("https://A.Example.com/users/bob#main-key") == "a.example.com"
+    assert host_of("acct:bob@Social.Example") == "social.example"
+    assert host_of("@bob@social.example:8000") == "social.example"
+    assert host_of("http://bücher.example/x") == "xn--bcher-kva.example"
+    assert host_of("not a url at all") == "not a url at all"
 
 
 def test_decisions_cover_subdomains_and_not_lookalikes() -> None:
-    snap = policy.Snapshot(blocks={"spam.example": policy.DomainRule("spam.example", "suspend")})
+    snap = Snapshot(blocks={"spam.example": DomainRule("spam.example", "suspend")})
     assert snap.refusal("https://spam.example/users/x")
     assert snap.refusal("https://a.b.SPAM.example/users/x")
     assert snap.refusal("spam.example")
@@ -55,9 +56,9 @@ def test_decisions_cover_subdomains_and_not_lookalikes() -> None:
 
 
 def test_allowlist_mode_allows_only_listed_domains_and_a_suspension_wins() -> None:
-    snap = policy.Snapshot(
+    snap = Snapshot(
         mode="allowlist", allows=frozenset({"friends.example", "both.example"}),
-        blocks={"both.example": policy.DomainRule("both.example", "suspend")},
+        blocks={"both.example": DomainRule("both.example", "suspend")},
     )
     assert snap.refusal("https://friends.example/users/x") is None
     assert snap.refusal("https://chat.friends.example/users/x") is None
@@ -67,9 +68,9 @@ def test_allowlist_mode_allows_only_listed_domains_and_a_suspension_wins() -> No
 
 
 def test_silence_media_and_reports_rules() -> None:
-    snap = policy.Snapshot(blocks={
-        "loud.example": policy.DomainRule("loud.example", "silence"),
-        "pics.example": policy.DomainRule("pics.example", "noop", reject_media=True, reject_reports=True),
+    snap = Snapshot(blocks={
+        "loud.example": DomainRule("loud.example", "silence"),
+        "pics.example": DomainRule("pics.example", "noop", reject_media=True, reject_reports=True),
     }, actors={"https://ok.example/users/troll": "silence", "https://ok.example/users/spammer": "suspend"})
     assert snap.silenced("https://loud.example/users/x") and snap.refusal("https://loud.example/users/x") is None
     assert not snap.silenced("https://pics.example/users/x")
@@ -82,8 +83,8 @@ def test_silence_media_and_reports_rules() -> None:
 
 
 def test_obfuscated_domains_keep_their_ends() -> None:
-    assert policy.public_domain("badserver.example", False) == "badserver.example"
-    hidden = policy.public_domain("badserver.example", True)
+    assert public_domain("badserver.example", False) == "badserver.example"
+    hidden = public_domain("badserver.example", True)
     assert hidden.startswith("badse") and hidden.endswith("mple") and "*" in hidden and "badserver" not in hidden
 
 
@@ -126,7 +127,7 @@ async def test_the_mode_switch_applies_at_once(node: Node) -> None:
         assert await policy.is_blocked(node, "https://stranger.example/users/x")
         assert not await policy.is_blocked(node, "https://friends.example/users/x")
         assert await policy.mode(node) == "allowlist" and await policy.authorized_fetch(node)
-        assert (await SiteSetting.get(key=policy.MODE_KEY)).value == {"mode": "allowlist"}
+        assert (await SiteSetting.get(key=MODE_KEY)).value == {"mode": "allowlist"}
         with pytest.raises(PolicyError):
             await modes.set_mode(node, "closed", by="cli")
 
@@ -138,9 +139,9 @@ async def test_decisions_come_from_memory_until_the_generation_changes(node: Nod
         # Another process removes the rule (the row goes, the generation changes), unseen for now:
         await DomainPolicy.filter(domain="spam.example").delete()
         assert await policy.is_blocked(node, "spam.example")  # served from memory, no reload
-        await SiteSetting.filter(key=policy.GENERATION_KEY).update(value=12345)
+        await SiteSetting.filter(key=GENERATION_KEY).update(value=12345)
         assert await policy.is_blocked(node, "spam.example")  # still within CHECK_SECONDS
-        node.extra["policy"].checked -= policy.CHECK_SECONDS + 1
+        node.extra["policy"].checked -= CHECK_SECONDS + 1
         assert not await policy.is_blocked(node, "spam.example")  # the new generation was seen
         # A write in this process is seen at once:
         await domain_rules.save_rule(node, "spam.example", "suspend", by="cli")
@@ -150,9 +151,9 @@ async def test_decisions_come_from_memory_until_the_generation_changes(node: Nod
 async def test_an_unchanged_generation_does_not_reload(node: Node) -> None:
     with node.ctx:
         await domain_rules.save_rule(node, "spam.example", "suspend", by="cli")
-        first = await policy.snapshot(node)
-        node.extra["policy"].checked -= policy.CHECK_SECONDS + 1
-        assert await policy.snapshot(node) is first  # one row compared, nothing reloaded
+        first = await snapshot(node)
+        node.extra["policy"].checked -= CHECK_SECONDS + 1
+        assert await snapshot(node) is first  # one row compared, nothing reloaded
 
 
 async def test_account_rules(node: Node) -> None:
@@ -179,7 +180,7 @@ async def test_public_rules_hide_private_comments_and_obfuscate(node: Node) -> N
         await domain_rules.save_rule(node, "friend.example", "allow", by="cli")
         rules = await policy.public_rules(node)
         assert [r["severity"] for r in rules] == ["suspend", "silence"]
-        assert rules[0] == {"domain": "hate.example", "digest": policy.digest("hate.example"), "severity": "suspend",
+        assert rules[0] == {"domain": "hate.example", "digest": digest("hate.example"), "severity": "suspend",
                             "reject_media": False, "comment": "hate speech"}
         assert "secretbad" not in rules[1]["domain"] and "*" in rules[1]["domain"]
         assert "Amina" not in repr(rules)

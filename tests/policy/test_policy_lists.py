@@ -20,6 +20,7 @@ from node.core import jobs
 from node.policy import policy, jobs as policy_jobs, rules, subscriptions, transfer
 from node.core.models import AuditEntry, Job
 from node.policy.models import DomainPolicy, PolicySubscription
+from node.policy.domains import PolicyError
 from node.policy.lists import ListError, parse
 from node.core.runtime import Node
 from tests.conftest import Federation
@@ -228,10 +229,10 @@ async def test_subscriptions_are_validated(node: Node) -> None:
     with node.ctx:
         for url, kind, hours in (("ftp://x.example/l", "block", 24), ("http://x.example/l", "mute", 24),
                                  ("http://x.example/l", "block", 0)):
-            with pytest.raises(policy.PolicyError):
+            with pytest.raises(PolicyError):
                 await subscriptions.add_subscription(node, url, kind, refresh_hours=hours, by="cli")
         await subscriptions.add_subscription(node, "http://x.example/l", "block", by="cli")
-        with pytest.raises(policy.PolicyError):
+        with pytest.raises(PolicyError):
             await subscriptions.add_subscription(node, "http://x.example/l", "block", by="cli")
 
 

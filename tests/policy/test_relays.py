@@ -21,7 +21,7 @@ from node.accounts.actors import local_actor
 from node.posts.content import Draft, create_post
 from node.core.models import Actor, AuditEntry, Interaction, Post
 from node.policy.models import Relay
-from node.policy.policy import PolicyError
+from node.policy.domains import PolicyError
 from node.core.runtime import Node
 from tests.conftest import Federation, member
 

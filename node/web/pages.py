@@ -11,6 +11,7 @@ from urllib.parse import quote
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from federation import webfinger
@@ -36,6 +37,15 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_DIR = TEMPLATES_DIR / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 i18n_jinja.install(templates.env)
+
+
+def bdi(value: Any) -> Markup:
+    """`value|bdi`: a value (a place, a zone, a name) isolated from the text around it in right-to-left
+    pages; escaped."""
+    return Markup("<bdi>%s</bdi>") % value
+
+
+templates.env.filters["bdi"] = bdi
 meta.install(templates.env)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "

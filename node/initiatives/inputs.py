@@ -5,7 +5,9 @@ NeedInputs), the limits and the lifecycle it is checked against, amounts of mone
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -46,7 +48,23 @@ TRANSITIONS: dict[str, set[str]] = {
 
 class InitiativeError(ValueError):
     """An initiative, pledge or ledger entry that cannot be accepted as given; the message names the
-    field and the reason ("needs[2].goal: not a number")."""
+    field and the reason ("needs[2].goal: not a number"). A check that looks at everything (validate,
+    the form) gives every problem as `problems`, (field, reason) pairs; the message is the first."""
+
+    def __init__(self, message: str = "", *, problems: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems or (("", message),)
+
+
+PROBLEM_FIELD = re.compile(
+    r"(title|kind|summary|description|place_(?:there|here)(?:\.\w+)?|cover_\w+|language|tags|responsible"
+    r"|needs(?:\[\d+\](?:\.\w+)?)?): (.*)", re.S)
+
+
+def problem_of(exc: InitiativeError) -> tuple[str, str]:
+    """An initiative's refusal as (field, reason) when its message starts with the field ("", else)."""
+    found = PROBLEM_FIELD.fullmatch(str(exc))
+    return (found.group(1), found.group(2)) if found else ("", str(exc))
 
 
 @dataclass(frozen=True)
@@ -165,46 +183,81 @@ def _check_need(need: NeedInput, i: int) -> None:
         check_quantity(need.quantity, f"{field}.quantity", required=False)
 
 
-def validate(inp: InitiativeInput) -> None:
+def _check_texts(inp: InitiativeInput) -> None:
     if not inp.title.strip():
         raise InitiativeError("title: required")
     if len(inp.title) > MAX_TITLE:
         raise InitiativeError(f"title: longer than {MAX_TITLE} characters")
+
+
+def _check_kind(inp: InitiativeInput) -> None:
     if inp.kind not in wire.KINDS:
         raise InitiativeError(f"kind: must be one of {', '.join(wire.KINDS)}")
+
+
+def _check_story(inp: InitiativeInput) -> None:
     if len(inp.summary) > MAX_SUMMARY:
         raise InitiativeError(f"summary: longer than {MAX_SUMMARY} characters")
     if len(inp.description) > MAX_SOURCE:
         raise InitiativeError(f"description: longer than {MAX_SOURCE} characters")
-    _check_place(inp.place_there, "place_there")
-    _check_place(inp.place_here, "place_here")
+
+
+def _check_cover(inp: InitiativeInput) -> None:
     _check_url(inp.cover_url, "cover_url")
     if len(inp.cover_alt) > 1000:
         raise InitiativeError("cover_alt: longer than 1000 characters")
     if inp.cover_media_type is not None and not re.fullmatch(r"image/[a-z0-9.+-]{1,50}", inp.cover_media_type):
         raise InitiativeError("cover_media_type: must be an image type such as image/jpeg")
+
+
+def _check_lists(inp: InitiativeInput) -> None:
     if inp.language is not None and not LANGUAGE.fullmatch(inp.language):
         raise InitiativeError(f"language: not a language tag: {inp.language!r}")
     if len(inp.tags) > MAX_TAGS or any(not t.strip("# ") or len(t) > 100 for t in inp.tags):
         raise InitiativeError(f"tags: at most {MAX_TAGS}, each 1 to 100 characters")
     if len(inp.responsible) > MAX_RESPONSIBLE or any(not r.strip() or len(r) > 500 for r in inp.responsible):
         raise InitiativeError(f"responsible: at most {MAX_RESPONSIBLE}, each 1 to 500 characters")
-    if inp.translations:
-        check_translations(normalize_tag(inp.language or ""), inp.translations, InitiativeError)
-        for item in inp.translations:
-            where = f"translations ({item.language})"
-            if item.is_blank():
-                raise InitiativeError(f"{where}: empty; give a title, a summary or a story")
-            if len(item.title) > MAX_TITLE:
-                raise InitiativeError(f"{where}.title: longer than {MAX_TITLE} characters")
-            if len(item.summary) > MAX_SUMMARY:
-                raise InitiativeError(f"{where}.summary: longer than {MAX_SUMMARY} characters")
-            if len(item.text) > MAX_SOURCE:
-                raise InitiativeError(f"{where}.description: longer than {MAX_SOURCE} characters")
+
+
+def _check_translations(inp: InitiativeInput) -> None:
+    if not inp.translations:
+        return
+    check_translations(normalize_tag(inp.language or ""), inp.translations, InitiativeError)
+    for item in inp.translations:
+        where = f"translations ({item.language})"
+        if item.is_blank():
+            raise InitiativeError(f"{where}: empty; give a title, a summary or a story")
+        if len(item.title) > MAX_TITLE:
+            raise InitiativeError(f"{where}.title: longer than {MAX_TITLE} characters")
+        if len(item.summary) > MAX_SUMMARY:
+            raise InitiativeError(f"{where}.summary: longer than {MAX_SUMMARY} characters")
+        if len(item.text) > MAX_SOURCE:
+            raise InitiativeError(f"{where}.description: longer than {MAX_SOURCE} characters")
+
+
+def _check_needs(inp: InitiativeInput) -> None:
     if len(inp.needs) > MAX_NEEDS:
         raise InitiativeError(f"needs: at most {MAX_NEEDS}")
-    for i, need in enumerate(inp.needs):
-        _check_need(need, i)
+
+
+def validate(inp: InitiativeInput) -> None:
+    """Every check at once: InitiativeError's message is the first problem, its `problems` all of them
+    (one per field at most)."""
+    checks: list[Callable[[], None]] = [
+        lambda: _check_texts(inp), lambda: _check_kind(inp), lambda: _check_story(inp),
+        lambda: _check_place(inp.place_there, "place_there"), lambda: _check_place(inp.place_here, "place_here"),
+        lambda: _check_cover(inp), lambda: _check_lists(inp), lambda: _check_translations(inp),
+        lambda: _check_needs(inp),
+    ]
+    checks += [partial(_check_need, need, i) for i, need in enumerate(inp.needs)]
+    errors: list[InitiativeError] = []
+    for check in checks:
+        try:
+            check()
+        except InitiativeError as exc:
+            errors.append(exc)
+    if errors:
+        raise InitiativeError(str(errors[0]), problems=tuple(problem_of(exc) for exc in errors))
 
 
 def check_editable(initiative: Initiative) -> None:

@@ -5,6 +5,7 @@ into an InitiativeInput (InitiativeError says what is wrong)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from federation.events import Place
 from node.core import i18n
-from node.core.models import Actor
+from node.core.models import Actor, Media
 from node.core.runtime import Node
 from node.initiatives import initiatives
 from node.initiatives.documents import translations_of
@@ -24,11 +25,12 @@ from node.initiatives.pages_common import (
 )
 from node.web import compose
 from node.web.compose import N_, Picture
-from node.web.editor import Editor, association_author, form_page
+from node.web.editor import Editor, Problem, association_author, form_page
 from node.web.forms import rows_from_translations, translations_from_rows
 from node.web.pages import editor, node_of, upload_form
 
 _t = i18n.gettext  # texts translated at once (after i18n.activate_request)
+_l = i18n.lazy  # labels translated when shown
 
 NEED_ROWS = 5
 COVER = Picture(file="cover_file", alt="cover_alt", url="cover_url",
@@ -39,6 +41,20 @@ FIELDS = ("title", "kind", "summary", "description", "cover_url", "cover_alt", "
           *(f"{side}_{f}" for side in ("there", "here") for f in PLACE_FIELDS))
 NEED_FIELDS = ("kind", "title", "description", "skills", "quantity", "goal", "currency")
 CHECKBOXES = ("supporters_public",)
+LABELS: dict[str, Any] = {  # the visible label of each field a problem may be about, as the form shows it
+    "title": _l("Title"), "kind": _l("Kind"), "language": _l("Main language (a code like en, fr or ar)"),
+    "summary": _l("Summary (one or two sentences, shown in lists and on other servers)"),
+    "description": _l("The story (Markdown; #hashtags)"), "there_name": _l("Where it acts, there"),
+    "here_name": _l("Where it acts, here"), "cover_file": _l("Cover image: upload a picture"),
+    "cover_url": _l("or give its address"), "cover_alt": _l("Cover description (alt text, required with a cover)"),
+    "tags": _l("Tags (comma-separated)"),
+    "responsible": _l("People responsible (one per line: a name or a profile address)"),
+}
+NEED_LABELS = {"kind": _l("Kind"), "title": _l("Title"), "description": _l("Description"),
+               "skills": _l("Skills sought (volunteers; comma-separated)"),
+               "quantity": _l("How many (people or items)"), "goal": _l("Money goal"), "currency": _l("Currency")}
+SERVICE_FIELDS = {"place_there": "there_name", "place_here": "here_name", "cover_media_type": "cover_file"}
+NEED_KEY = re.compile(r"needs\[(\d+)\]\.(\w+)")
 
 
 def _need_rows(form: FormData | None, count: int) -> list[dict[str, str]]:
@@ -106,33 +122,57 @@ def _place(values: dict[str, Any], side: str, keep: Any) -> Place | None:
                  country=parts["country"], **extra)
 
 
-def initiative_input(values: dict[str, Any], keep: Initiative | None = None,
-                     rows: list[dict[str, str]] | None = None) -> InitiativeInput:
-    """The form's values (and its language blocks) as an InitiativeInput; InitiativeError names what is wrong."""
+def filled_rows(values: dict[str, Any]) -> list[int]:
+    """The form's need rows that describe a need (an empty row is skipped: its kind and currency have
+    defaults), in order: the n-th need of the input is row filled_rows(values)[n]."""
+    return [i for i, row in enumerate(values["needs"])
+            if any(str(row[f]).strip() for f in ("title", "description", "skills", "quantity", "goal"))]
+
+
+def _needs(values: dict[str, Any], problems: list[tuple[str, str]]) -> list[NeedInput]:
     needs = []
-    for number, row in enumerate(values["needs"], start=1):
-        row = {k: str(v).strip() for k, v in row.items()}
-        if not any(row[f] for f in ("title", "description", "skills", "quantity", "goal")):
-            continue  # an empty row (its kind and currency have defaults)
+    for index in filled_rows(values):
+        row = {k: str(v).strip() for k, v in values["needs"][index].items()}
         if not row["title"]:
-            raise InitiativeError(_t("need %(number)s: give it a title", number=number))
+            problems.append((f"need{index}_title", _t("need %(number)s: give it a title", number=index + 1)))
+        try:
+            quantity = parse_int(row["quantity"], f"need {index + 1}: the quantity")
+        except InitiativeError as exc:
+            problems.append((f"need{index}_quantity", str(exc)))
+            quantity = None
         needs.append(NeedInput(
             kind=row["kind"], title=row["title"], description=row["description"],
             skills=tuple(s for s in (p.strip() for p in row["skills"].split(",")) if s),
-            quantity=parse_int(row["quantity"], f"need {number}: the quantity"),
-            goal=row["goal"] or None, currency=row["currency"].upper() or None,
+            quantity=quantity, goal=row["goal"] or None, currency=row["currency"].upper() or None,
         ))
+    return needs
+
+
+def initiative_input(values: dict[str, Any], keep: Initiative | None = None,
+                     rows: list[dict[str, str]] | None = None,
+                     problems: list[tuple[str, str]] | None = None) -> InitiativeInput:
+    """The form's values (and its language blocks) as an InitiativeInput; InitiativeError carries every
+    problem found (`problems`: (form field, message)), those already in `problems` too."""
+    problems = problems if problems is not None else []
+    needs = _needs(values, problems)
     cover_url = str(values["cover_url"]).strip() or None
     cover_alt = str(values["cover_alt"]).strip()
     if cover_url and not cover_alt:
-        raise InitiativeError(_t("describe the cover image for people who cannot see it (alt text)"))
+        problems.append(("cover_alt", _t("describe the cover image for people who cannot see it (alt text)")))
+    places: dict[str, Place | None] = {}
+    for side in ("there", "here"):
+        try:
+            places[side] = _place(values, side, getattr(keep, f"place_{side}") if keep else None)
+        except InitiativeError as exc:
+            problems.append((f"{side}_name", str(exc)))
+    if problems:
+        raise InitiativeError(problems[0][1], problems=tuple(problems))
     tags = tuple(t for t in (p.strip().lstrip("#").strip() for p in str(values["tags"]).split(",")) if t)
     responsible = tuple(r for r in (p.strip() for p in str(values["responsible"]).splitlines()) if r)
     return InitiativeInput(
         title=str(values["title"]).strip(), kind=str(values["kind"]).strip(), summary=str(values["summary"]).strip(),
         description=str(values["description"]),
-        place_there=_place(values, "there", keep.place_there if keep else None),
-        place_here=_place(values, "here", keep.place_here if keep else None),
+        place_there=places["there"], place_here=places["here"],
         cover_url=cover_url, cover_alt=cover_alt if cover_url else "",
         cover_media_type=keep.cover_media_type if keep is not None and keep.cover_url == cover_url else None,
         language=str(values["language"]).strip() or None, tags=tags, responsible=responsible,
@@ -143,9 +183,11 @@ def initiative_input(values: dict[str, Any], keep: Initiative | None = None,
 
 async def initiative_form(request: Request, values: dict[str, Any], *, initiative: Initiative | None = None,
                           error: str | None = None, status: int = 200, rows: list[dict[str, str]] | None = None,
-                          preview: list[dict[str, Any]] | None = None) -> Response:
+                          preview: list[dict[str, Any]] | None = None,
+                          problems: list[dict[str, str]] | None = None) -> Response:
     return await form_page(
         request, "initiatives/form.html", status=status, values=values, initiative=initiative, error=error,
+        problems=problems,
         kinds=kinds(), need_kinds=NEED_KIND_LABELS,
         action=f"{initiative_path(initiative)}/edit" if initiative else "/initiatives/new", rows=rows, preview=preview,
     )
@@ -167,18 +209,63 @@ class InitiativeEditor(Editor[InitiativeInput]):
         super().__init__(request, form, author)
         self.initiative = initiative
         self.values = form_values(form)
+        self.cover_stored = False
 
     async def draft(self) -> InitiativeInput:
-        compose.check_picture_alt(self.form, self.values, COVER, InitiativeError)
-        return initiative_input(self.values, keep=self.initiative, rows=self.rows)
+        problems: list[tuple[str, str]] = []
+        if compose.chosen_file(self.form, COVER.file) is not None and not str(self.values[COVER.alt]).strip():
+            problems.append((COVER.alt, _t(COVER.no_alt)))
+        return initiative_input(self.values, keep=self.initiative, rows=self.rows, problems=problems)
 
     async def checked(self, draft: InitiativeInput) -> InitiativeInput:
-        return initiatives.checked(self.node, draft, keep=self.initiative)
+        """The input as it will be saved; every problem the checks found, each on its form field."""
+        try:
+            return initiatives.checked(self.node, draft, keep=self.initiative)
+        except InitiativeError as exc:
+            rows = filled_rows(self.values)
+            raise InitiativeError(str(exc), problems=tuple((self._form_field(key, rows), reason)
+                                                           for key, reason in exc.problems)) from None
+
+    @staticmethod
+    def _form_field(key: str, rows: list[int]) -> str:
+        """The form field a check's key is about ("needs[0].goal": the goal of the first filled row)."""
+        need = NEED_KEY.fullmatch(key)
+        if need is not None:
+            index = int(need.group(1))
+            return f"need{rows[index]}_{need.group(2)}" if index < len(rows) else ""
+        return SERVICE_FIELDS.get(key.split(".")[0], key)
+
+    def labels(self) -> dict[str, Any]:
+        labels = dict(LABELS)
+        for index in range(len(self.values["needs"])):
+            labels.update({f"need{index}_{name}": _l("%(field)s of need %(number)s", field=label, number=index + 1)
+                           for name, label in NEED_LABELS.items()})
+        return labels
+
+    async def keep_pictures(self) -> list[Problem]:
+        """A cover chosen in the refused form is stored now (the form then carries its address);
+        without its description it cannot be (that problem is listed already)."""
+        if self.cover_stored or not str(self.values[COVER.alt]).strip():
+            return []
+        try:
+            await self._store_cover()
+        except InitiativeError as exc:
+            return [(COVER.file, str(exc))]
+        return []
+
+    async def _store_cover(self) -> Media | None:
+        """The cover chosen as a file, stored once (its address goes into the form's values)."""
+        media = await compose.store_chosen_picture(self.node, self.author, self.form, self.values, COVER,
+                                                   InitiativeError)
+        self.cover_stored = self.cover_stored or media is not None
+        return media
 
     async def store(self, draft: InitiativeInput) -> InitiativeInput:
         """A cover chosen as a file: stored (it then has our address) and put in the input and the form."""
-        media = await compose.store_chosen_picture(self.node, self.author, self.form, self.values, COVER,
-                                                   InitiativeError)
+        try:
+            media = await self._store_cover()
+        except InitiativeError as exc:
+            raise InitiativeError(str(exc), problems=((COVER.file, str(exc)),)) from None
         if media is None:
             return draft
         return dataclasses.replace(draft, cover_url=self.values["cover_url"],
@@ -200,7 +287,7 @@ class InitiativeEditor(Editor[InitiativeInput]):
     async def page(self, *, status: int = 200, error: str | None = None,
                    preview: list[dict[str, Any]] | None = None) -> Response:
         return await initiative_form(self.request, self.values, initiative=self.initiative, error=error,
-                                     status=status, rows=self.rows, preview=preview)
+                                     status=status, rows=self.rows, preview=preview, problems=self.problems)
 
 
 async def _initiative_form_post(request: Request, initiative: Initiative | None) -> Response:

@@ -145,6 +145,7 @@ async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | 
 
 
 async def stop_node(node: Node) -> None:
+    await node.ld.close()
     await node.client.aclose()
     with activate(node.ctx):
         await node.ctx.close_connections()

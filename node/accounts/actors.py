@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -68,6 +68,11 @@ def signer_for(actor: Actor) -> Signer:
 
 async def local_actor(username: str) -> Actor | None:
     return await Actor.get_or_none(local=True, username=username, deleted_at=None)
+
+
+async def deleted_local_actor(username: str) -> Actor | None:
+    """A local account that was deleted (its address answers 410 Gone), if this username was one."""
+    return await Actor.get_or_none(local=True, username=username, deleted_at__isnull=False)
 
 
 def actor_document(urls: Urls, actor: Actor) -> dict[str, Any]:
@@ -170,26 +175,19 @@ def _stale(node: Node, actor: Actor) -> bool:
     return age > timedelta(seconds=node.settings.federation.actor_cache_seconds)
 
 
-KEY_CACHE_SECONDS = 300.0
-
-
 async def lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | None:
-    """Resolve a signature's keyId to a public key: memory (5 minutes), the stored actor, then its
-    document. `refresh` (a key that failed) skips both caches."""
+    """Resolve a signature's keyId to a public key: memory (`node.keys`, 5 minutes), the stored actor,
+    then its document. `refresh` (a key that failed) skips both caches. Concurrent lookups of a keyId
+    share one fetch, and a keyId is fetched from its origin at most once a minute: a key that fails
+    again within the minute (a forgery naming a real keyId, say) is answered None without a request."""
     if await policy.is_blocked(node, key_id):
         return None  # a blocked signer's key is neither fetched nor trusted
-    cache: dict[str, tuple[float, PublicKey]] = node.extra.setdefault("keys", {})
-    now = time.monotonic()
-    cached = cache.get(key_id)
-    if cached is not None and not refresh and now - cached[0] < KEY_CACHE_SECONDS:
-        return cached[1]
+    if not refresh:
+        cached = node.keys.get(key_id)
+        if cached is not None:
+            return cached
     key = await _lookup_key(node, key_id, refresh)
-    if len(cache) > 10_000:
-        cache.clear()
-    if key is None:
-        cache.pop(key_id, None)
-    else:
-        cache[key_id] = (now, key)
+    node.keys.put(key_id, key)
     return key
 
 
@@ -199,6 +197,15 @@ async def _lookup_key(node: Node, key_id: str, refresh: bool) -> PublicKey | Non
         return PublicKey(key_id=key_id, owner=actor.uri, pem=actor.public_key_pem)
     if node.urls.is_local(key_id):
         return None
+    fetching = node.keys.fetching(key_id, lambda: _fetch_key(node, key_id))
+    if fetching is None:
+        log.info("key %s not fetched: fetched less than a minute ago", key_id)
+        return None
+    return await asyncio.shield(fetching)
+
+
+async def _fetch_key(node: Node, key_id: str) -> PublicKey | None:
+    """The key from its origin: the actor document (or a key document naming its owner), stored."""
     try:
         doc = await node.client.get_json(key_id.split("#", 1)[0], signer=node.instance_signer)
         if vocab.type_of(doc) not in vocab.ACTOR_TYPES:  # a standalone key document

@@ -12,11 +12,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from federation import vocab
-from federation.ldsig import ld_signature_creator, verify_ld_signature
 from federation.signatures import SignatureResult, extract_key_id, verify_with_keys
 from node.core import jobs
 from node.policy import policy
 from node.accounts.actors import lookup_key
+from node.activitypub.ldverify import verify_forwarded
 from node.social.delivery import revive_host
 from node.core.models import Activity, Actor, Job
 from node.core.runtime import Node
@@ -57,21 +57,6 @@ async def verify_signature(node: Node, request: Request, body: bytes) -> Signatu
         return await lookup_key(node, key_id, refresh)
 
     return await verify_with_keys(request.method, external_url(node, request), signed_headers(request), body, fetch_key)
-
-
-async def verify_forwarded(node: Node, doc: dict[str, Any], actor_uri: str) -> bool:
-    """A forwarded activity: accepted when a valid LD signature by its actor covers it."""
-    creator = ld_signature_creator(doc)
-    if creator is None:
-        return False
-    key = await lookup_key(node, creator, False)
-    if key is None or key.owner != actor_uri:
-        return False
-    result = verify_ld_signature(doc, key.pem)
-    if not result.ok:
-        key = await lookup_key(node, creator, True)
-        result = verify_ld_signature(doc, key.pem) if key and key.owner == actor_uri else result
-    return result.ok
 
 
 async def is_unknown_self_delete(envelope: vocab.Envelope, doc: dict[str, Any]) -> bool:
@@ -173,7 +158,7 @@ async def receive(request: Request) -> Response:
     log.info("inbox verified scheme=%s key=%s type=%s", result.scheme, result.key_id, envelope.type)
     refetch = False
     if result.owner != actor_uri:
-        if await verify_forwarded(node, doc, actor_uri):
+        if await verify_forwarded(node, doc, len(body), actor_uri, result.key_id or ""):
             pass
         elif envelope.type in ("Create", "Update") and isinstance(doc.get("object"), dict):
             refetch = True  # forwarded without proof: the handler refetches the object from its origin

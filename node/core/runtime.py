@@ -12,6 +12,8 @@ import uvloop
 from tortoise.context import TortoiseContext
 
 from federation.client import FederationClient, Scheme, Signer
+from federation.keycache import KeyCache
+from federation.ldguard import LdGuard
 from node.core import logredact
 from node.core.settings import Settings
 from node.core.urls import Urls
@@ -26,6 +28,8 @@ class Node:
     client: FederationClient
     urls: Urls
     instance_signer: Signer | None = None
+    keys: KeyCache = field(default_factory=KeyCache)  # remote keys resolved, and their refetch brake
+    ld: LdGuard = field(default_factory=LdGuard)  # LD canonicalization, in a worker process
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

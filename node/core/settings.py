@@ -33,6 +33,9 @@ class FederationSettings:
     request_timeout: float = 10.0
     first_signature_scheme: str = "cavage"
     actor_cache_seconds: int = 86400
+    ld_max_bytes: int = 65_536  # larger forwarded activities are refetched, their LD signature unchecked
+    ld_timeout_seconds: float = 2.0  # time limit of one LD canonicalization (then the worker is killed)
+    ld_per_host_per_minute: int = 60  # LD verifications per remote host (the HTTP signer's); 0: no limit
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("database_url must start with sqlite:// or postgres://")
     if settings.federation.first_signature_scheme not in ("cavage", "rfc9421"):
         raise SettingsError("federation.first_signature_scheme must be cavage or rfc9421")
+    if settings.federation.ld_timeout_seconds <= 0:
+        raise SettingsError("federation.ld_timeout_seconds must be positive")
     if settings.worker.concurrency < 1:
         raise SettingsError("worker.concurrency must be at least 1")
     if not 0 < settings.mail.port < 65536:

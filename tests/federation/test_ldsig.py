@@ -12,11 +12,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from federation.jsonld import JsonLdError
 from federation.ldsig import (
     LdSignatureResult,
     ld_signature_creator,
+    ld_signed_data,
     sign_ld,
     verify_ld_signature,
+    verify_ld_signed_data,
 )
 
 DATA = Path(__file__).parents[1] / "data"
@@ -289,3 +292,36 @@ def test_real_mastodon_signature_detects_tampering(other_keys: tuple[str, str]) 
     tampered["object"]["content"] = "<p>Test!</p>"
     assert not verify_ld_signature(tampered, key).ok
     assert not verify_ld_signature(activity, other_keys[1]).ok
+
+
+# ------------------------------------------------------------------ signed data computed once, checked with each key
+
+
+def test_signed_data_once_serves_every_key(
+    signed: dict[str, Any], keys: tuple[str, str], other_keys: tuple[str, str]
+) -> None:
+    data = ld_signed_data(signed)
+    assert len(data) == 128  # two hex SHA-256 digests
+    assert not verify_ld_signed_data(signed, data, other_keys[1]).ok
+    assert verify_ld_signed_data(signed, data, keys[1]) == verify_ld_signature(signed, keys[1])
+    assert verify_ld_signed_data(signed, data, keys[1]).ok
+
+
+def test_signed_data_of_another_activity_does_not_verify(signed: dict[str, Any], keys: tuple[str, str]) -> None:
+    other = sign_ld(dict(ACTIVITY, id="https://agora.example/users/alice/statuses/2/activity"), KEY_ID, keys[0])
+    result = verify_ld_signed_data(signed, ld_signed_data(other), keys[1])
+    assert (result.ok, result.reason) == (False, "signature does not match")
+
+
+def test_signed_data_needs_a_signature_and_bundled_contexts(keys: tuple[str, str]) -> None:
+    with pytest.raises(ValueError):
+        ld_signed_data(ACTIVITY)
+    foreign = sign_ld(ACTIVITY, KEY_ID, keys[0])
+    foreign["@context"] = "https://example.org/unknown-context"
+    with pytest.raises(JsonLdError):
+        ld_signed_data(foreign)
+
+
+def test_real_mastodon_signature_verifies_over_its_signed_data() -> None:
+    activity = json.loads(REAL_ACTIVITY.read_text())
+    assert verify_ld_signed_data(activity, ld_signed_data(activity), REAL_KEY.read_text()).ok

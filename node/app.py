@@ -30,7 +30,7 @@ from node.core.settings import Settings
 from node.core.urls import Urls
 from node.moderation import jobs as moderation_jobs
 from node.policy import policy, jobs as policy_jobs
-from node.accounts import pages as account, pages_login as login_pages
+from node.accounts import pages as account, pages_leaving as leaving_pages, pages_login as login_pages
 from node.posts import pages as post_pages
 from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
@@ -204,6 +204,7 @@ def create_app(
             # Fixed paths under /events (/events/new, /events/{slug}.ics...) before /events/{slug}.
             *public.routes(),  # before pages.routes(): it owns "/"
             *account.routes(),
+            *leaving_pages.routes(),
             *media_routes.routes(),
             *language.routes(),
             *admin.routes(),

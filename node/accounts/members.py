@@ -18,6 +18,7 @@ from node.core import audit
 from node.accounts.actors import RESERVED_USERNAMES, create_local_actor
 from node.core.models import Actor, User
 from node.core.runtime import Node
+from node.accounts.lockout import clear_lockout
 from node.accounts.passwords import hash_password, new_password
 from node.accounts.roles import ROLES
 
@@ -148,8 +149,7 @@ async def enable_member(node: Node, user: User, by_user: User | None, *, by: str
     if not user.disabled:
         return user
     user.disabled = False
-    user.failed_logins = 0
-    user.locked_until = None
-    await user.save(update_fields=["disabled", "failed_logins", "locked_until"])
+    await user.save(update_fields=["disabled"])
+    await clear_lockout(user)
     await audit.record(by_user, "user.enable", user.username, by=by)
     return user

@@ -30,3 +30,24 @@ class Invitation(Model):
 
     class Meta:
         table = "invitations"
+
+
+class LoginFailure(Model):
+    """Wrong passwords given for one account from one client address (an IPv6 address counts by its
+    /64): the fast lock-out counts per (account, address), so that failures from one place do not lock
+    the owner out elsewhere (the slow per-account limit is on the users row). Deleted by a successful
+    login from that address and by a new password; rows untouched for a day are pruned."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="login_failures", on_delete=fields.CASCADE
+    )
+    user_id: int  # the column behind `user`
+    address = fields.CharField(max_length=64)
+    failures = fields.IntField(default=0)  # consecutive wrong passwords from this address
+    locked_until = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        table = "login_failures"
+        unique_together = (("user", "address"),)

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form
 from node.core import i18n
-from node.accounts import passwords
+from node.accounts import lockout, passwords
 from node.web import auth
 from node.web.pages import node_of, render
 
@@ -24,7 +24,8 @@ async def login_submit(request: Request) -> Response:
     form = await checked_form(request)
     node = node_of(request)
     attempt = await passwords.login_attempt(
-        str(form.get("login", "")), str(form.get("password", "")), node.settings.limits, state=node.extra
+        str(form.get("login", "")), str(form.get("password", "")), node.settings.limits, state=node.extra,
+        address=lockout.client_address(request.client.host if request.client else None),
     )
     user = attempt.user
     if attempt.locked_until is not None:  # the same answer whether or not the account exists
@@ -34,7 +35,7 @@ async def login_submit(request: Request) -> Response:
             "Too many failed attempts: logging in is locked. Try again in %(num)d minute.",
             "Too many failed attempts: logging in is locked. Try again in %(num)d minutes.", minutes,
         )
-        response = await render(request, "login.html", status=429, error=error)
+        response = await render(request, "login.html", status=429, error=error, locked=True)
         response.headers["Retry-After"] = str(seconds)
         return response
     if attempt.disabled:

@@ -14,6 +14,7 @@ from node.core.mail import MailError, send_mail
 from node.core.models import User
 from node.accounts.members import MemberError, find_member, valid_password
 from node.core.runtime import Node
+from node.accounts.lockout import clear_lockout
 from node.accounts.passwords import check_password, hash_password
 
 log = logging.getLogger("agora.members")
@@ -74,13 +75,12 @@ async def send_reset_link(node: Node, login: str) -> None:
 
 
 async def set_password(user: User, password: str, again: str | None = None) -> User:
-    """A new password; unlocks the account (failed logins forgotten)."""
+    """A new password; lifts every lock-out of the account (failed logins forgotten, from anywhere)."""
     valid_password(password, again)
     user.password_hash = hash_password(password)
     user.must_change_password = False
-    user.failed_logins = 0
-    user.locked_until = None
-    await user.save(update_fields=["password_hash", "must_change_password", "failed_logins", "locked_until"])
+    await user.save(update_fields=["password_hash", "must_change_password"])
+    await clear_lockout(user)
     return user
 
 

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from federation import vocab
 from node.policy import policy
-from node.accounts.actors import actor_document, local_actor
+from node.accounts.actors import actor_document, deleted_local_actor, local_actor
 from node.activitypub.responses import PAGE_SIZE, AS2Response, as2, collection, node_of, not_found, page_number
 from node.activitypub.signed_fetch import authenticate, wants_as2
 from node.posts.content import note_document
@@ -27,6 +27,12 @@ async def actor_view(request: Request) -> Response:
     node = node_of(request)
     username = request.path_params["username"]
     actor = await local_actor(username)
+    if actor is None:
+        gone = await deleted_local_actor(username)
+        if gone is not None and gone.deleted_at is not None:  # a deleted account: 410 with its Tombstone
+            if not wants_as2(request):
+                return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
+            return as2(vocab.tombstone(gone.uri, gone.kind, gone.deleted_at), status=410)
     if actor is None or actor.kind == "Application":
         return not_found("no such actor")
     if not wants_as2(request):

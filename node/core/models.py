@@ -61,8 +61,9 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
     locale = fields.CharField(max_length=16, null=True)  # UI language preference (None: Accept-Language)
-    failed_logins = fields.IntField(default=0)  # consecutive wrong passwords (lockout with backoff)
-    locked_until = fields.DatetimeField(null=True)
+    failed_logins = fields.IntField(default=0)  # wrong passwords from any address since failures_since
+    failures_since = fields.DatetimeField(null=True)  # start of the window of the per-account limit
+    locked_until = fields.DatetimeField(null=True)  # locked for everyone (the per-account limit)
     disabled = fields.BooleanField(default=False)  # an admin removed the member's access
 
     class Meta:

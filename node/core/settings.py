@@ -83,8 +83,10 @@ class LimitSettings:
     inbox_per_ip_per_minute: int = 1200
     login_per_ip_per_minute: int = 10
     forms_per_ip_per_minute: int = 60
-    lockout_after_failures: int = 5  # consecutive wrong passwords before an account is locked
+    lockout_after_failures: int = 5  # consecutive wrong passwords from one address before it is locked out
     lockout_base_seconds: int = 60  # doubled at each further failure, up to a day
+    lockout_account_failures: int = 50  # wrong passwords from any address that lock the account for everyone
+    lockout_account_seconds: int = 3600  # the window they are counted in, and the account lock
 
 
 @dataclass(frozen=True)

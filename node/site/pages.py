@@ -20,7 +20,7 @@ from node.policy import policy
 from node.site.public_content import (
     association_posts, open_initiatives, public_events, public_initiatives, public_posts, upcoming_events,
 )
-from node.accounts.actors import follower_count, local_actor
+from node.accounts.actors import deleted_local_actor, follower_count, local_actor
 from node.core.models import Actor, User
 from node.events.models import Event
 from node.initiatives.models import Initiative, Need
@@ -128,6 +128,8 @@ async def profile(request: Request) -> Response:
 async def profile_page(request: Request, username: str) -> Response:
     node = node_of(request)
     actor = await local_actor(username)
+    if actor is None and await deleted_local_actor(username) is not None:
+        return await message(request, 410, "Account deleted", "This account was deleted by its owner.")
     if actor is None or actor.kind == "Application":
         return await message(request, 404, "Not found", "There is no such account here.")
     page = page_number(request)

@@ -1,6 +1,8 @@
-"""Login lockout with backoff: consecutive wrong passwords lock the login, doubling up to a day; the
-answers are the same whether or not the account exists; success and password resets clear the count;
-disabled members cannot log in."""
+"""Login lock-out with backoff: consecutive wrong passwords from one address lock that address out of
+the account, doubling up to a day, while the owner elsewhere still logs in; many failures from any
+addresses lock the account for everyone; a reset link signs a locked-out member in; the answers are the
+same whether or not the account exists; success and password resets clear the counts; disabled members
+cannot log in."""
 
 from __future__ import annotations
 
@@ -14,14 +16,17 @@ import httpx2
 import pytest
 
 from node.app import create_app
+from node.accounts import lockout, passwords
+from node.accounts.models import LoginFailure
+from node.accounts.password_reset import reset_link
 from node.core.models import User
 from node.core.runtime import Node
 from node.core.settings import LimitSettings
-from node.accounts import passwords
 from tests.conftest import Federation, member
 
 LIMITS = LimitSettings(login_per_ip_per_minute=1000, forms_per_ip_per_minute=1000,
                        lockout_after_failures=3, lockout_base_seconds=60)
+HERE = "127.0.0.1"  # the address of the test clients unless told
 
 
 @pytest.fixture
@@ -29,10 +34,11 @@ async def a(federation: Federation) -> Node:
     return await federation.add_node("a.test")
 
 
-def client(node: Node, limits: LimitSettings = LIMITS) -> httpx2.AsyncClient:
+def client(node: Node, limits: LimitSettings = LIMITS, address: str = HERE) -> httpx2.AsyncClient:
     node.settings = dataclasses.replace(node.settings, limits=limits)
     app = create_app(node.settings, node=node)
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=node.settings.base_url)
+    transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+    return httpx2.AsyncClient(transport=transport, base_url=node.settings.base_url)
 
 
 async def login(http: httpx2.AsyncClient, name: str, password: str) -> httpx2.Response:
@@ -52,19 +58,29 @@ async def user(node: Node, name: str) -> User:
         return await User.get(username=name)
 
 
-async def expire_lock(node: Node, name: str) -> None:
+async def pair(node: Node, name: str, address: str = HERE) -> LoginFailure | None:
+    """The count of wrong passwords for this account from this address."""
     with node.ctx:
-        await User.filter(username=name).update(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1))
+        owner = await User.get(username=name)
+        return await LoginFailure.get_or_none(user_id=owner.id, address=address)
+
+
+async def expire_lock(node: Node, name: str) -> None:
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    with node.ctx:
+        owner = await User.get(username=name)
+        await User.filter(id=owner.id).update(locked_until=past)
+        await LoginFailure.filter(user_id=owner.id).update(locked_until=past)
 
 
 def test_lock_durations_double_up_to_a_day() -> None:
     limits = LimitSettings(lockout_after_failures=5, lockout_base_seconds=60)
-    assert [passwords.lock_duration(n, limits) for n in range(5)] == [None] * 5
-    assert passwords.lock_duration(5, limits) == timedelta(seconds=60)
-    assert passwords.lock_duration(6, limits) == timedelta(seconds=120)
-    assert passwords.lock_duration(7, limits) == timedelta(seconds=240)
-    assert passwords.lock_duration(16, limits) == timedelta(hours=24)  # 60 * 2**11 s is more than a day
-    assert passwords.lock_duration(10_000, limits) == timedelta(hours=24)
+    assert [lockout.lock_duration(n, limits) for n in range(5)] == [None] * 5
+    assert lockout.lock_duration(5, limits) == timedelta(seconds=60)
+    assert lockout.lock_duration(6, limits) == timedelta(seconds=120)
+    assert lockout.lock_duration(7, limits) == timedelta(seconds=240)
+    assert lockout.lock_duration(16, limits) == timedelta(hours=24)  # 60 * 2**11 s is more than a day
+    assert lockout.lock_duration(10_000, limits) == timedelta(hours=24)
 
 
 async def test_wrong_passwords_lock_the_account_and_even_the_right_password_waits(a: Node) -> None:
@@ -81,7 +97,9 @@ async def test_wrong_passwords_lock_the_account_and_even_the_right_password_wait
         assert 55 <= int(refused.headers["retry-after"]) <= 61
         assert "uid" not in str(http.cookies)
     alice = await user(a, "alice")
-    assert alice.failed_logins == 3 and alice.locked_until is not None
+    counted = await pair(a, "alice")
+    assert counted is not None and counted.failures == 3 and counted.locked_until is not None
+    assert alice.failed_logins == 3 and alice.locked_until is None  # not locked for everyone
     assert alice.last_login_at is None
 
 
@@ -96,9 +114,9 @@ async def test_each_failure_after_the_lock_doubles_it(a: Node) -> None:
             started = datetime.now(timezone.utc)
             response = await login(http, "bea", "wrong")
             assert response.status_code == 429
-            until = (await user(a, "bea")).locked_until
-            assert until is not None
-            durations.append(round((until - started).total_seconds() / 60))
+            counted = await pair(a, "bea")
+            assert counted is not None and counted.locked_until is not None
+            durations.append(round((counted.locked_until - started).total_seconds() / 60))
     assert durations == [2, 4, 8]
     assert (await user(a, "bea")).failed_logins == 6
 
@@ -108,11 +126,13 @@ async def test_attempts_during_a_lock_do_not_lengthen_it(a: Node) -> None:
     async with client(a) as http:
         for _ in range(3):
             await login(http, "cleo", "wrong")
-        first = (await user(a, "cleo")).locked_until
+        first = await pair(a, "cleo")
         for _ in range(5):
             assert (await login(http, "cleo", "wrong")).status_code == 429
-    again = await user(a, "cleo")
-    assert again.locked_until == first and again.failed_logins == 3
+    again = await pair(a, "cleo")
+    assert first is not None and again is not None
+    assert again.locked_until == first.locked_until and again.failures == 3
+    assert (await user(a, "cleo")).failed_logins == 3
 
 
 async def test_success_resets_the_count(a: Node) -> None:
@@ -121,7 +141,7 @@ async def test_success_resets_the_count(a: Node) -> None:
         for _ in range(2):
             await login(http, "dan", "wrong")
         assert (await login(http, "dan", password)).status_code == 303
-        assert (await user(a, "dan")).failed_logins == 0
+        assert (await user(a, "dan")).failed_logins == 0 and await pair(a, "dan") is None
         await http.post("/logout")
         for _ in range(2):
             assert (await login(http, "dan", "wrong")).status_code == 400  # counting starts again
@@ -136,7 +156,7 @@ async def test_the_lock_ends_after_its_time(a: Node) -> None:
         await expire_lock(a, "eve")
         assert (await login(http, "eve", password)).status_code == 303
     eve = await user(a, "eve")
-    assert eve.failed_logins == 0 and eve.locked_until is None
+    assert eve.failed_logins == 0 and eve.locked_until is None and await pair(a, "eve") is None
 
 
 async def test_an_unknown_account_gets_the_same_answers(a: Node) -> None:
@@ -157,7 +177,7 @@ async def test_clear_lockout_lifts_the_lock(a: Node) -> None:
             await login(http, "gus", "wrong")
         assert (await login(http, "gus", password)).status_code == 429
         with a.ctx:
-            await passwords.clear_lockout(await User.get(username="gus"))
+            await lockout.clear_lockout(await User.get(username="gus"))
         assert (await login(http, "gus", password)).status_code == 303
 
 
@@ -206,3 +226,102 @@ async def test_authenticate_counts_failures_too(a: Node) -> None:
             assert await passwords.authenticate("jo", "wrong", LIMITS) is None
         assert await passwords.authenticate("jo", password, LIMITS) is None  # locked
         assert (await User.get(username="jo")).failed_logins == 3
+        assert await passwords.authenticate("jo", password, LIMITS, address="192.0.2.9") is not None
+
+
+ACCOUNT_LIMITS = dataclasses.replace(LIMITS, lockout_account_failures=10, lockout_account_seconds=3600)
+
+
+def test_addresses_are_counted_by_host_and_ipv6_by_its_block() -> None:
+    assert lockout.client_address("203.0.113.7") == "203.0.113.7"
+    assert lockout.client_address("2001:db8:1:2:aaaa::1") == lockout.client_address("2001:db8:1:2:bbbb::9")
+    assert lockout.client_address("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert lockout.client_address("2001:db8:1:3::1") != lockout.client_address("2001:db8:1:2::1")
+    assert lockout.client_address("::ffff:198.51.100.4") == "198.51.100.4"
+    assert lockout.client_address(None) == ""
+
+
+async def test_an_attacker_address_does_not_lock_the_owner_out(a: Node) -> None:
+    """Twenty wrong passwords from one address lock that address out, not the owner elsewhere."""
+    _, password = await member(a, "admin2", role="admin")
+    async with client(a, address="203.0.113.66") as attacker:
+        answers = [(await login(attacker, "admin2", "guess")).status_code for _ in range(20)]
+        assert answers[:2] == [400, 400] and set(answers[2:]) == {429}
+        assert (await login(attacker, "admin2", password)).status_code == 429  # that address waits
+    async with client(a, address="198.51.100.20") as owner:
+        assert (await login(owner, "admin2", password)).status_code == 303
+        assert (await owner.get("/account")).status_code == 200
+    async with client(a, address="203.0.113.66") as attacker:  # the owner's login lifts nobody else's lock
+        assert (await login(attacker, "admin2", password)).status_code == 429
+
+
+async def test_many_addresses_lock_the_account_for_everyone(a: Node) -> None:
+    """The slow per-account limit: ten failures from ten addresses within the hour lock the account,
+    then even the owner's right password from a new address waits the hour."""
+    _, password = await member(a, "kim")
+    for n in range(9):
+        async with client(a, ACCOUNT_LIMITS, address=f"203.0.113.{n + 1}") as http:
+            assert (await login(http, "kim", "wrong")).status_code == 400
+    async with client(a, ACCOUNT_LIMITS, address="203.0.113.10") as http:
+        tenth = await login(http, "kim", "wrong")
+        assert tenth.status_code == 429 and "locked" in error_of(tenth)
+    async with client(a, ACCOUNT_LIMITS, address="198.51.100.77") as owner:
+        refused = await login(owner, "kim", password)
+        assert refused.status_code == 429 and 3590 <= int(refused.headers["retry-after"]) <= 3601
+        assert "password reset link" in refused.text
+    kim = await user(a, "kim")
+    assert kim.failed_logins == 10 and kim.locked_until is not None
+
+
+async def test_failures_older_than_the_window_do_not_count(a: Node) -> None:
+    _, password = await member(a, "lou")
+    for n in range(9):
+        async with client(a, ACCOUNT_LIMITS, address=f"203.0.113.{n + 1}") as http:
+            await login(http, "lou", "wrong")
+    with a.ctx:  # those nine were more than an hour ago
+        await User.filter(username="lou").update(failures_since=datetime.now(timezone.utc) - timedelta(hours=2))
+    async with client(a, ACCOUNT_LIMITS, address="203.0.113.50") as http:
+        assert (await login(http, "lou", "wrong")).status_code == 400  # a new window: one failure
+    async with client(a, ACCOUNT_LIMITS, address="198.51.100.1") as owner:
+        assert (await login(owner, "lou", password)).status_code == 303
+    assert (await user(a, "lou")).failed_logins == 0
+
+
+async def test_a_reset_link_signs_a_locked_out_member_in_and_lifts_every_lock(a: Node) -> None:
+    await member(a, "max")
+    for n in range(10):
+        async with client(a, ACCOUNT_LIMITS, address=f"203.0.113.{n + 1}") as http:
+            for _ in range(3):
+                await login(http, "max", "wrong")
+    with a.ctx:
+        link = reset_link(a, await User.get(username="max"))
+    path = link.removeprefix(a.settings.base_url)
+    async with client(a, ACCOUNT_LIMITS, address="198.51.100.5") as owner:
+        page = await owner.get(path)
+        assert page.status_code == 200
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token
+        done = await owner.post(path, data={"csrf": token.group(1), "password": "a brand new one", "password2": "a brand new one"})
+        assert done.status_code == 303 and done.headers["location"] == "/account?saved=password"
+        assert (await owner.get("/account")).status_code == 200  # signed in
+    with a.ctx:
+        owner_row = await User.get(username="max")
+        assert owner_row.locked_until is None and owner_row.failed_logins == 0
+        assert not await LoginFailure.filter(user_id=owner_row.id).exists()
+    async with client(a, ACCOUNT_LIMITS, address="203.0.113.1") as again:  # even from an attacker's address
+        assert (await login(again, "max", "a brand new one")).status_code == 303
+
+
+async def test_unknown_names_are_answered_alike_across_addresses(a: Node) -> None:
+    """Per address and per account, a real account and a name that is no account get the same answers."""
+    await member(a, "ned")
+    for n in range(12):
+        async with client(a, ACCOUNT_LIMITS, address=f"203.0.113.{n % 4 + 1}") as http:
+            real = await login(http, "ned", "wrong")
+            ghost = await login(http, "ghost-of-ned", "wrong")
+            assert (real.status_code, error_of(real)) == (ghost.status_code, error_of(ghost)), n
+            assert ("retry-after" in real.headers) == ("retry-after" in ghost.headers), n
+    async with client(a, ACCOUNT_LIMITS, address="198.51.100.99") as fresh:
+        real = await login(fresh, "ned", "wrong")
+        ghost = await login(fresh, "ghost-of-ned", "wrong")
+        assert real.status_code == ghost.status_code == 429  # ten counted: both locked for everyone

@@ -1,4 +1,5 @@
-"""Agora benchmark: signing rate, delivery fan-out, inbox throughput and memory, in one run.
+"""Agora benchmark: signing rate, delivery fan-out, inbox throughput and memory, and NodeInfo latency
+while costly Linked Data signatures arrive, in one run.
 
 Run from the repository root (`make bench`):
 
@@ -719,6 +720,152 @@ async def bench_inbox(workdir: Path, children: Children, n: int, concurrency: in
 
 
 # ---------------------------------------------------------------------------------------------------
+# 5. a probe answered while costly LD signatures arrive
+
+
+@dataclass
+class LdLoadResult:
+    posts: int
+    concurrency: int
+    sizes: list[int]
+    statuses: dict[int, int]
+    seconds: float
+    idle_ms: list[float]  # NodeInfo latencies before the load
+    loaded_ms: list[float]  # ... while the forwarded activities arrive
+    node_cpu: float
+    ld_worker_cpu: float
+    forwarded_stored: int
+    other_cpu: float
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.loaded_ms, 0.99)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+LD_SIZES = (16_000, 60_000, 120_000, 300_000, 950_000)  # up to the 1 MB body limit
+
+
+def costly_forward(remote: RemoteActors, n: int, size: int) -> dict[str, Any]:
+    """A Create by remote actor a0 whose Note is padded with nested blank nodes (the shape whose
+    canonicalization grows fastest), with an RsaSignature2017 by a0's key that proves nothing."""
+    actor = remote.actor(0)
+    tag = {"type": "Note", "tag": {"type": "Note", "tag": {"type": "Hashtag"}}}
+    note_id = f"{actor}/statuses/ld-{n}"
+    note = {"id": note_id, "type": "Note", "attributedTo": actor, "content": "<p>relayed</p>",
+            "to": [vocab.PUBLIC], "published": vocab.iso(dt.datetime.now(dt.timezone.utc)),
+            "tag": [tag] * max(1, size // 61)}  # fmt: skip
+    doc = vocab.activity("Create", f"{note_id}/activity", actor, note, to=[vocab.PUBLIC])
+    doc["@context"] = [vocab.AS2, "https://w3id.org/security/v1"]
+    doc["signature"] = {"type": "RsaSignature2017", "creator": f"{actor}#main-key", "created": note["published"],
+                        "signatureValue": "AAAA" * 86 + "AA=="}  # fmt: skip
+    return doc
+
+
+def probe_thread(url: str, stop: threading.Event, out: list[float], interval: float = 0.05) -> threading.Thread:
+    """GET url every `interval` seconds from a thread of its own (a blocking client, off the load
+    generator's event loop), appending each latency in ms to `out`."""
+
+    def run() -> None:
+        with httpx2.Client(timeout=60.0, trust_env=False) as http:
+            while not stop.is_set():
+                start = time.perf_counter()
+                if http.get(url).status_code != 200:
+                    raise BenchError(f"GET {url} did not answer 200")
+                out.append((time.perf_counter() - start) * 1000)
+                stop.wait(interval)
+
+    thread = threading.Thread(target=run, name="nodeinfo-probe", daemon=True)
+    thread.start()
+    return thread
+
+
+def children_cpu_seconds(pid: int) -> float:
+    """CPU of a process's children: those it waited for (cutime + cstime) and those still running."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    running = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                running += proc_cpu_seconds(int(child))
+    return reaped + running
+
+
+async def bench_ld(workdir: Path, children: Children, posts: int, concurrency: int) -> LdLoadResult:
+    node_port, peer_port = free_port(), free_port()
+    data_dir = workdir / "ld"
+    base, peer_base = f"http://127.0.0.1:{node_port}", f"http://127.0.0.1:{peer_port}"
+    log(f"LD load: agora init --dev (node on :{node_port}), remote actors and relay on :{peer_port}")
+    config = init_node(data_dir, node_port)
+    settings = node_settings(config)
+    private_pem, public_pem = generate_key_pair()
+    key_file = workdir / "ld-remote-public.pem"
+    key_file.write_text(public_pem)
+    peer = start_peer(children, peer_port, key_file)
+    serve = children.start("agora-serve-ld", agora_command() + ["--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(node_port)])
+    remote = RemoteActors(peer_base, 2, private_pem, base, [])
+    sizes = [LD_SIZES[n % len(LD_SIZES)] for n in range(posts)]
+    items = [remote.sign(1, "/inbox", costly_forward(remote, n, size)) for n, size in enumerate(sizes)]  # a1 relays a0
+    db_path = Path(settings.resolved_database_url.removeprefix("sqlite://").split("?", 1)[0])
+    probe_url = f"{base}/.well-known/nodeinfo"
+    try:
+        async with httpx2.AsyncClient(timeout=120.0, trust_env=False) as http:
+            await wait_http(http, f"{peer_base}/stats", peer, children)
+            await wait_http(http, probe_url, serve, children)
+            idle: list[float] = []
+            stop = threading.Event()
+            thread = probe_thread(probe_url, stop, idle)
+            await asyncio.sleep(2.0)
+            stop.set()
+            await asyncio.to_thread(thread.join)
+            log(f"LD load: {posts} forwarded Creates with a bogus RsaSignature2017, {min(sizes)}-{max(sizes)} B, {concurrency} at a time")
+            loaded: list[float] = []
+            stop = threading.Event()
+            watch = CpuWatch(serve)
+            ld_cpu0 = children_cpu_seconds(serve.pid)
+            thread = probe_thread(probe_url, stop, loaded)
+            statuses = await post_all(http, base, items, concurrency)
+            stop.set()
+            await asyncio.to_thread(thread.join)
+            seconds, other_cpu, (node_cpu,) = watch.stop()
+            ld_cpu = children_cpu_seconds(serve.pid) - ld_cpu0
+        jobs = JobsReader(db_path)
+        forwarded = jobs.count("SELECT count(*) FROM activities WHERE outgoing = 0 AND uri LIKE '%#forwarded'")
+        jobs.close()
+    finally:
+        children.stop(serve, timeout=15)
+        children.stop(peer)
+    return LdLoadResult(posts, concurrency, sizes, dict(statuses), seconds, idle, loaded, node_cpu, ld_cpu, forwarded, other_cpu)
+
+
+def ld_rows(ld: LdLoadResult | None) -> list[Row]:
+    if ld is None:
+        return []
+    return [
+        Row(f"NodeInfo latency while {ld.posts} forwarded activities (to {max(ld.sizes) // 1000} KB, bogus LD signature) arrive, p50 / p99",
+            f"{percentile(ld.loaded_ms, 0.5):.0f} ms / {ld.p99:.0f} ms", "p99 < 200 ms", ld.p99 < 200.0),
+        Row("  NodeInfo latency idle, p50 / p99",
+            f"{percentile(ld.idle_ms, 0.5):.0f} ms / {percentile(ld.idle_ms, 0.99):.0f} ms"),
+    ]  # fmt: skip
+
+
+def ld_details(ld: LdLoadResult | None) -> list[str]:
+    if ld is None:
+        return []
+    return [
+        f"LD load: {ld.posts} forwarded Creates ({', '.join(f'{s // 1000} KB' for s in sorted(set(ld.sizes)))} in turn), {ld.concurrency} "
+        f"at a time, statuses {ld.statuses} in {ld.seconds:.1f} s; {len(ld.loaded_ms)} NodeInfo probes, max "
+        f"{max(ld.loaded_ms, default=0):.0f} ms; node CPU {ld.node_cpu:.1f} s, LD worker process CPU "
+        f"{ld.ld_worker_cpu:.1f} s; {ld.forwarded_stored} stored unverified, to be refetched from their origin"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------
 # report
 
 
@@ -865,13 +1012,15 @@ def write_markdown(path: Path, block: str) -> None:
 # main
 
 
-async def run_phases(args: argparse.Namespace, workdir: Path, children: Children) -> tuple[Any, Any]:
-    fan = inbox = None
+async def run_phases(args: argparse.Namespace, workdir: Path, children: Children) -> tuple[Any, Any, Any]:
+    fan = inbox = ld = None
     if "fanout" in args.only:
         fan = await bench_fanout(workdir, children, args.followers, args.rounds, args.timeout)
     if "inbox" in args.only:
         inbox = await bench_inbox(workdir, children, args.inbox, args.concurrency, args.actors, args.timeout)
-    return fan, inbox
+    if "ld" in args.only:
+        ld = await bench_ld(workdir, children, args.ld_posts, args.ld_concurrency)
+    return fan, inbox, ld
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -884,8 +1033,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--actors", type=int, default=64, help="inbox: distinct remote senders (default 64)")
     p.add_argument("--sign-seconds", type=float, default=2.0, help="duration of each signing measurement")
     p.add_argument("--timeout", type=float, default=240.0, help="give up on a phase after this many seconds")
-    p.add_argument("--only", default="sign,fanout,inbox", type=lambda s: set(s.split(",")),
-                   help="phases to run (comma-separated: sign,fanout,inbox)")  # fmt: skip
+    p.add_argument("--ld-posts", type=int, default=60, help="LD load: forwarded activities with a bogus LD signature (default 60)")
+    p.add_argument("--ld-concurrency", type=int, default=4, help="LD load: concurrent requests (default 4)")
+    p.add_argument("--only", default="sign,fanout,inbox,ld", type=lambda s: set(s.split(",")),
+                   help="phases to run (comma-separated: sign,fanout,inbox,ld)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit with status 3 when a target is missed")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = p.parse_args(argv)
@@ -915,7 +1066,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             watch = CpuWatch()
             sig = bench_signing(args.sign_seconds)
             sig.wall, sig.other_cpu, _ = watch.stop()
-        fan, inbox = run_async(run_phases(args, workdir, children))  # uvloop, as in production
+        fan, inbox, ld = run_async(run_phases(args, workdir, children))  # uvloop, as in production
     except KeyboardInterrupt:
         log("interrupted")
         status = 130
@@ -934,8 +1085,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if status:
         return status
     info = machine()
-    table = rows(sig, fan, inbox)
-    notes = details(sig, fan, inbox)
+    table = rows(sig, fan, inbox) + ld_rows(ld)
+    notes = details(sig, fan, inbox) + ld_details(ld)
     print()
     print(f"Agora benchmark — {info['date']} — {info['machine']} — {info['python']}")
     print(text_table(table))

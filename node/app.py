@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.context import TortoiseContext
 
 from node.social import delivery
-from node.core import jobs
+from node.core import jobs, supervise
 from node.accounts.actors import ensure_instance_actor, signer_for
 from node.activitypub import handlers
 from node.activitypub.inbox import INBOX_JOB
@@ -32,6 +32,7 @@ from node.moderation import jobs as moderation_jobs
 from node.policy import policy, jobs as policy_jobs
 from node.accounts import pages as account, pages_leaving as leaving_pages, pages_login as login_pages
 from node.posts import pages as post_pages
+from node.site import routes_health as health_routes
 from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
@@ -139,6 +140,8 @@ async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | 
         concurrency=settings.worker.concurrency,
         lease_seconds=settings.worker.lease_seconds,
         poll_interval=settings.worker.poll_interval,
+        heartbeat_seconds=settings.worker.heartbeat_seconds,
+        retry_max_delay=settings.worker.database_retry_max_seconds,
     )
     node.extra["worker"] = worker
     return node
@@ -175,7 +178,7 @@ def create_app(
         task = None
         if in_process:
             with activate(running.ctx):
-                task = asyncio.create_task(running.extra["worker"].run_forever(stop))
+                task = asyncio.create_task(supervise.run_worker(running, stop))
         try:
             yield
         finally:
@@ -186,6 +189,7 @@ def create_app(
 
     middleware = [
         Middleware(RefuseNulMiddleware),
+        Middleware(health_routes.HealthzMiddleware),  # GET /healthz, ahead of sessions and policy
         Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
         Middleware(TortoiseContextMiddleware, holder=holder),
         Middleware(RateLimitMiddleware, settings=settings),

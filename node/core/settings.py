@@ -44,6 +44,10 @@ class WorkerSettings:
     concurrency: int = 8
     lease_seconds: int = 120
     poll_interval: float = 0.5
+    heartbeat_seconds: float = 10.0  # how often a running worker records that it is alive
+    stale_after_seconds: float = 60.0  # /healthz answers 503 when no worker has been alive for longer
+    restart_delay: float = 2.0  # seconds before a crashed worker loop is started again
+    database_retry_max_seconds: float = 10.0  # longest wait between two tries of a failed database step
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,10 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("federation.ld_timeout_seconds must be positive")
     if settings.worker.concurrency < 1:
         raise SettingsError("worker.concurrency must be at least 1")
+    if min(settings.worker.heartbeat_seconds, settings.worker.database_retry_max_seconds) <= 0:
+        raise SettingsError("worker.heartbeat_seconds and worker.database_retry_max_seconds must be positive")
+    if settings.worker.stale_after_seconds <= settings.worker.heartbeat_seconds:
+        raise SettingsError("worker.stale_after_seconds must be longer than worker.heartbeat_seconds")
     if not 0 < settings.mail.port < 65536:
         raise SettingsError("mail.port must be between 1 and 65535")
     if settings.policy.mode not in ("open", "blocklist", "allowlist"):

@@ -14,6 +14,7 @@ wins over an allow.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ GENERATION_KEY = "policy.generation"
 MODE_KEY = "policy.mode"
 AUTHORIZED_FETCH_KEY = "policy.authorized_fetch"
 LIMITED_FEDERATION_KEY = "policy.limited_federation"
+log = logging.getLogger("agora.policy")
 CHECK_SECONDS = 2.0  # how stale another process's change may be seen here, at most
 RELOAD_SECONDS = 60.0  # a full reload anyway, for rows written without `changed` (a repair by hand)
 _CACHE = "policy"
@@ -154,11 +156,25 @@ async def load(node: Node) -> Snapshot:
 
 
 async def snapshot(node: Node) -> Snapshot:
-    """The rules in force, from memory; the database is asked (one row) at most every CHECK_SECONDS."""
+    """The rules in force, from memory; the database is asked (one row) at most every CHECK_SECONDS.
+    While the database does not answer, the rules last read stay in force (so pages that need no query,
+    and /healthz, still answer); with none read yet, the error goes up."""
     cached: _Cached | None = node.extra.get(_CACHE)
     now = time.monotonic()
     if cached is not None and now - cached.checked < CHECK_SECONDS:
         return cached.snapshot
+    try:
+        return await _refresh(node, cached, now)
+    except Exception as exc:  # noqa: BLE001 - a lost database must not take every request down
+        if cached is None:
+            raise
+        log.warning("policy rules not refreshed (the database did not answer: %s); the last ones stay in force",
+                    exc)
+        cached.checked = now
+        return cached.snapshot
+
+
+async def _refresh(node: Node, cached: _Cached | None, now: float) -> Snapshot:
     fresh_enough = cached is not None and now - cached.loaded < RELOAD_SECONDS
     if cached is not None and fresh_enough and await _generation() == cached.snapshot.generation:
         cached.checked = now

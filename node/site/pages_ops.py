@@ -18,7 +18,7 @@ from tortoise.functions import Count
 
 from federation import delivery as policy
 from federation import vocab
-from node.core import audit, i18n, site_settings
+from node.core import audit, health, i18n, site_settings
 from node.social.delivery import DELIVER, forget_health
 from node.core.models import Host, Job
 from node.core.settings import Settings
@@ -199,6 +199,7 @@ async def delivery_page(request: Request) -> Response:
     views.sort(key=lambda v: (order[v.state], -(v.host.failures if v.host else 0), -v.dead, -v.queued, v.domain))
     return await page(
         request, "admin/delivery.html", hosts=views, known=await Host.all().count(),
+        health=await health.check(node_of(request).settings.worker.stale_after_seconds),
         dead_after=policy.DEAD_AFTER_FAILURES, dead_hours=int(policy.DEAD_AFTER_SECONDS // 3600),
     )
 

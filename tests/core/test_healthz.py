@@ -16,6 +16,7 @@ from node.core.jobs import utcnow
 from node.core.runtime import Node, make_client
 from node.core.urls import Urls
 from node.policy import modes
+from tests import helpers
 from tests.conftest import Federation, client_for, node_settings
 
 

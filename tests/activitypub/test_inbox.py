@@ -380,7 +380,8 @@ async def test_personal_and_instance_inboxes_take_activities_too(federation: Fed
 
 
 async def test_a_self_delete_is_handled_when_the_actor_document_is_gone(federation: Federation, a: Node) -> None:
-    """The usual account deletion: a knows bob from long ago, bob's document now answers 404."""
+    """The usual account deletion: a knows bob from long ago, bob's document now answers 410 Gone (as a
+    deleted Agora or Mastodon account does)."""
     b = await remote_b(federation)
     with a.ctx:
         await fetch_actor(a, b.bob.uri)
@@ -392,7 +393,7 @@ async def test_a_self_delete_is_handled_when_the_actor_document_is_gone(federati
     assert (await post(a, body, signed(b.bob, body))).status_code == 202  # verified with the cached key
     before = len(federation.network.log)
     await a.extra["worker"].drain()
-    assert ("GET", b.bob.uri, 404) in federation.network.log[before:]  # the refresh was tried
+    assert ("GET", b.bob.uri, 410) in federation.network.log[before:]  # the refresh was tried
     with a.ctx:
         assert (await Actor.get(uri=b.bob.uri)).deleted_at is not None
         assert (await Job.get(kind=INBOX_JOB)).status == "done"

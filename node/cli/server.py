@@ -13,10 +13,12 @@ from node.accounts.actors import ensure_instance_actor
 from node.app import create_app
 from node.cli.common import CliError, Subparsers, ensure_association, run, settings_from, with_node
 from node.cli.users import add_user, valid_email, valid_username
+from node.core import supervise
 from node.core.db import run_migrations
 from node.core.models import User
+from node.core.outage import Outage, unavailable
 from node.core.runtime import Node
-from node.core.settings import SettingsError, load_settings
+from node.core.settings import Settings, SettingsError, load_settings
 from node.core.urls import Urls
 from node.web import serving
 
@@ -112,20 +114,38 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 async def work(node: Node) -> None:
-    """Run the node's worker until SIGINT or SIGTERM."""
+    """Run the node's worker until SIGINT or SIGTERM: supervised, under the data directory's lasting
+    name (node/core/supervise.py); a database outage only pauses it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"worker {node.extra['worker'].worker_id} running", flush=True)
-    await node.extra["worker"].run_forever(stop)
+    await supervise.run_worker(node, stop)
+
+
+async def start_and_work(settings: Settings) -> None:
+    """`agora worker` never exits on a database error: it waits for the database before starting the
+    node, and starts again when the database fails during the start itself."""
+    outage = Outage("agora worker")
+    pause = 0.5
+    while True:
+        await supervise.database_answers(settings, outage)
+        try:
+            await with_node(settings, work)
+            return
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            outage.lost("starting", exc)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, settings.worker.database_retry_max_seconds)
 
 
 def cmd_worker(args: argparse.Namespace) -> None:
     settings = settings_from(args)
     if settings.is_sqlite:
         raise CliError("stand-alone workers need PostgreSQL; on SQLite `agora serve` runs the worker itself")
-    run(with_node(settings, work))
+    run(start_and_work(settings))
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -8,9 +8,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from tortoise import connections
+
 from node.core import worker_identity
+from node.core.db import activate, open_database
 from node.core.jobs import Worker
+from node.core.outage import Outage, persist
 from node.core.runtime import Node
+from node.core.settings import Settings
 
 log = logging.getLogger("agora.jobs")
 
@@ -43,3 +48,18 @@ async def run_worker(node: Node, stop: asyncio.Event) -> None:
                         node.settings.worker.restart_delay)
     finally:
         identity.release()
+
+
+async def _ping(settings: Settings) -> None:
+    ctx = await open_database(settings)
+    with activate(ctx):
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        finally:
+            await ctx.close_connections()
+
+
+async def database_answers(settings: Settings, outage: Outage) -> None:
+    """Return once the database answers (a worker started before PostgreSQL, or during its restart,
+    waits for it instead of exiting); the wait is logged once, its end once."""
+    await persist(outage, "starting", lambda: _ping(settings), max_delay=settings.worker.database_retry_max_seconds)

@@ -1,5 +1,7 @@
 """What the worker fault tests share: a remote server with many inboxes that counts every POST it
-receives (per inbox), served in-process or on a loopback port, and followers pointing at it."""
+receives (per inbox), served in-process or on a loopback port, followers pointing at it, and a breaker
+of the node's database (PostgreSQL: its backends terminated again and again; SQLite: the file
+write-locked by another connection)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import socket
+import sqlite3
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import asyncpg
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from node.core.models import Actor, Follow
+from node.core.settings import Settings
+from tests.conftest import PG_URL
 
 
 class InboxCounter:
@@ -116,3 +125,45 @@ async def add_followers(target: Actor, base: str, count: int) -> list[str]:
     )
     assert len(ids) == count
     return [f"/inbox/{n}" for n in range(count)]
+
+
+class Breaker:
+    """Breaks the node's database until stopped; counts the times it did."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rounds = 0
+        self.terminated = 0
+        self.stopped = threading.Event()
+
+    async def run(self) -> None:
+        if PG_URL:
+            await self._terminate_backends()
+        else:
+            await asyncio.to_thread(self._lock_file)
+
+    async def _terminate_backends(self) -> None:
+        name = urlsplit(self.settings.resolved_database_url).path.lstrip("/")
+        admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+        try:
+            while not self.stopped.is_set():
+                self.terminated += await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+                self.rounds += 1
+                await asyncio.sleep(0.15)
+        finally:
+            await admin.close()
+
+    def _lock_file(self) -> None:
+        path = Path(self.settings.data_dir) / "agora.sqlite3"
+        while not self.stopped.is_set():
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            try:
+                conn.execute("BEGIN EXCLUSIVE")  # every writer now fails after its 50 ms
+                self.rounds += 1
+                self.stopped.wait(0.4)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            self.stopped.wait(0.1)

@@ -8,121 +8,19 @@ be up to 2.7 %)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
-from node.app import start_node, stop_node
-from node.cli.server import bootstrap
-from node.core.db import activate, open_database
-from node.core.models import Job
-from node.core.settings import Settings, load_settings
-from node.posts.content import Draft, create_post
-from node.web.pages import association_actor
+from node.core.settings import load_settings
 from tests.conftest import migrated_database
-from tests.core.inbox_sink import InboxCounter, add_followers, served
+from tests.core.agora_process import (
+    deliveries, free_port, prepare, start_agora, stop, wait_for, wait_settled, write_config,
+)
+from tests.core.inbox_sink import InboxCounter, served
 
 INBOXES = 1000
 KILL_AFTER = 300  # POSTs received when the node is killed
 CONCURRENCY = 8  # the default of [worker] concurrency
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def write_config(data: Path, port: int, database_url: str | None) -> Path:
-    lines = [
-        f'base_url = "http://127.0.0.1:{port}"',
-        f"data_dir = {json.dumps(str(data))}",
-        'secret_key = "crash-test-secret"',
-        "allow_private_addresses = true",
-        'log_level = "warning"',
-        *([f"database_url = {json.dumps(database_url)}"] if database_url else []),
-        "[association]",
-        'handle = "asso"',
-        'name = "Crash test association"',
-        "[worker]",
-        "lease_seconds = 3600",
-    ]
-    config = data / "agora.toml"
-    config.write_text("\n".join(lines) + "\n")
-    return config
-
-
-def child_env(config: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
-    env.update(AGORA_CONFIG=str(config), PYTHONUNBUFFERED="1")
-    return env
-
-
-def start_serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    agora = Path(sys.executable).with_name("agora")
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [str(agora), "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=child_env(config), start_new_session=True,
-        )
-
-
-async def prepare(settings: Settings, sink_base: str) -> None:
-    """The association, its followers (one inbox each, on the sink) and one post waiting to go out."""
-    node = await start_node(settings)
-    try:
-        with activate(node.ctx):
-            await bootstrap(node, None, "")
-            asso = await association_actor(node)
-            assert asso is not None
-            await add_followers(asso, sink_base, INBOXES)
-            await create_post(node, asso, Draft(text="Assemblée générale samedi à 14 h"))
-    finally:
-        await stop_node(node)
-
-
-async def wait_for(event: asyncio.Event, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not event.is_set():
-        assert proc.poll() is None, f"agora serve exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
-        assert loop.time() < deadline, f"nothing delivered after {timeout:.0f} s:\n{log.read_text()[-3000:]}"
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), 0.2)
-
-
-async def deliveries_left(settings: Settings) -> int:
-    ctx = await open_database(settings)
-    with activate(ctx):
-        try:
-            return await Job.filter(kind="deliver", status__in=("queued", "running")).count()
-        finally:
-            await ctx.close_connections()
-
-
-async def deliveries_done(settings: Settings) -> int:
-    ctx = await open_database(settings)
-    with activate(ctx):
-        try:
-            return await Job.filter(kind="deliver", status="done").count()
-        finally:
-            await ctx.close_connections()
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 async def test_a_node_killed_mid_fanout_delivers_the_rest_at_restart_with_few_duplicates(tmp_path: Path) -> None:
@@ -132,10 +30,10 @@ async def test_a_node_killed_mid_fanout_delivers_the_rest_at_restart_with_few_du
     log = tmp_path / "serve.log"
     async with served(sink.app) as sink_port:
         port = free_port()
-        config = write_config(data, port, await migrated_database(data))
+        config = write_config(data, port, await migrated_database(data), "lease_seconds = 3600")
         settings = load_settings(config, env={})
-        await prepare(settings, f"http://127.0.0.1:{sink_port}")
-        first = start_serve(config, port, log)
+        await prepare(settings, f"http://127.0.0.1:{sink_port}", INBOXES)
+        first = start_agora(config, log, "serve", "--port", str(port))
 
         def kill(received: int) -> None:  # at the arrival of the KILL_AFTER-th POST, before answering it
             if received == KILL_AFTER:
@@ -150,16 +48,12 @@ async def test_a_node_killed_mid_fanout_delivers_the_rest_at_restart_with_few_du
             first.wait(10)
         at_kill = sink.received
         assert at_kill < INBOXES, "the fan-out ended before the kill: nothing was tested"
-        done_at_kill = await deliveries_done(settings)
-        second = start_serve(config, port, log)
+        done_at_kill = await deliveries(settings, "done")
+        second = start_agora(config, log, "serve", "--port", str(port))
         try:
             await wait_for(sink.when_received(INBOXES), second, log, timeout=60)
             await sink.wait_inboxes(INBOXES, timeout=60)  # not after the hour-long lease
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
-            while await deliveries_left(settings):
-                assert loop.time() < deadline, "deliveries still queued or running"
-                await asyncio.sleep(0.1)
+            await wait_settled(settings)
         finally:
             stop(second)
     rate = sink.twice / INBOXES

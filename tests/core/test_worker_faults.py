@@ -8,15 +8,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import sqlite3
-import threading
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
 from node.app import start_node
@@ -27,7 +22,7 @@ from node.core.runtime import Node
 from node.posts.content import Draft, create_post
 from node.web.pages import association_actor
 from tests.conftest import PG_URL, Federation, create_app, migrated_database, node_settings
-from tests.core.inbox_sink import InboxCounter, add_followers
+from tests.core.inbox_sink import Breaker, InboxCounter, add_followers
 
 INBOXES = 150
 SINK = "inbox.test"
@@ -54,48 +49,6 @@ async def fragile_node(fed: Federation) -> Node:
     return node
 
 
-class Breaker:
-    """Breaks the node's database until stopped; counts the times it did."""
-
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self.rounds = 0
-        self.terminated = 0
-        self.stopped = threading.Event()
-
-    async def run(self) -> None:
-        if PG_URL:
-            await self._terminate_backends()
-        else:
-            await asyncio.to_thread(self._lock_file)
-
-    async def _terminate_backends(self) -> None:
-        name = urlsplit(self.node.settings.resolved_database_url).path.lstrip("/")
-        admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
-        try:
-            while not self.stopped.is_set():
-                self.terminated += await admin.fetchval(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-                self.rounds += 1
-                await asyncio.sleep(0.15)
-        finally:
-            await admin.close()
-
-    def _lock_file(self) -> None:
-        path = Path(self.node.settings.data_dir) / "agora.sqlite3"
-        while not self.stopped.is_set():
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-            try:
-                conn.execute("BEGIN EXCLUSIVE")  # every writer now fails after its 50 ms
-                self.rounds += 1
-                self.stopped.wait(0.4)
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            self.stopped.wait(0.1)
-
-
 async def deliveries_settled(node: Node, timeout: float = 30.0) -> dict[str, int]:
     """Wait until no job is queued or running; returns the deliveries per status."""
     loop = asyncio.get_running_loop()
@@ -105,7 +58,7 @@ async def deliveries_settled(node: Node, timeout: float = 30.0) -> dict[str, int
             assert loop.time() < deadline, "jobs left unfinished"
             try:  # the test's own first query may meet a connection broken by the last break
                 if not await Job.filter(status__in=("queued", "running")).exists():
-                    rows = await Job.filter(kind="deliver").values_list("status", flat=True)
+                    rows = [str(s) for s in await Job.filter(kind="deliver").values_list("status", flat=True)]
                     return {status: rows.count(status) for status in set(rows)}
             except Exception:
                 pass
@@ -124,7 +77,7 @@ async def test_every_inbox_is_delivered_while_the_database_keeps_breaking(
         assert asso is not None
         await add_followers(asso, f"http://{SINK}", INBOXES)
         await create_post(node, asso, Draft(text="Assemblée générale samedi"))
-    breaker = Breaker(node)
+    breaker = Breaker(node.settings)
     breaking = asyncio.create_task(breaker.run())
     await asyncio.sleep(0.3)  # the database is already breaking when the worker starts
     stop = asyncio.Event()
@@ -160,7 +113,7 @@ async def test_a_crashed_worker_loop_is_logged_and_restarted(
         seen.append(payload["n"])
 
     node.extra["worker"] = worker = jobs.Worker({"work": work}, ctx=node.ctx, poll_interval=0.02)
-    crashes = []
+    crashes: list[int] = []
     original = jobs.Worker._loop
 
     async def crash_once(self: jobs.Worker, *args: Any) -> None:

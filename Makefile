@@ -43,10 +43,12 @@ interop: venv
 bench: venv
 	$(BIN)/python tests/bench/bench.py
 
+# The protocol floor is checked strictly; node/ with the project's mypy settings (pyproject.toml).
 typecheck: venv
 	$(BIN)/mypy --strict federation
+	$(BIN)/mypy node
 
-# After changing node/models.py: write the next migration into node/migrations.
+# After changing a models.py: write the next migration into node/migrations.
 migrations: venv
 	$(BIN)/python -m node.core.makemigrations
 

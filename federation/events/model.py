@@ -16,6 +16,21 @@ JoinMode = Literal["free", "restricted", "invite", "external"]
 STATUSES: Final[frozenset[str]] = frozenset({"CONFIRMED", "TENTATIVE", "CANCELLED"})
 JOIN_MODES: Final[frozenset[str]] = frozenset({"free", "restricted", "invite", "external"})
 
+
+_STATUS: Final[dict[str, Status]] = {"CONFIRMED": "CONFIRMED", "TENTATIVE": "TENTATIVE", "CANCELLED": "CANCELLED"}
+_JOIN_MODE: Final[dict[str, JoinMode]] = {"free": "free", "restricted": "restricted", "invite": "invite",
+                                          "external": "external"}
+
+
+def status_of(value: str) -> Status:
+    """A stored status as the vocabulary's (anything unknown reads as confirmed)."""
+    return _STATUS.get(value, "CONFIRMED")
+
+
+def join_mode_of(value: str) -> JoinMode:
+    """A stored join mode as the vocabulary's (anything unknown reads as free)."""
+    return _JOIN_MODE.get(value, "free")
+
 # Mobilizon's JSON-LD header (`Mobilizon.Federation.ActivityPub.Utils.make_json_ld_header/0`), term for term.
 # `contacts` and `draft` are not defined there either; `Place`, `latitude`, `longitude`, `startTime`,
 # `endTime` come from AS2.

@@ -37,7 +37,7 @@ async def member_form(request: Request) -> tuple[User, FormData]:
 
 async def _account_page(request: Request, user: User, status: int = 200, **context: object) -> Response:
     node = pages.node_of(request)
-    actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+    actor = await Actor.get(id=user.actor_id)
     values = {"display_name": actor.name, "bio": profile.bio_source(actor)}
     submitted = context.pop("values", None)
     if isinstance(submitted, dict):
@@ -62,7 +62,7 @@ async def account(request: Request) -> Response:
         avatar = None
         upload = await uploaded_file(form, "avatar")
         if upload is not None:
-            actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+            actor = await Actor.get(id=user.actor_id)
             avatar = await store_upload(node, actor, upload[0], avatar_alt, upload[1])
         await profile.update_profile(node, user, profile.ProfileInput(
             display_name=values["display_name"], bio=values["bio"], avatar=avatar,
@@ -176,7 +176,7 @@ async def notifications(request: Request) -> Response:
     node = pages.node_of(request)
     rows = await notify.for_user(node, user)
     unread = await notify.unread_count(node, user)
-    own = user.actor_id  # type: ignore[attr-defined]
+    own = user.actor_id
     return no_store(await pages.render(
         request, "notifications.html", notifications=rows, unread=unread, own_actor_id=own,
         newest=max((n.id for n in rows), default=0),

@@ -36,7 +36,7 @@ def bio_source(actor: Actor) -> str:
 
 async def update_profile(node: Node, user: User, change: ProfileInput) -> Actor:
     """Change the member's name, bio and avatar; followers receive an `Update` of the Person."""
-    actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+    actor = await Actor.get(id=user.actor_id)
     name = valid_display_name(change.display_name) or user.username
     bio = change.bio.strip()
     if len(bio) > MAX_BIO:

@@ -8,7 +8,8 @@ from starlette.routing import Route
 from node.activitypub.inbox import inbox_endpoint
 from node.activitypub.responses import HtmlView
 from node.activitypub.routes_actors import (
-    actor_view, featured_view, followers_view, following_view, instance_actor_view, outbox_view,
+    actor_view, featured_view, followers_view, following_view, instance_actor_view, instance_outbox_view,
+    outbox_view,
 )
 from node.activitypub.routes_discovery import host_meta_view, nodeinfo_links_view, nodeinfo_view, webfinger_view
 from node.activitypub.routes_objects import (
@@ -24,6 +25,7 @@ def routes(html_post_view: HtmlView, html_event_view: HtmlView, html_initiative_
         Route("/.well-known/nodeinfo", nodeinfo_links_view),
         Route("/nodeinfo/{version}", nodeinfo_view),
         Route("/actor", instance_actor_view),
+        Route("/actor/outbox", instance_outbox_view),
         Route("/actor/inbox", inbox_endpoint, methods=["POST"]),
         Route("/inbox", inbox_endpoint, methods=["POST"]),
         Route("/users/{username}", actor_view),

@@ -1,5 +1,7 @@
-"""Actors as ActivityPub documents: the instance actor, local actors (minimal in secure mode when the
-fetch is unsigned), and their followers, following, outbox and featured collections."""
+"""Actors as ActivityPub documents: the instance actor (with its outbox, an empty collection: it
+publishes nothing), local actors (minimal in secure mode when the fetch is unsigned), and their
+followers, following, outbox and featured collections. A post that cannot be rendered is left out of
+the outbox (node/events/guarded.py), not the whole page."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from node.policy import policy
 from node.accounts.actors import actor_document, deleted_local_actor, local_actor
 from node.activitypub.responses import PAGE_SIZE, AS2Response, as2, collection, node_of, not_found, page_number
 from node.activitypub.signed_fetch import authenticate, wants_as2
+from node.events.guarded import each_rendered
 from node.posts.content import note_document
 from node.core.models import Actor, Follow, Post
+from node.core.runtime import Node
 
 
 async def instance_actor_view(request: Request) -> Response:
@@ -21,6 +25,22 @@ async def instance_actor_view(request: Request) -> Response:
     if actor is None:
         return not_found()
     return as2(actor_document(node.urls, actor))
+
+
+async def instance_outbox_view(request: Request) -> Response:
+    """The instance actor's outbox, which its document advertises: always empty (it signs fetches and
+    relay subscriptions, and publishes nothing)."""
+    node = node_of(request)
+    actor = await Actor.get_or_none(uri=node.urls.instance_actor)
+    if actor is None:
+        return not_found()
+    cid = f"{actor.uri}/outbox"
+    page = page_number(request)
+    if page is None:
+        doc = vocab.ordered_collection(cid, 0, None)
+        doc["orderedItems"] = []
+        return as2(doc)
+    return collection(cid, 0, page, [], False)
 
 
 async def actor_view(request: Request) -> Response:
@@ -94,13 +114,15 @@ async def outbox_view(request: Request) -> Response:
     if page is None:
         return collection(cid, total, None, [], False)
     posts = await query.order_by("-published").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    items = []
-    for post in posts[:PAGE_SIZE]:
-        note = note_document(node, post, actor)
-        note.pop("@context", None)
-        items.append({"id": f"{post.uri}/activity", "type": "Create", "actor": actor.uri,
-                      "published": note["published"], "to": post.to, "cc": post.cc, "object": note})
+    items = each_rendered(posts[:PAGE_SIZE], lambda post: _create_item(node, post, actor), f"the outbox of {actor.uri}")
     return collection(cid, total, page, items, len(posts) > PAGE_SIZE)
+
+
+def _create_item(node: Node, post: Post, actor: Actor) -> dict[str, object]:
+    note = note_document(node, post, actor)
+    note.pop("@context", None)
+    return {"id": f"{post.uri}/activity", "type": "Create", "actor": actor.uri,
+            "published": note["published"], "to": post.to, "cc": post.cc, "object": note}
 
 
 async def featured_view(request: Request) -> Response:

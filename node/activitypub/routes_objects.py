@@ -29,7 +29,7 @@ async def _visible_post(request: Request, drafts: bool = False) -> Post | None:
     if post.draft or post.visibility in ("public", "unlisted"):
         return post
     if post.visibility == "followers":
-        author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+        author = await Actor.get(id=post.author_id)
         if await is_follower(node, request, author):
             return post
     return None
@@ -47,7 +47,7 @@ def post_view(html_view: HtmlView) -> HtmlView:
             return not_found()
         if post.deleted_at is not None:
             return as2(vocab.tombstone(post.uri, post.kind, post.deleted_at), status=410)
-        author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+        author = await Actor.get(id=post.author_id)
         return as2(note_document(node, post, author))
 
     return view
@@ -102,7 +102,7 @@ def event_view(html_view: HtmlView) -> HtmlView:
             return not_found()
         if event.deleted_at is not None:
             return as2(vocab.tombstone(event.uri, "Event", event.deleted_at), status=410)
-        organizer = await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
+        organizer = await Actor.get(id=event.organizer_id)
         return as2(events.event_doc(node, event, organizer))
 
     return view

@@ -166,7 +166,7 @@ def _add(tar: tarfile.TarFile, source: Source) -> Entry | None:
         info = tarfile.TarInfo(source.name)
         info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), source.mode
         reader = _Hashing(fh)
-        tar.addfile(info, reader)  # type: ignore[arg-type]
+        tar.addfile(info, reader)
     return Entry(source.name, reader.size, reader.digest.hexdigest())
 
 
@@ -182,7 +182,7 @@ def write_archive(out: IO[bytes], sources: Sequence[Source], manifest: Manifest)
         raw = final.to_json()
         info = tarfile.TarInfo(MANIFEST)
         info.size, info.mtime, info.mode = len(raw), int(time.time()), 0o600
-        tar.addfile(info, _Reader(raw))  # type: ignore[arg-type]
+        tar.addfile(info, _Reader(raw))
     return final
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
-from typing import NoReturn, TypeAlias, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 from tortoise.exceptions import BaseORMException
 
@@ -42,8 +42,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(getattr(args, "config", None))
 
 
-def run(coro: Awaitable[T]) -> T:
-    return run_async(coro)  # type: ignore[arg-type]
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return run_async(coro)
 
 
 async def check_database(settings: Settings) -> None:

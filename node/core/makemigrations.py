@@ -15,6 +15,6 @@ if __name__ == "__main__":
         "connections": {"default": f"sqlite://{scratch.name}"},
         "apps": {"models": {"models": list(MODELS_MODULES), "default_connection": "default", "migrations": MIGRATIONS_MODULE}},
     }
-    sys.modules[__name__].TORTOISE_ORM = config  # type: ignore[attr-defined]
+    setattr(sys.modules[__name__], "TORTOISE_ORM", config)  # the Tortoise CLI reads the config by path
     sys.argv = ["tortoise", "-c", f"{__name__}.TORTOISE_ORM", "makemigrations"]
     cli.main()

@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, cast, get_type_hints
 from urllib.parse import urlsplit
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "default.toml"
@@ -183,20 +183,21 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
 
 def _build(cls: type[T], data: Mapping[str, Any], env: Mapping[str, str], prefix: str) -> T:
     hints = get_type_hints(cls)
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    shape: Any = cls  # a dataclass type (mypy cannot narrow a TypeVar to one)
+    known = {f.name for f in fields(shape)}
     unknown = set(data) - known
     if unknown:
         where = prefix.removeprefix("AGORA_").rstrip("_").lower() or "top level"
         raise SettingsError(f"unknown setting(s) in {where}: {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
+    for f in fields(shape):
         kind = hints[f.name]
         env_name = f"{prefix}{f.name.upper()}"
         if dataclasses.is_dataclass(kind):
             sub = data.get(f.name, {})
             if not isinstance(sub, Mapping):
                 raise SettingsError(f"[{f.name}] must be a table")
-            values[f.name] = _build(kind, sub, env, f"{env_name}_")  # type: ignore[arg-type]
+            values[f.name] = _build(cast(type, kind), sub, env, f"{env_name}_")
         elif env_name in env:
             values[f.name] = _coerce(env_name, env[env_name], kind)
         elif f.name in data:

@@ -22,7 +22,8 @@ from node.core.models import Actor
 from node.core.multilingual import Translation, check_translations, normalize_tag, others
 from node.core.runtime import Node
 from node.events.inputs import (
-    CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, EventError, EventInput, localize, zone,
+    CATEGORIES, JOIN_MODES, MAX_CAPACITY, MAX_NAME, MODERATION, EventError, EventInput, check_window, localize,
+    zone,
 )
 from node.events.models import Event
 from node.events.recurrence import occurrences
@@ -43,9 +44,10 @@ def validate(inp: EventInput) -> None:
     if len(inp.name) > MAX_NAME:
         raise EventError(f"the title is longer than {MAX_NAME} characters")
     tz = zone(inp.timezone)
+    check_window(inp)
     start = localize(inp.start, tz)
     if inp.end is not None and localize(inp.end, tz) < start:
-        raise EventError("the event ends before it starts")
+        raise EventError("the event ends before it starts", field="end_date")
     if inp.capacity is not None and not 0 < inp.capacity <= MAX_CAPACITY:
         raise EventError(f"capacity must be between 1 and {MAX_CAPACITY}, or empty for no limit")
     if inp.join_mode not in JOIN_MODES:
@@ -96,8 +98,8 @@ def event_data(node: Node, event: Event, organizer: Actor) -> wire.EventData:
         start=event.start.astimezone(zone(event.timezone)),
         end=event.end.astimezone(zone(event.timezone)) if event.end else None,
         timezone=event.timezone, all_day=event.all_day, places=places_of(event),
-        online_url=event.online_url, status=event.status,  # type: ignore[arg-type]
-        join_mode=event.join_mode, capacity=event.capacity,  # type: ignore[arg-type]
+        online_url=event.online_url, status=wire.status_of(event.status),
+        join_mode=wire.join_mode_of(event.join_mode), capacity=event.capacity,
         participant_count=event.participant_count, category=event.category, language=event.language,
         tags=tuple(event.tags), external_url=event.external_url, banner_url=event.banner_url,
         banner_alt=event.banner_alt, banner_media_type=event.banner_media_type,

@@ -5,7 +5,10 @@ each member's private feed of the events they joined (a signed token in the URL)
 the VTIMEZONE of the zones it uses, so it reads the same in any client.
 
 Import: ical_import.py (all or nothing, matched by UID), reading the file in ical_parse.py and
-ical_read.py."""
+ical_read.py.
+
+A stored event that cannot be written (see guarded.py) is left out of a feed, and a single event's file
+is then a calendar without it, rather than an error for every subscriber."""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from federation import events as wire
 from node.core.models import Actor, User
 from node.core.runtime import VERSION, Node
 from node.events import events
-from node.events.inputs import EventError, zone
+from node.events.guarded import skipped
+from node.events.inputs import LATEST, EventError, zone
 from node.events.ical_text import html_to_text
 from node.events.models import Event, Participation
 
@@ -96,24 +100,39 @@ def _calendar(name: str, uid: str, *, feed: bool) -> icalendar.Calendar:
 
 
 def _finish(cal: icalendar.Calendar, rows: Sequence[Event]) -> bytes:
-    """Add the VTIMEZONE of every zone used, for the years the events span."""
+    """Add the VTIMEZONE of every zone used, for the years the events span (within the window of
+    dates an event may take)."""
     if rows:
-        first = min(r.start for r in rows).date() - timedelta(days=366)
-        last = max((r.end or r.start) for r in rows).date() + timedelta(days=366)
-        cal.add_missing_timezones(first_date=max(first, date(1970, 1, 1)), last_date=last)
+        first = min(r.start for r in rows).date()
+        last = max((r.end or r.start) for r in rows).date()
+        cal.add_missing_timezones(first_date=max(first - timedelta(days=366), date(1970, 1, 1)),
+                                  last_date=min(last, LATEST) + timedelta(days=366))
     return cal.to_ical()
 
 
+def _written(node: Node, event: Event, organizer: Actor) -> icalendar.Event:
+    """The VEVENT, checked to serialize (a row that cannot raises here, not in the whole file's to_ical)."""
+    component = event_component(node, event, organizer)
+    component.to_ical()
+    return component
+
+
 def event_calendar(node: Node, event: Event, organizer: Actor) -> bytes:
+    """One event's file; a calendar without it when the stored event cannot be written (logged once)."""
     cal = _calendar(event.name, f"{event.uri}.ics", feed=False)
+    try:
+        component = _written(node, event, organizer)
+    except Exception as exc:  # noqa: BLE001 - see guarded.py
+        skipped("the event's iCalendar file", event, exc)
+        return _finish(cal, [])
     if event.timezone != "UTC":
         cal.add("X-WR-TIMEZONE", event.timezone)  # the zone of an all-day event, for importers that read it
-    cal.add_component(event_component(node, event, organizer))
+    cal.add_component(component)
     return _finish(cal, [event])
 
 
 async def _organizers(rows: Iterable[Event]) -> dict[int, Actor]:
-    ids = {r.organizer_id for r in rows}  # type: ignore[attr-defined]
+    ids = {r.organizer_id for r in rows}
     return {a.id: a for a in await Actor.filter(id__in=ids)}
 
 
@@ -125,9 +144,16 @@ def _window(now: datetime | None = None) -> Q:
 async def _feed(node: Node, rows: list[Event], name: str, uid: str) -> bytes:
     cal = _calendar(name, uid, feed=True)
     organizers = await _organizers(rows)
+    written: list[Event] = []
     for row in rows:
-        cal.add_component(event_component(node, row, organizers[row.organizer_id]))  # type: ignore[attr-defined]
-    return _finish(cal, rows)
+        try:
+            component = _written(node, row, organizers[row.organizer_id])
+        except Exception as exc:  # noqa: BLE001 - see guarded.py
+            skipped(f"the calendar feed {uid}", row, exc)
+            continue
+        cal.add_component(component)
+        written.append(row)
+    return _finish(cal, written)
 
 
 async def feed_calendar(node: Node) -> bytes:
@@ -159,7 +185,7 @@ def member_feed_url(node: Node, user: User) -> str:
 
 async def member_calendar(node: Node, user: User) -> bytes:
     """The events (ours or the network's) the member takes part in, within the feed's window."""
-    joined = await Participation.filter(actor_id=user.actor_id, state="accepted").values_list("event_id", flat=True)  # type: ignore[attr-defined]
+    joined = await Participation.filter(actor_id=user.actor_id, state="accepted").values_list("event_id", flat=True)
     rows = await Event.filter(_window(), id__in=list(joined), deleted_at=None, draft=False).order_by("start", "id").limit(FEED_LIMIT)
     name = f"{node.settings.association.name} – {user.username}"
     return await _feed(node, rows, name, f"{node.urls.base}/@{user.username}#calendar")

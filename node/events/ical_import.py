@@ -15,9 +15,12 @@ How a VEVENT maps:
   an unknown TZID without VTIMEZONE is refused. UTC times use the calendar's X-WR-TIMEZONE (Google
   writes its single events in UTC) or `default_timezone`, else UTC. Floating times need one of those.
   DATE values make an all-day event (DTEND is exclusive).
+* Every date (DTSTART, DTEND, UNTIL) must lie within the window of dates an event may take
+  (inputs.EARLIEST to LATEST, 1900-01-01 to 2200-12-31); an event outside it is refused with its line.
 * LOCATION -> a place (GEO -> its coordinates); a LOCATION that is only a web address, or
   X-GOOGLE-CONFERENCE / CONFERENCE, -> the online address. URL (http/https, not this node) -> the
-  external registration link. STATUS -> status. CATEGORIES -> tags.
+  external registration link, and the join mode `external` (Joins are answered with Reject, as for
+  any event whose registration happens elsewhere). STATUS -> status. CATEGORIES -> tags.
 * RRULE: FREQ=WEEKLY (on the start's weekday) or FREQ=MONTHLY;BYDAY=nXX (the start's weekday and week,
   -1 for the last), with INTERVAL and COUNT or UNTIL; EXDATE -> exceptions. Any other rule, RDATE, or a
   rule without end is refused with the line and reason.
@@ -77,7 +80,8 @@ def input_of(event: Event) -> EventInput:
     )
 
 
-_COMPARED = ("name", "source", "start", "end", "timezone", "all_day", "places", "online_url", "status", "tags", "external_url")
+_COMPARED = ("name", "source", "start", "end", "timezone", "all_day", "places", "online_url", "status", "tags",
+             "external_url", "join_mode")
 
 
 def _differs(node: Node, event: Event, inp: EventInput) -> bool:
@@ -118,8 +122,8 @@ def _plan(node: Node, source: str, groups: list[Group]) -> list[tuple[Group, lis
     plan: list[tuple[Group, list[Step], list[Event]]] = []
     for group in groups:
         stored: dict[str, Event] = {}
-        for row in sorted(group.rows, key=lambda r: (r.deleted_at is not None, r.id)):
-            stored.setdefault(row.ical_uid or "", row)
+        for kept in sorted(group.rows, key=lambda r: (r.deleted_at is not None, r.id)):
+            stored.setdefault(kept.ical_uid or "", kept)
         steps: list[Step] = []
         for occurrence in group.occurrences:
             row = stored.get(occurrence.key)

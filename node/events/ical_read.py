@@ -17,7 +17,7 @@ from federation import events as wire
 from federation import vocab
 from node.core.runtime import Node
 from node.events import events
-from node.events.inputs import EventError, EventInput, Recurrence, localize, zone
+from node.events.inputs import EARLIEST, LATEST, EventError, EventInput, Recurrence, in_window, localize, zone
 from node.events.ical_parse import MAX_EVENTS, SPECIAL_UTC, CalendarError, Span, iana_zone, one, parse, refusal
 from node.events.ical_text import markdown_safe
 from node.events.models import Event
@@ -43,19 +43,25 @@ class Fields:
     status: str | None = None
 
     def new_input(self, key: str) -> EventInput:
+        """A new event; a URL (the registration link) makes its registration external, as Mobilizon's
+        `joinMode: external` with `externalParticipationUrl`, so Joins are refused."""
         return EventInput(
             name=self.name, start=self.start, end=self.end, timezone=self.timezone, all_day=self.all_day,
             description=self.description or "", places=self.places or (), online_url=self.online_url,
-            external_url=self.external_url, tags=self.tags or (), status=self.status or "CONFIRMED", ical_uid=key,
+            external_url=self.external_url, join_mode="external" if self.external_url else "free",
+            tags=self.tags or (), status=self.status or "CONFIRMED", ical_uid=key,
         )
 
     def merged(self, base: EventInput) -> EventInput:
+        """The stored event updated with what the file says. A registration link turns a free event
+        external (as new_input does); a join mode the organizers chose here (restricted, invite) stays."""
+        external = self.external_url or base.external_url
         return dataclasses.replace(
             base, name=self.name, start=self.start, end=self.end, timezone=self.timezone, all_day=self.all_day,
             description=base.description if self.description is None else self.description,
             places=base.places if self.places is None else self.places,
             online_url=self.online_url or base.online_url,
-            external_url=self.external_url or base.external_url,
+            external_url=external, join_mode="external" if external and base.join_mode == "free" else base.join_mode,
             tags=base.tags if self.tags is None else self.tags,
             status=self.status or base.status, recurrence=None,
         )
@@ -125,28 +131,53 @@ class Reader:
         return value.astimezone(timezone.utc), "UTC"  # a zone only its VTIMEZONE defines: keep the instant
 
     def day_of(self, value: object, zone: ZoneInfo) -> date | None:
-        if isinstance(value, datetime):
-            return value.astimezone(zone).date() if value.tzinfo is not None else value.date()
+        try:
+            if isinstance(value, datetime):
+                return value.astimezone(zone).date() if value.tzinfo is not None else value.date()
+        except OverflowError:  # year 1 or 9999 in that zone: no occurrence can be on it
+            return None
         if isinstance(value, date):
             return value
         return None
 
+    def dated(self, component: icalendar.Component, name: str, span: Span, uid: str) -> tuple[date | datetime, str | None]:
+        """`moment`, refused (with the line) outside the window of dates an event may take."""
+        try:
+            value, zone_name = self.moment(component, name, span, uid)
+        except OverflowError:  # beyond Python's dates once moved to UTC
+            self.inside(None, name, span, uid)
+            raise
+        self.inside(value, name, span, uid)
+        return value, zone_name
+
+    def inside(self, value: date | datetime | None, name: str, span: Span, uid: str) -> None:
+        """Refuse a DTSTART or DTEND outside the window of dates (None: beyond Python's dates)."""
+        day = value.date() if isinstance(value, datetime) else value
+        if day is None or not in_window(day):
+            shown = f" {day.isoformat()}" if day is not None else ""
+            raise self.error(f"{name}{shown} is outside the dates events take here ({EARLIEST} to {LATEST})",
+                             span, name if name in span.props else "DURATION", uid)
+
     def times(self, component: icalendar.Component, span: Span, uid: str) -> tuple[datetime, datetime | None, str, bool]:
         if component.get("DTSTART") is None:
             raise self.error("DTSTART missing", span, None, uid)
-        start, start_zone = self.moment(component, "DTSTART", span, uid)
+        start, start_zone = self.dated(component, "DTSTART", span, uid)
         end: date | datetime | None = None
         if component.get("DTEND") is not None:
             if component.get("DURATION") is not None:
                 raise self.error("DTEND and DURATION together", span, "DURATION", uid)
-            end, _ = self.moment(component, "DTEND", span, uid)
+            end, _ = self.dated(component, "DTEND", span, uid)
         elif component.get("DURATION") is not None:
             length = one(component, "DURATION").dt
             if not isinstance(length, timedelta):
                 raise self.error("DURATION is not a duration", span, "DURATION", uid)
             if length < timedelta(0):
                 raise self.error("DURATION is negative", span, "DURATION", uid)
-            end = start + length
+            try:
+                end = start + length
+            except OverflowError:
+                end = None
+            self.inside(end, "DTEND", span, uid)
         if not isinstance(start, datetime):  # all day
             if end is not None and isinstance(end, datetime):
                 raise self.error("DTSTART is a date but DTEND a date-time", span, "DTEND", uid)
@@ -368,6 +399,10 @@ class Reader:
             events.validate(inp)
         except EventError as exc:
             prop = {"URL": "URL", "latitude": "GEO", "longitude": "GEO", "title": "SUMMARY"}
+            fields = {"start_date": "DTSTART", "end_date": "DTEND", "until": "RRULE", "count": "RRULE",
+                      "exceptions": "EXDATE"}
             where = next((p for word, p in prop.items() if word in str(exc) and p in span.props), None)
+            if exc.field in fields:
+                where = fields[exc.field]
             raise self.error(str(exc), span, where, uid) from None
 

@@ -48,7 +48,9 @@ def _values(ev: wire.EventData, actor: Actor, doc: dict[str, Any]) -> dict[str, 
 
 
 async def store_event(node: Node, actor: Actor, doc: dict[str, Any]) -> Event | None:
-    """Insert or update a remote event; malformed or unrelated events are dropped (logged)."""
+    """Insert or update a remote event; malformed or unrelated events are dropped (logged). Dates
+    outside the window an event may take (inputs.EARLIEST to LATEST, the years federation.events reads)
+    make it malformed."""
     try:
         ev = wire.parse_event(doc)
     except vocab.VocabError as exc:

@@ -1,5 +1,6 @@
 """The calendars: the association's events and the network's (the events of the accounts it follows),
-upcoming or past, as a list or a month, filtered by category and language."""
+upcoming or past, as a list or a month, filtered by category and language. A row that cannot be shown
+is left out (guarded.py), never the page."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tortoise.expressions import Q
 
 from node.core import formats, i18n, multilingual
 from node.core.models import Actor
+from node.events.guarded import each_rendered
 from node.events.inputs import CATEGORIES
 from node.events.models import Event
 from node.events.pages_common import (
@@ -66,6 +68,21 @@ def _item(event: Event, reader: str | None) -> dict[str, Any]:
     }
 
 
+def _month_days(event: Event, reader: str | None, month: date, following: date) -> list[tuple[date, dict[str, Any]]]:
+    """The days of `month` the event covers, each with its calendar entry (the time on its first day)."""
+    zone = zone_named(event.timezone)
+    first = event.start.astimezone(zone).date()
+    last = effective_end(event).astimezone(zone).date() if event.end else first
+    clock = "" if event.all_day else formats.format_time(event.start, "short", tz=zone)
+    item = _item(event, reader)
+    days: list[tuple[date, dict[str, Any]]] = []
+    day = max(first, month)
+    while day <= last and day < following:
+        days.append((day, {**item, "clock": clock if day == first else ""}))
+        day += timedelta(days=1)
+    return days
+
+
 async def calendar_page(request: Request, *, local: bool, past: bool = False) -> Response:
     node = node_of(request)
     await i18n.activate_request(request, node)  # dates, week start and labels in the reader's language
@@ -101,16 +118,10 @@ async def calendar_page(request: Request, *, local: bool, past: bool = False) ->
         end = datetime.combine(following, time(0), timezone.utc) + timedelta(days=1)
         rows = await query.filter(Q(start__gte=start) | Q(end__gte=start), start__lt=end).order_by("start").limit(MONTH_LIMIT)
         by_day: dict[date, list[dict[str, Any]]] = {}
-        for event in rows:
-            event = _shown_copy(event, wishes, fallback)
-            zone = zone_named(event.timezone)
-            first = event.start.astimezone(zone).date()
-            last = effective_end(event).astimezone(zone).date() if event.end else first
-            clock = "" if event.all_day else formats.format_time(event.start, "short", tz=zone)
-            day = max(first, month)
-            while day <= last and day < following:
-                by_day.setdefault(day, []).append({**_item(event, reader), "clock": clock if day == first else ""})
-                day += timedelta(days=1)
+        for days in each_rendered(rows, lambda e: _month_days(_shown_copy(e, wishes, fallback), reader, month, following),
+                                  "the month calendar"):
+            for day, entry in days:
+                by_day.setdefault(day, []).append(entry)
         weeks = cal.Calendar(firstweekday=ui.first_week_day).monthdatescalendar(month.year, month.month)
         context.update(
             view="month", month=month,
@@ -130,7 +141,8 @@ async def calendar_page(request: Request, *, local: bool, past: bool = False) ->
         rows = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
         path = f"{base}/past" if past else base
         context.update(
-            view="list", page=page, items=[_item(_shown_copy(e, wishes, fallback), reader) for e in rows[:PAGE_SIZE]],
+            view="list", page=page,
+            items=each_rendered(rows[:PAGE_SIZE], lambda e: _item(_shown_copy(e, wishes, fallback), reader), "the calendar"),
             newer=f"{path}?{urlencode({**filters, 'page': page - 1})}" if page > 1 else None,
             older=f"{path}?{urlencode({**filters, 'page': page + 1})}" if len(rows) > PAGE_SIZE else None,
         )

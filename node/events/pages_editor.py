@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from node.core import i18n
-from node.core.models import Actor
+from node.core.models import Actor, Media
 from node.core.runtime import Node
 from node.events import events
 from node.events.inputs import CATEGORIES, EventError, EventInput
@@ -21,11 +21,11 @@ from node.events.pages_common import (
     JOIN_MODE_LABELS, MODERATION_LABELS, category_label, event_path, find_event, when_text, zone_groups,
     zone_label,
 )
-from node.events.pages_input import event_input, event_values, form_values, new_values
+from node.events.pages_input import Found, event_input, event_values, form_values, in_the_past, new_values
 from node.events.recurrence import MAX_OCCURRENCES, occurrences
 from node.web import compose
 from node.web.compose import N_, Picture
-from node.web.editor import Editor, association_author, form_page
+from node.web.editor import Editor, Problem, association_author, form_page
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store, rows_from_translations
 from node.web.pages import editor, node_of, render, upload_form
@@ -35,15 +35,33 @@ _l = i18n.lazy  # labels translated when shown
 BANNER = Picture(file="banner_file", alt="banner_alt", url="banner_url",
                  no_alt=N_("describe the banner image for people who cannot see it (alt text)"),
                  refused=N_("the banner image: %(error)s"))
+LABELS = {  # the visible label of each field a problem may be about, as the form shows it
+    "title": _l("Title"), "language": _l("Main language (a code like en, fr or ar)"),
+    "start_date": _l("Start date"), "start_time": _l("Start time"), "end_date": _l("End date"),
+    "end_time": _l("End time"), "timezone": _l("Time zone"), "repeat": _l("Repeats"),
+    "interval": _l("Every how many weeks or months"), "count": _l("Number of dates"), "until": _l("Repeat until"),
+    "exceptions": _l("Skip these dates (comma-separated, like 2026-12-24, 2026-12-31)"),
+    "place_name": _l("Place name"), "place_lat": _l("Latitude"), "place_lon": _l("Longitude"),
+    "online_url": _l("Online address (video call, stream)"), "banner_file": _l("Banner image: upload a picture"),
+    "banner_url": _l("or give its address"), "banner_alt": _l("Banner description (alt text, required with a banner)"),
+    "category": _l("Category"), "tags": _l("Tags (comma-separated)"),
+    "contacts": _l("Contacts (one per line: @name for a member, @name@server or a profile address)"),
+    "capacity": _l("Capacity (empty for no limit)"), "join_mode": _l("Who can join"),
+    "external_url": _l("Registration address (for registration on another site)"), "moderation": _l("Moderation"),
+}
 
 
 async def event_form(request: Request, values: dict[str, str], *, event: Event | None = None,
                      error: str | None = None, status: int = 200, rows: list[dict[str, str]] | None = None,
-                     preview: list[dict[str, Any]] | None = None) -> Response:
+                     preview: list[dict[str, Any]] | None = None, error_field: str | None = None,
+                     problems: list[dict[str, str]] | None = None) -> Response:
+    """The form with what was entered; a refusal's reason at the top and next to its field
+    (`error_field`), and a notice (not an error) when the event starts in the past."""
     zone = values.get("timezone", "")
     known = any(zone in names for _, names in zone_groups())
     return await form_page(
         request, "events/form.html", status=status, values=values, event=event, error=error,
+        error_field=error_field if error else None, past=in_the_past(values), problems=problems,
         zone_groups=zone_groups(), zone_label=zone_label, unlisted_zone=zone if zone and not known else None,
         categories=[(c, category_label(c)) for c in CATEGORIES], join_modes=JOIN_MODE_LABELS,
         moderations=MODERATION_LABELS, max_occurrences=MAX_OCCURRENCES,
@@ -73,25 +91,39 @@ class EventEditor(Editor[EventInput]):
         super().__init__(request, form, author)
         self.event = event
         self.values = form_values(form)
+        self.error_field: str | None = None  # the field a refusal is about, shown next to it
+        self.banner_stored = False
+
+    def _refused(self, exc: EventError) -> EventError:
+        self.error_field = exc.field
+        return exc
 
     async def draft(self) -> EventInput:
-        compose.check_picture_alt(self.form, self.values, BANNER, EventError)
-        return await event_input(self.node, self.values, recurrence=self.event is None, keep=self.event,
-                                 rows=self.rows)
+        found = Found()
+        if compose.chosen_file(self.form, BANNER.file) is not None and not self.values[BANNER.alt].strip():
+            found.add(BANNER.alt, i18n.gettext(BANNER.no_alt))
+        try:
+            return await event_input(self.node, self.values, recurrence=self.event is None, keep=self.event,
+                                     rows=self.rows, found=found)
+        except EventError as exc:
+            raise self._refused(exc) from None
 
     async def checked(self, draft: EventInput) -> EventInput:
-        return events.checked(self.node, draft if self.event is None else dataclasses.replace(draft, recurrence=None))
+        try:
+            return events.checked(self.node, draft if self.event is None else dataclasses.replace(draft, recurrence=None))
+        except EventError as exc:
+            raise self._refused(exc) from None
 
     async def store(self, draft: EventInput) -> EventInput:
         """A banner chosen as a file: stored (it then has our address) and put in the input and the form."""
-        media = await compose.store_chosen_picture(self.node, self.author, self.form, self.values, BANNER, EventError)
+        media = await self._store_banner()
         if media is None:
             return draft
         return dataclasses.replace(draft, banner_url=self.values["banner_url"], banner_alt=self.values["banner_alt"].strip(),
                                    banner_media_type=media.media_type)
 
     async def preview(self, draft: EventInput) -> list[dict[str, Any]]:
-        return preview_versions(self.node, events.checked(self.node, draft))
+        return preview_versions(self.node, await self.checked(draft))
 
     async def save(self, draft: EventInput) -> str:
         if self.event is None:
@@ -102,10 +134,34 @@ class EventEditor(Editor[EventInput]):
             await events.publish_event(self.node, self.event)
         return event_path(self.event)
 
+    def labels(self) -> dict[str, Any]:
+        return LABELS
+
+    async def keep_pictures(self) -> list[Problem]:
+        """A banner chosen in the refused form is stored now (the form then carries its address);
+        without its description it cannot be (that problem is listed already)."""
+        if self.banner_stored or not self.values[BANNER.alt].strip():
+            return []
+        try:
+            await self._store_banner()
+        except EventError as exc:
+            return [(BANNER.file, str(exc))]
+        return []
+
+    async def _store_banner(self) -> Media | None:
+        """The banner chosen as a file, stored once (its address goes into the form's values)."""
+        try:
+            media = await compose.store_chosen_picture(self.node, self.author, self.form, self.values, BANNER, EventError)
+        except EventError as exc:
+            raise EventError(str(exc), field=BANNER.file) from None
+        self.banner_stored = self.banner_stored or media is not None
+        return media
+
     async def page(self, *, status: int = 200, error: str | None = None,
                    preview: list[dict[str, Any]] | None = None) -> Response:
         return await event_form(self.request, self.values, event=self.event, error=error, status=status,
-                                rows=self.rows, preview=preview)
+                                rows=self.rows, preview=preview, error_field=self.error_field,
+                                problems=self.problems)
 
 
 async def _event_form_post(request: Request, event: Event | None) -> Response:

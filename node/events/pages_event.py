@@ -42,7 +42,7 @@ async def event_page(request: Request) -> Response:
     chosen: str | None = None
     zone_error = None
     if "tz" in params or "tz_other" in params:
-        chosen = text_field(params, "tz_other") or text_field(params, "tz")  # type: ignore[arg-type]
+        chosen = text_field(params, "tz_other") or text_field(params, "tz")
         if chosen and not valid_zone(chosen):
             zone_error = _l("unknown time zone %(zone)s: choose one from the list, or write it like Europe/Paris",
                              zone=repr(chosen[:64]))
@@ -65,7 +65,7 @@ async def show_event(
     node = node_of(request)
     if use_cookie:
         reader = reader_zone(request)
-    organizer = await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
+    organizer = await Actor.get(id=event.organizer_id)
     user = await auth.current_user(request)
     # The reader's language (node/multilingual.py): the page shows a copy carrying that version's name,
     # description and language, so dates and `lang` attributes follow; the row itself is not touched.
@@ -76,12 +76,12 @@ async def show_event(
     event = copy.copy(event)
     event.name, event.content, event.language = shown.title, shown.content, shown.language
     organizer_view = bool(user and user.role in PUBLISHING_ROLES)
-    participation = await Participation.get_or_none(event=event, actor_id=user.actor_id) if user else None  # type: ignore[attr-defined]
+    participation = await Participation.get_or_none(event=event, actor_id=user.actor_id) if user else None
     comments = await Post.filter(in_reply_to_uri=event.uri, deleted_at=None, held=False,
                                  visibility__in=["public", "unlisted"]).order_by("published").prefetch_related("author")
     announcements: list[Post] = []
     if organizer_view or (participation is not None and participation.state == "accepted"):
-        announcements = await Post.filter(in_reply_to_uri=event.uri, author_id=event.organizer_id, deleted_at=None,  # type: ignore[attr-defined]
+        announcements = await Post.filter(in_reply_to_uri=event.uri, author_id=event.organizer_id, deleted_at=None,
                                           visibility__in=["direct", "followers"]).order_by("-published").limit(20)
     pending = await Participation.filter(event=event, state="pending").count() if organizer_view else 0
     held = await Post.filter(in_reply_to_uri=event.uri, deleted_at=None, held=True).count() if organizer_view else 0
@@ -186,7 +186,7 @@ async def _token_participation(request: Request) -> tuple[Participation, Event]:
     await i18n.activate_request(request, node_of(request))
     token = str(request.path_params["token"])
     participation = await Participation.get_or_none(token=token) if 0 < len(token) <= 64 else None
-    event = await Event.get_or_none(id=participation.event_id) if participation else None  # type: ignore[attr-defined]
+    event = await Event.get_or_none(id=participation.event_id) if participation else None
     if participation is None or event is None or event.deleted_at is not None:
         raise PageRefusal(404, "Link not valid",
                           "This link is not valid (any more): the registration was cancelled, or the event deleted.")

@@ -1,10 +1,12 @@
 """The editors' event form as values: the fields of a new event, of an existing one, of a submitted
-form, and the submitted values read into an EventInput (EventError says what is wrong)."""
+form, the submitted values read into an EventInput (EventError says what is wrong, and which field),
+and whether the event they describe is in the past (a notice, not an error)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any
+from collections.abc import Callable
+from datetime import date, datetime, time, timezone
+from typing import Any, TypeVar
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -16,13 +18,14 @@ from node.core import i18n
 from node.core.models import Actor
 from node.core.runtime import Node
 from node.events import events
-from node.events.inputs import EventError, EventInput, Recurrence
+from node.events.inputs import EventError, EventInput, Recurrence, in_window, localize, zone
 from node.events.models import Event
 from node.events.pages_common import reader_zone, zone_named
 from node.web import forms
 from node.web.forms import translations_from_rows
 
 _t = i18n.gettext  # texts translated at once (after i18n.activate_request)
+R = TypeVar("R")
 
 CHECKBOXES = ("all_day", "anonymous", "comments", "tentative", "monthly_last")
 FIELDS = (
@@ -77,20 +80,49 @@ def event_values(event: Event) -> dict[str, str]:
     return values
 
 
-def _parse_date(text: str, what: str) -> date | None:
-    return forms.parse_date(text, what, EventError)
+def _parse_date(text: str, what: str, field: str) -> date | None:
+    try:
+        return forms.parse_date(text, what, EventError)
+    except EventError as exc:
+        raise EventError(str(exc), field=field) from None
 
 
-def _parse_time(text: str, what: str) -> time | None:
-    return forms.parse_time(text, what, EventError)
+def _parse_time(text: str, what: str, field: str) -> time | None:
+    try:
+        return forms.parse_time(text, what, EventError)
+    except EventError as exc:
+        raise EventError(str(exc), field=field) from None
 
 
-def _parse_int(text: str, what: str) -> int | None:
-    return forms.parse_int(text, what, EventError)
+def _parse_int(text: str, what: str, field: str) -> int | None:
+    try:
+        return forms.parse_int(text, what, EventError)
+    except EventError as exc:
+        raise EventError(str(exc), field=field) from None
 
 
-def _parse_float(text: str, what: str) -> float | None:
-    return forms.parse_float(text, what, EventError)
+def _parse_float(text: str, what: str, field: str) -> float | None:
+    try:
+        return forms.parse_float(text, what, EventError)
+    except EventError as exc:
+        raise EventError(str(exc), field=field) from None
+
+
+def in_the_past(values: dict[str, str], now: datetime | None = None) -> bool:
+    """Whether the form's event starts before now (an all-day one: before today where it happens).
+    False while its start cannot be read or lies outside the window of dates (that is an error)."""
+    try:
+        day = date.fromisoformat(values.get("start_date", "").strip())
+        tz = zone(values.get("timezone", "").strip() or "UTC")
+        clock = time.fromisoformat(values.get("start_time", "").strip() or "00:00")
+    except (ValueError, EventError):
+        return False
+    if not in_window(day):
+        return False
+    moment = now or datetime.now(timezone.utc)
+    if values.get("all_day"):
+        return day < moment.astimezone(tz).date()
+    return localize(datetime.combine(day, clock), tz) < moment
 
 
 async def _contacts(node: Node, text: str) -> tuple[str, ...]:
@@ -122,80 +154,123 @@ async def _contacts(node: Node, text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, keep: Event | None = None,
-                      rows: list[dict[str, str]] | None = None) -> EventInput:
-    """The form's values (and its language blocks) as an EventInput; EventError names what is wrong."""
-    all_day = bool(values["all_day"])
-    start_day = _parse_date(values["start_date"].strip(), "the start date")
-    if start_day is None:
-        raise EventError(_t("give the date the event starts"))
-    start_clock = _parse_time(values["start_time"].strip(), "the start time")
-    end_day = _parse_date(values["end_date"].strip(), "the end date")
-    end_clock = _parse_time(values["end_time"].strip(), "the end time")
-    if all_day:
-        start = datetime.combine(start_day, time(0))
-        end = datetime.combine(end_day, time(0)) if end_day and end_day != start_day else None
-    else:
-        if start_clock is None:
-            raise EventError(_t("give the time the event starts, or tick \u201call day\u201d"))
-        start = datetime.combine(start_day, start_clock)
-        if end_day is not None and end_clock is None:
-            raise EventError(_t("give the time the event ends too"))
-        end = datetime.combine(end_day or start_day, end_clock) if end_clock is not None else None
+class Found:
+    """The problems of a submitted form, collected field by field rather than stopping at the first."""
 
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.problems.append((field, message))
+
+    def read(self, parse: Callable[[str, str, str], R | None], text: str, what: str, field: str) -> R | None:
+        """A typed value read with one of the parsers above; None (and the problem noted) when it is wrong."""
+        try:
+            return parse(text.strip(), what, field)
+        except EventError as exc:
+            self.add(exc.field or field, str(exc))
+            return None
+
+
+def _when(values: dict[str, str], found: Found) -> tuple[datetime | None, datetime | None]:
+    all_day = bool(values["all_day"])
+    start_day = found.read(_parse_date, values["start_date"], "the start date", "start_date")
+    if start_day is None and not values["start_date"].strip():
+        found.add("start_date", _t("give the date the event starts"))
+    start_clock = found.read(_parse_time, values["start_time"], "the start time", "start_time")
+    end_day = found.read(_parse_date, values["end_date"], "the end date", "end_date")
+    end_clock = found.read(_parse_time, values["end_time"], "the end time", "end_time")
+    if all_day:
+        end = datetime.combine(end_day, time(0)) if end_day and end_day != start_day else None
+        return (datetime.combine(start_day, time(0)) if start_day else None), end
+    if start_clock is None and not values["start_time"].strip():
+        found.add("start_time", _t("give the time the event starts, or tick \u201call day\u201d"))
+    if end_day is not None and end_clock is None and not values["end_time"].strip():
+        found.add("end_time", _t("give the time the event ends too"))
+    if start_day is None or start_clock is None:
+        return None, None
+    end = datetime.combine(end_day or start_day, end_clock) if end_clock is not None else None
+    return datetime.combine(start_day, start_clock), end
+
+
+def _places(values: dict[str, str], found: Found, keep: Event | None) -> tuple[wire.Place, ...]:
     name, street = values["place_name"].strip(), values["place_street"].strip()
     postal, locality = values["place_postal_code"].strip(), values["place_locality"].strip()
     region, country = values["place_region"].strip(), values["place_country"].strip()
-    latitude = _parse_float(values["place_lat"].strip(), "the latitude")
-    longitude = _parse_float(values["place_lon"].strip(), "the longitude")
-    if (latitude is None) != (longitude is None):
-        raise EventError(_t("give both latitude and longitude, or neither"))
+    latitude = found.read(_parse_float, values["place_lat"], "the latitude", "place_lat")
+    longitude = found.read(_parse_float, values["place_lon"], "the longitude", "place_lon")
+    if (not values["place_lat"].strip()) != (not values["place_lon"].strip()):
+        found.add("place_lon" if values["place_lat"].strip() else "place_lat",
+                  _t("give both latitude and longitude, or neither"))
     places: tuple[wire.Place, ...] = ()
     if any((name, street, postal, locality, region, country, latitude is not None)):
         label = name or street or locality or region or country
         if not label:
-            raise EventError(_t("give the place a name or an address"))
+            found.add("place_name", _t("give the place a name or an address"))
         if any(len(v) > 500 for v in (name, street, postal, locality, region, country)):
-            raise EventError(_t("a place field is longer than 500 characters"))
+            found.add("place_name", _t("a place field is longer than 500 characters"))
         places = (wire.Place(name=label, street=street, postal_code=postal, locality=locality, region=region,
                              country=country, latitude=latitude, longitude=longitude),)
     if keep is not None:  # places beyond the first (imported events) are kept as they are
         places += events.places_of(keep)[1:]
+    return places
 
+
+def _recurrence(values: dict[str, str], found: Found) -> Recurrence | None:
+    if values["repeat"] not in ("weekly", "monthly"):
+        if values["repeat"] not in ("", "none"):
+            found.add("repeat", _t("repeat must be none, weekly or monthly"))
+        return None
+    interval = found.read(_parse_int, values["interval"], "the repeat interval", "interval") or 1
+    exceptions = [found.read(_parse_date, p, f"the exception {p.strip()!r}", "exceptions")
+                  for p in values["exceptions"].split(",") if p.strip()]
+    return Recurrence(
+        freq=values["repeat"], interval=interval,  # type: ignore[arg-type]
+        count=found.read(_parse_int, values["count"], "the number of occurrences", "count"),
+        until=found.read(_parse_date, values["until"], "the repeat end date", "until"),
+        last=bool(values["monthly_last"]) and values["repeat"] == "monthly",
+        exceptions=tuple(d for d in exceptions if d is not None),
+    )
+
+
+async def _contacts_read(node: Node, text: str, found: Found) -> tuple[str, ...]:
+    try:
+        return await _contacts(node, text)
+    except EventError as exc:
+        found.add("contacts", str(exc))
+        return ()
+
+
+async def event_input(node: Node, values: dict[str, str], *, recurrence: bool, keep: Event | None = None,
+                      rows: list[dict[str, str]] | None = None, found: Found | None = None) -> EventInput:
+    """The form's values (and its language blocks) as an EventInput; EventError carries every problem
+    found (`problems`, with the field each is about), those already in `found` too."""
+    found = found or Found()
+    start, end = _when(values, found)
+    places = _places(values, found, keep)
     banner_url = values["banner_url"].strip() or None
     banner_alt = values["banner_alt"].strip()
     if banner_url and not banner_alt:
-        raise EventError(_t("describe the banner image for people who cannot see it (alt text)"))
-    category = values["category"].strip() or None
+        found.add("banner_alt", _t("describe the banner image for people who cannot see it (alt text)"))
     tags = tuple(t for t in (p.strip().lstrip("#").strip() for p in values["tags"].split(",")) if t)
     if len(tags) > 50 or any(len(t) > 100 for t in tags):
-        raise EventError(_t("give at most 50 tags of at most 100 characters"))
-    rule = None
-    if recurrence and values["repeat"] in ("weekly", "monthly"):
-        interval = _parse_int(values["interval"].strip(), "the repeat interval") or 1
-        exceptions = tuple(
-            _parse_date(p.strip(), f"the exception {p.strip()!r}") for p in values["exceptions"].split(",") if p.strip()
-        )
-        rule = Recurrence(
-            freq=values["repeat"], interval=interval,  # type: ignore[arg-type]
-            count=_parse_int(values["count"].strip(), "the number of occurrences"),
-            until=_parse_date(values["until"].strip(), "the repeat end date"),
-            last=bool(values["monthly_last"]) and values["repeat"] == "monthly",
-            exceptions=tuple(d for d in exceptions if d is not None),
-        )
-    elif recurrence and values["repeat"] not in ("", "none"):
-        raise EventError(_t("repeat must be none, weekly or monthly"))
+        found.add("tags", _t("give at most 50 tags of at most 100 characters"))
+    rule = _recurrence(values, found) if recurrence else None
+    capacity = found.read(_parse_int, values["capacity"], "the capacity", "capacity")
+    contacts = await _contacts_read(node, values["contacts"], found)
+    if found.problems or start is None:
+        raise EventError(problems=tuple(found.problems))
     status = "TENTATIVE" if values["tentative"] else "CONFIRMED"
     if keep is not None and keep.status == "CANCELLED":
         status = "CANCELLED"
     return EventInput(
         name=values["title"], start=start, end=end, timezone=values["timezone"].strip() or "UTC",
-        description=values["description"], all_day=all_day, places=places,
+        description=values["description"], all_day=bool(values["all_day"]), places=places,
         online_url=values["online_url"].strip() or None, banner_url=banner_url, banner_alt=banner_alt if banner_url else "",
         banner_media_type=keep.banner_media_type if keep is not None and keep.banner_url == banner_url else None,
-        category=category, language=values["language"].strip() or None, tags=tags,
-        capacity=_parse_int(values["capacity"].strip(), "the capacity"), join_mode=values["join_mode"] or "free",
-        external_url=values["external_url"].strip() or None, contacts=await _contacts(node, values["contacts"]),
+        category=values["category"].strip() or None, language=values["language"].strip() or None, tags=tags,
+        capacity=capacity, join_mode=values["join_mode"] or "free",
+        external_url=values["external_url"].strip() or None, contacts=contacts,
         anonymous_participation=bool(values["anonymous"]), comments_enabled=bool(values["comments"]),
         replies_moderation=values["moderation"] or "allow_all", recurrence=rule,
         ical_uid=keep.ical_uid if keep is not None else None, status=status,

@@ -22,7 +22,7 @@ from node.web.pages import editor, message, node_of, render
 
 
 def _address(row: Participation) -> str:
-    actor: Actor | None = row.actor  # type: ignore[assignment]
+    actor: Actor | None = row.actor
     if actor is not None:
         return actor.handle
     return row.email or ""
@@ -63,7 +63,7 @@ async def participants_csv(request: Request) -> Response:
     for row in rows:
         address = _address(row)
         writer.writerow([
-            csv_cell(row.name), address.removeprefix("@") if row.actor_id else csv_cell(address),  # type: ignore[attr-defined]
+            csv_cell(row.name), address.removeprefix("@") if row.actor_id else csv_cell(address),
             row.state, "yes" if row.confirmed else "no",
             row.created_at.astimezone(timezone.utc).isoformat(timespec="seconds") if row.created_at else "",
         ])

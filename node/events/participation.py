@@ -21,7 +21,7 @@ from node.core.runtime import Node
 
 
 async def _organizer(event: Event) -> Actor:
-    return await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
+    return await Actor.get(id=event.organizer_id)
 
 
 async def recount(event: Event) -> None:
@@ -92,14 +92,14 @@ async def leave(node: Node, event: Event, actor: Actor) -> None:
 
 async def decide(node: Node, participation: Participation, accept: bool) -> None:
     """An organizer's decision on a pending participation."""
-    event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
+    event = await Event.get(id=participation.event_id)
     if accept and event.capacity is not None and event.participant_count >= event.capacity:
         raise EventError("this event is full")
     participation.state = "accepted" if accept else "rejected"
     await participation.save(update_fields=["state"])
     await recount(event)
-    if participation.actor_id is not None:  # type: ignore[attr-defined]
-        actor = await Actor.get(id=participation.actor_id)  # type: ignore[attr-defined]
+    if participation.actor_id is not None:
+        actor = await Actor.get(id=participation.actor_id)
         await _answer(node, event, participation, actor, "Accept" if accept else "Reject")
 
 
@@ -132,7 +132,7 @@ async def confirm_anonymous(token: str) -> Participation | None:
     if participation is None:
         return None
     if not participation.confirmed:
-        event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
+        event = await Event.get(id=participation.event_id)
         if participation.state == "accepted" and event.capacity is not None and event.participant_count >= event.capacity:
             raise EventError("this event is full")  # someone confirmed the last place first
         participation.confirmed = True
@@ -145,7 +145,7 @@ async def cancel_anonymous(token: str) -> bool:
     participation = await Participation.get_or_none(token=token)
     if participation is None:
         return False
-    event = await Event.get(id=participation.event_id)  # type: ignore[attr-defined]
+    event = await Event.get(id=participation.event_id)
     await participation.delete()
     await recount(event)
     return True
@@ -197,7 +197,7 @@ async def leave_remote(node: Node, actor: Actor, event: Event) -> None:
 async def answered(actor: Actor, join_uri: str, accepted: bool) -> bool:
     """An organizer's Accept or Reject of one of our members' Joins. True when it was one."""
     participation = await Participation.get_or_none(uri=join_uri).prefetch_related("event")
-    if participation is None or participation.event.organizer_id != actor.id:  # type: ignore[attr-defined]
+    if participation is None or participation.event.organizer_id != actor.id:
         return False
     participation.state = "accepted" if accepted else "rejected"
     await participation.save(update_fields=["state"])

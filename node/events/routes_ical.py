@@ -39,7 +39,7 @@ async def event_ics(request: Request) -> Response:
         return _missing()
     if event.deleted_at is not None:
         return _missing(410, "This event was deleted by its organizers.")
-    organizer = await Actor.get(id=event.organizer_id)  # type: ignore[attr-defined]
+    organizer = await Actor.get(id=event.organizer_id)
     return _calendar(ical.event_calendar(node, event, organizer), f"{slug}.ics")
 
 

@@ -141,5 +141,5 @@ async def post_progress(node: Node, initiative: Initiative, text: str) -> Post:
 
 async def progress_posts(initiative: Initiative) -> list[Post]:
     """The initiative's story: its organizer's updates, oldest first."""
-    return await Post.filter(in_reply_to_uri=initiative.uri, author_id=initiative.organizer_id,  # type: ignore[attr-defined]
+    return await Post.filter(in_reply_to_uri=initiative.uri, author_id=initiative.organizer_id,
                              deleted_at=None).order_by("published")

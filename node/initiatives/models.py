@@ -77,7 +77,8 @@ class Need(Model):
 
 
 class Pledge(Model):
-    """Someone offering help against a need."""
+    """Someone offering help against a need; the organizers mark it fulfilled (the help came) or
+    cancelled (it will not: it no longer counts towards the need)."""
 
     id = fields.BigIntField(primary_key=True)
     need: fields.ForeignKeyRelation[Need] = fields.ForeignKeyField(
@@ -93,6 +94,8 @@ class Pledge(Model):
     quantity = fields.IntField(null=True)
     amount_minor = fields.BigIntField(null=True)
     message = fields.TextField(default="")
+    status = fields.CharField(max_length=16, default="pledged")  # pledged | fulfilled | cancelled
+    status_at = fields.DatetimeField(null=True)  # when an organizer last marked it
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -1,7 +1,7 @@
 """Initiative pages (HTML): the lists, ours and the network's (pages_list), the initiative page with its
 story, needs and pledges, ledger, supporters and status history (pages_initiative), the editors' form
-(pages_editor), what organizers do and the CSV and JSON exports (pages_organizers), and what they share
-(pages_common). The AS2 form of an initiative is served by node/activitypub/routes.py, which calls
+(pages_editor), what organizers do and the CSV and JSON exports (pages_organizers), the pledges with
+their contacts and messages, for the organizers only (pages_pledges), and what they share (pages_common). The AS2 form of an initiative is served by node/activitypub/routes.py, which calls
 `initiative_page` for browsers.
 
 Like the event pages, everything works without JavaScript: every change is a POST form carrying the
@@ -22,6 +22,7 @@ from node.initiatives.pages_list import local_list, network_list
 from node.initiatives.pages_organizers import (
     delete_submit, export_json, ledger_csv, ledger_submit, progress_submit, status_submit,
 )
+from node.initiatives.pages_pledges import pledges_csv, pledges_page
 
 __all__ = ["initiative_page", "routes"]
 
@@ -41,6 +42,8 @@ def routes() -> list[Route]:
         Route("/initiatives/{slug}/ledger.csv", ledger_csv, methods=["GET"]),
         Route("/initiatives/{slug}/progress", progress_submit, methods=["POST"]),
         Route("/initiatives/{slug}/pledge", pledge_submit, methods=["POST"]),
+        Route("/initiatives/{slug}/pledges", pledges_page, methods=["GET", "POST"]),
+        Route("/initiatives/{slug}/pledges.csv", pledges_csv, methods=["GET"]),
         Route("/initiatives/{slug}/support", support_submit, methods=["POST"]),
         Route("/initiatives/{slug}/withdraw", withdraw_submit, methods=["POST"]),
         Route("/initiatives/{slug}/remote-support", remote_support, methods=["GET"]),

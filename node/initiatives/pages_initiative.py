@@ -23,7 +23,7 @@ from node.initiatives.pages_common import (
     DIRECTION_LABELS, NATURE_LABELS, NEED_KIND_LABELS, STATUS_ACTIONS, allowed_statuses, decimal_text,
     find_initiative, initiative_path, kind_label, language_of, moment_of, money_text, parse_int, status_label,
 )
-from node.initiatives.pledges import need_progress, pledge
+from node.initiatives.pledges import COUNTED, need_progress, pledge
 from node.initiatives.support import support, unsupport
 from node.web import auth
 from node.web.forms import checked_form, no_store, text_field
@@ -41,7 +41,7 @@ async def _need_view(need: Need) -> dict[str, Any]:
         "need": need, "kind": NEED_KIND_LABELS.get(need.kind, need.kind), "money": money,
         "pledged": pledged, "goal": goal, "bar_value": min(pledged, goal) if goal else None,
         "percent": percent,
-        "pledges": await Pledge.filter(need=need).count(),
+        "pledges": await Pledge.filter(need=need, status__in=COUNTED).count(),
     }
 
 
@@ -52,7 +52,7 @@ async def show_initiative(
     """The page. `errors` by box: "pledge-<need id>", "ledger", "progress", "status", "support";
     `entered` keeps what the refused form carried, by the same keys."""
     node = node_of(request)
-    organizer = await Actor.get(id=initiative.organizer_id)  # type: ignore[attr-defined]
+    organizer = await Actor.get(id=initiative.organizer_id)
     user = await auth.current_user(request)
     # The reader's language (node/multilingual.py): the page shows a copy carrying that version's title,
     # summary, story and language; the row itself is not touched.
@@ -64,7 +64,7 @@ async def show_initiative(
     initiative = copy.copy(initiative)
     initiative.title, initiative.summary, initiative.content = shown.title, shown.summary, shown.content
     organizer_view = bool(user and user.role in PUBLISHING_ROLES)
-    supporting = bool(user and await Support.exists(initiative=initiative, actor_id=user.actor_id))  # type: ignore[attr-defined]
+    supporting = bool(user and await Support.exists(initiative=initiative, actor_id=user.actor_id))
     needs = [await _need_view(n) for n in await Need.filter(initiative=initiative).order_by("position", "id")]
     entries = await LedgerEntry.filter(initiative=initiative).order_by("-occurred_on", "-id")
     totals = [
@@ -76,7 +76,7 @@ async def show_initiative(
     show_supporters = organizer_view or initiative.supporters_public
     supporters = (await Support.filter(initiative=initiative, held=False).prefetch_related("actor").order_by("created_at", "id").limit(500)
                   if show_supporters else [])
-    updates = await Post.filter(in_reply_to_uri=initiative.uri, author_id=initiative.organizer_id,  # type: ignore[attr-defined]
+    updates = await Post.filter(in_reply_to_uri=initiative.uri, author_id=initiative.organizer_id,
                                 deleted_at=None, visibility__in=["public", "unlisted"]).order_by("-published").limit(50)
     responsible: list[tuple[str, Actor | None]] = []
     names = [r for r in initiative.responsible if isinstance(r, str) and r.strip()][:50]
@@ -123,7 +123,7 @@ async def pledge_submit(request: Request) -> Response:
     try:
         quantity = parse_int(entered["quantity"], "the quantity")
         if user is not None:
-            actor = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+            actor = await Actor.get(id=user.actor_id)
             await pledge(node, need, actor=actor, name=actor.name or user.username, quantity=quantity,
                          amount=entered["amount"] or None, message=entered["message"][:2000])
         else:

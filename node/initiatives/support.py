@@ -89,7 +89,7 @@ async def unliked(actor: Actor, like_uri: str) -> bool:
     row = await Support.get_or_none(uri=like_uri, actor=actor)
     if row is None:
         return False
-    initiative = await Initiative.get(id=row.initiative_id)  # type: ignore[attr-defined]
+    initiative = await Initiative.get(id=row.initiative_id)
     await row.delete()
     await recount_support(initiative)
     return True

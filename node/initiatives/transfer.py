@@ -21,7 +21,7 @@ from node.initiatives.inputs import (
 )
 from node.initiatives.ledger import ledger_values, ledger_totals
 from node.initiatives.models import Initiative, LedgerEntry, Need, Pledge
-from node.initiatives.pledges import need_progress
+from node.initiatives.pledges import COUNTED, need_progress
 from node.initiatives.rows import create_row, utcnow, prepared, stamp
 
 
@@ -40,7 +40,7 @@ async def export_json(initiative: Initiative) -> dict[str, Any]:
             "quantity": need.quantity,
             "goal": amount_text(need.goal_minor, need.currency) if need.goal_minor is not None and need.currency else None,
             "currency": need.currency,
-            "pledge_count": await Pledge.filter(need=need).count(),
+            "pledge_count": await Pledge.filter(need=need, status__in=COUNTED).count(),
             "pledged": amount_text(pledged, need.currency) if need.kind == "money" and need.currency else pledged,
         })
     ledger = [

@@ -79,9 +79,9 @@ async def reported_objects(report: Report) -> list[Reported]:
 
 
 async def report_target(report: Report) -> Actor | None:
-    if report.target_id is None:  # type: ignore[attr-defined]
+    if report.target_id is None:
         return await Actor.get_or_none(uri=report.target_uri)
-    return await Actor.get_or_none(id=report.target_id)  # type: ignore[attr-defined]
+    return await Actor.get_or_none(id=report.target_id)
 
 
 # ------------------------------------------------------------------ report actions
@@ -134,8 +134,8 @@ async def remove_content(node: Node, item: Reported) -> bool:
         else:
             row.deleted_at = _now()
             await row.save(update_fields=["deleted_at"])
-            if row.in_reply_to_id:  # type: ignore[attr-defined]
-                await recount(row.in_reply_to_id)  # type: ignore[attr-defined]
+            if row.in_reply_to_id:
+                await recount(row.in_reply_to_id)
     elif isinstance(row, Event):
         if row.local:
             await events.delete_event(node, row)
@@ -208,9 +208,9 @@ async def approve_post(node: Node, post: Post, user: User) -> None:
         raise ModerationError(N_("This reply was handled already."))
     post.held = False
     await post.save(update_fields=["held"])
-    if post.in_reply_to_id:  # type: ignore[attr-defined]
-        await recount(post.in_reply_to_id)  # type: ignore[attr-defined]
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    if post.in_reply_to_id:
+        await recount(post.in_reply_to_id)
+    author = await Actor.get(id=post.author_id)
     if not post.local:
         await relay_to_group(node, author, post)
     await audit.record(user, "held.approve", post.uri, kind="reply", author=author.uri, in_reply_to=post.in_reply_to_uri)
@@ -220,7 +220,7 @@ async def reject_post(node: Node, post: Post, user: User) -> None:
     """Deleted here (it was never shown)."""
     if not post.held:
         raise ModerationError(N_("This reply was handled already."))
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get(id=post.author_id)
     await post.delete()
     await audit.record(user, "held.reject", post.uri, kind="reply", author=author.uri, in_reply_to=post.in_reply_to_uri)
 
@@ -230,17 +230,17 @@ async def approve_support(node: Node, row: Support, user: User) -> None:
         raise ModerationError(N_("This support was handled already."))
     row.held = False
     await row.save(update_fields=["held"])
-    initiative = await Initiative.get(id=row.initiative_id)  # type: ignore[attr-defined]
+    initiative = await Initiative.get(id=row.initiative_id)
     await recount_support(initiative)
-    actor = await Actor.get(id=row.actor_id)  # type: ignore[attr-defined]
+    actor = await Actor.get(id=row.actor_id)
     await audit.record(user, "held.approve", row.uri, kind="support", author=actor.uri, initiative=initiative.uri)
 
 
 async def reject_support(node: Node, row: Support, user: User) -> None:
     if not row.held:
         raise ModerationError(N_("This support was handled already."))
-    initiative = await Initiative.get(id=row.initiative_id)  # type: ignore[attr-defined]
-    actor = await Actor.get(id=row.actor_id)  # type: ignore[attr-defined]
+    initiative = await Initiative.get(id=row.initiative_id)
+    actor = await Actor.get(id=row.actor_id)
     await row.delete()
     await audit.record(user, "held.reject", row.uri, kind="support", author=actor.uri, initiative=initiative.uri)
 
@@ -254,7 +254,7 @@ async def can_set_moderation(user: User, obj: holds.Moderated) -> bool:
         return False
     if user.role in EDITOR_ROLES:
         return True
-    return isinstance(obj, Post) and obj.author_id == user.actor_id  # type: ignore[attr-defined]
+    return isinstance(obj, Post) and obj.author_id == user.actor_id
 
 
 async def set_replies_moderation(node: Node, obj: holds.Moderated, value: str, user: User) -> None:

@@ -66,7 +66,7 @@ async def report_page(request: Request) -> Response:
     forward = text_field(form, "forward") == "yes"
     try:
         subject = await reports.resolve(node, uri, member=user is not None)
-        reporter = await Actor.get(id=user.actor_id) if user is not None else None  # type: ignore[attr-defined]
+        reporter = await Actor.get(id=user.actor_id) if user is not None else None
         await reports.create_report(node, subject, comment, reporter=reporter, forward=forward and user is not None)
     except reports.ReportError as exc:
         return await _report_form(request, uri=uri, status=400, error=str(exc), comment=comment[:reports.MAX_COMMENT],

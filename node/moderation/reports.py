@@ -79,17 +79,17 @@ async def resolve(node: Node, uri: str, *, member: bool) -> Subject:
     if post is not None and (member or post.visibility in VISIBLE) and not post.draft:
         if post.deleted_at is not None:
             raise ReportError(N_("This content was removed already."))
-        return Subject(await _owner(post.author_id), (post.uri,))  # type: ignore[attr-defined]
+        return Subject(await _owner(post.author_id), (post.uri,))
     event = await Event.get_or_none(uri=uri, draft=False)
     if event is not None:
         if event.deleted_at is not None:
             raise ReportError(N_("This content was removed already."))
-        return Subject(await _owner(event.organizer_id), (event.uri,))  # type: ignore[attr-defined]
+        return Subject(await _owner(event.organizer_id), (event.uri,))
     initiative = await Initiative.get_or_none(uri=uri, draft=False)
     if initiative is not None:
         if initiative.deleted_at is not None:
             raise ReportError(N_("This content was removed already."))
-        return Subject(await _owner(initiative.organizer_id), (initiative.uri,))  # type: ignore[attr-defined]
+        return Subject(await _owner(initiative.organizer_id), (initiative.uri,))
     if member and not node.urls.is_local(uri):
         try:
             return Subject(await fetch_actor(node, uri))
@@ -134,7 +134,7 @@ async def forward_report(node: Node, report: Report) -> None:
     """Send the report to the reported account's server (its shared inbox) as a `Flag`."""
     if report.forwarded_at is not None:
         raise ReportError(N_("This report was forwarded already."))
-    target = await Actor.get_or_none(id=report.target_id) if report.target_id else None  # type: ignore[attr-defined]
+    target = await Actor.get_or_none(id=report.target_id) if report.target_id else None
     if target is None or target.local:
         raise ReportError(N_("Only reports about accounts of other servers can be forwarded."))
     instance = await ensure_instance_actor(node.urls)
@@ -163,13 +163,13 @@ async def _our_subject(node: Node, uri: str) -> tuple[Actor, str | None] | None:
         return (actor, None) if actor.kind != "Application" else None
     post = await Post.get_or_none(uri=uri, local=True)
     if post is not None:
-        return await _owner(post.author_id), post.uri  # type: ignore[attr-defined]
+        return await _owner(post.author_id), post.uri
     event = await Event.get_or_none(uri=uri, local=True)
     if event is not None:
-        return await _owner(event.organizer_id), event.uri  # type: ignore[attr-defined]
+        return await _owner(event.organizer_id), event.uri
     initiative = await Initiative.get_or_none(uri=uri, local=True)
     if initiative is not None:
-        return await _owner(initiative.organizer_id), initiative.uri  # type: ignore[attr-defined]
+        return await _owner(initiative.organizer_id), initiative.uri
     return None
 
 

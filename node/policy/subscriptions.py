@@ -119,7 +119,7 @@ async def apply_subscription(node: Node, sub: PolicySubscription, parsed: Parsed
             current = active.get(domain)
             if (domain, action) in rejected or (current is not None and current.action == action):
                 continue
-            if current is not None and current.subscription_id != sub.id:  # type: ignore[attr-defined]
+            if current is not None and current.subscription_id != sub.id:
                 continue  # the domain has a rule of its own (manual, imported, another list)
             values: dict[str, Any] = {
                 "reject_media": entry.reject_media and sub.kind == "block",

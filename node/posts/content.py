@@ -200,13 +200,13 @@ async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
     """The post replied to (when stored here) and its author's actor id."""
     parent = await Post.get_or_none(uri=uri, deleted_at=None, draft=False)
     if parent is not None:
-        return parent, (await Actor.get(id=parent.author_id)).uri  # type: ignore[attr-defined]
+        return parent, (await Actor.get(id=parent.author_id)).uri
     event = await Event.get_or_none(uri=uri, deleted_at=None, draft=False)
     if event is not None:  # comments and announcements under an event
-        return None, (await Actor.get(id=event.organizer_id)).uri  # type: ignore[attr-defined]
+        return None, (await Actor.get(id=event.organizer_id)).uri
     initiative = await Initiative.get_or_none(uri=uri, deleted_at=None, draft=False)
     if initiative is not None:  # progress posts and comments under an initiative
-        return None, (await Actor.get(id=initiative.organizer_id)).uri  # type: ignore[attr-defined]
+        return None, (await Actor.get(id=initiative.organizer_id)).uri
     if node.urls.is_local(uri):
         raise ContentError(f"nothing here to reply to at {uri}")
     try:
@@ -324,7 +324,7 @@ async def publish_post(node: Node, post: Post) -> Post:
         raise ContentError("this post was deleted")
     if not post.draft:
         return post
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get(id=post.author_id)
     async with in_transaction():
         post.draft = False
         post.published = datetime.now().astimezone()
@@ -340,7 +340,7 @@ async def update_post(node: Node, post: Post, draft: Draft) -> Post:
     draft.validate()
     if post.deleted_at is not None:
         raise ContentError("this post was deleted")
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get(id=post.author_id)
     language = normalize_tag(draft.language or post.language or node.settings.association.language)
     translations = draft.translations if draft.translations is not None else translations_of(post)
     translations = tuple(t for t in translations if t.text.strip() and normalize_tag(t.language) != language)
@@ -377,7 +377,7 @@ async def delete_post(node: Node, post: Post) -> None:
     if post.draft:
         await post.delete()
         return
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get(id=post.author_id)
     now = datetime.now().astimezone()
     async with in_transaction():
         post.deleted_at = now

@@ -48,7 +48,7 @@ async def post_page(request: Request) -> Response:
         return await message(request, 404, "Not found", "There is no such post here.")
     if post.deleted_at is not None:
         return await message(request, 410, "Deleted", "This post was deleted by its author.")
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get(id=post.author_id)
     replies = await Post.filter(in_reply_to=post, deleted_at=None, held=False, visibility__in=["public", "unlisted"]).order_by("published").prefetch_related("author")
     wishes = [*multilingual.request_wishes(request, user), i18n.choose(request, node, user)]
     shown = multilingual.show_post(post, wishes, node.settings.association.language)
@@ -155,7 +155,7 @@ async def edit_post(request: Request) -> Response:
         return await compose_page(request, values=compose.values_of_post(post), rows=compose.rows_of_post(post),
                                   slots=compose.slots_for(images if isinstance(images, list) else []), post=post)
     form = await upload_form(request)
-    author = await Actor.get(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get(id=post.author_id)
     return await PostEditor(request, form, author, post).submit()
 
 

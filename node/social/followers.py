@@ -68,8 +68,8 @@ async def receive_follow(node: Node, actor: Actor, doc: Mapping[str, Any]) -> No
 
 async def approve_follow(node: Node, follow: Follow, accept: bool) -> None:
     """An admin's decision on a pending follow request."""
-    target = await Actor.get(id=follow.target_id)  # type: ignore[attr-defined]
-    follower = await Actor.get(id=follow.follower_id)  # type: ignore[attr-defined]
+    target = await Actor.get(id=follow.target_id)
+    follower = await Actor.get(id=follow.follower_id)
     follow_doc = {"id": follow.uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
     if accept:
         follow.state = "accepted"
@@ -99,7 +99,7 @@ async def follow_answered(actor: Actor, follow_uri: str, accepted: bool) -> None
     """The Accept or Reject of a Follow we sent to `actor`."""
     if accepted:
         follow = await Follow.get_or_none(uri=follow_uri)
-        if follow is not None and follow.target_id == actor.id:  # type: ignore[attr-defined]
+        if follow is not None and follow.target_id == actor.id:
             follow.state = "accepted"
             await follow.save(update_fields=["state"])
     else:

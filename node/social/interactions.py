@@ -36,6 +36,6 @@ async def withdraw(actor: Actor, uri: str) -> None:
     """An Undo of one of the actor's likes or boosts."""
     interaction = await Interaction.get_or_none(uri=uri, actor=actor)
     if interaction is not None:
-        post_id = interaction.post_id  # type: ignore[attr-defined]
+        post_id = interaction.post_id
         await interaction.delete()
         await recount(post_id)

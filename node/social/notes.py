@@ -99,7 +99,7 @@ async def delete_note(actor: Actor, uri: str) -> None:
     post = await Post.get_or_none(uri=uri, author=actor, local=False)
     if post is None:
         return
-    parent_id = post.in_reply_to_id  # type: ignore[attr-defined]
+    parent_id = post.in_reply_to_id
     await post.delete()
     if parent_id:
         await recount(parent_id)

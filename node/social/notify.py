@@ -24,7 +24,7 @@ from node.core.sanitize import plain_text
 
 log = logging.getLogger("agora.notify")
 
-KINDS = ("reply", "mention", "follow", "follow_request", "join", "support", "like", "report")
+KINDS = ("reply", "mention", "follow", "follow_request", "join", "support", "like", "report", "pledge")
 STAFF_ROLES = frozenset({"admin", "editor", "moderator"})
 EXCERPT = 200
 
@@ -70,12 +70,12 @@ async def _on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     replied: set[int] = set()
     if post.in_reply_to_uri and node.urls.is_local(post.in_reply_to_uri):
         parent = await Post.get_or_none(uri=post.in_reply_to_uri, local=True, deleted_at=None)
-        target_author: int | None = parent.author_id if parent else None  # type: ignore[attr-defined]
+        target_author: int | None = parent.author_id if parent else None
         if parent is None:
             event = await Event.get_or_none(uri=post.in_reply_to_uri, local=True, deleted_at=None)
             initiative = None if event else await Initiative.get_or_none(uri=post.in_reply_to_uri, local=True, deleted_at=None)
             owner = event or initiative
-            target_author = owner.organizer_id if owner is not None else None  # type: ignore[union-attr]
+            target_author = owner.organizer_id if owner is not None else None
         recipient = await Actor.get_or_none(id=target_author) if target_author else None
         if recipient is not None:
             await notify(recipient, "reply", actor, post.uri, post.in_reply_to_uri, excerpt)
@@ -114,7 +114,7 @@ async def _on_join(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     joined = await Participation.filter(event=event, actor=actor, state__in=["pending", "accepted"]).exists()
     if not joined:
         return  # refused (full, invitation only...)
-    organizer = await Actor.get_or_none(id=event.organizer_id)  # type: ignore[attr-defined]
+    organizer = await Actor.get_or_none(id=event.organizer_id)
     if organizer is not None:
         await notify(organizer, "join", actor, str(doc.get("id")), event.url or event.uri, event.name)
 
@@ -127,14 +127,14 @@ async def _on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     initiative = await Initiative.get_or_none(uri=ref, local=True, deleted_at=None)
     if initiative is not None:
         support = await Support.get_or_none(initiative=initiative, actor=actor, held=False)  # held: not yet
-        organizer = await Actor.get_or_none(id=initiative.organizer_id)  # type: ignore[attr-defined]
+        organizer = await Actor.get_or_none(id=initiative.organizer_id)
         if support is not None and organizer is not None:
             await notify(organizer, "support", actor, cause, initiative.url or initiative.uri, initiative.title)
         return
     post = await Post.get_or_none(uri=ref, local=True, deleted_at=None)
     if post is None or not await Interaction.filter(kind="Like", actor=actor, post=post).exists():
         return
-    author = await Actor.get_or_none(id=post.author_id)  # type: ignore[attr-defined]
+    author = await Actor.get_or_none(id=post.author_id)
     if author is not None:
         await notify(author, "like", actor, cause, post.url or post.uri, plain_text(post.content, EXCERPT))
 
@@ -167,7 +167,7 @@ async def after_activity(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
 
 async def recipients_for(node: Node, user: User) -> list[Actor]:
     """The actors whose notifications a member sees: their own, and the association's for staff."""
-    own = await Actor.get_or_none(id=user.actor_id)  # type: ignore[attr-defined]
+    own = await Actor.get_or_none(id=user.actor_id)
     found = [own] if own is not None else []
     if user.role in STAFF_ROLES:
         group = await Actor.get_or_none(local=True, username=node.settings.association.handle, deleted_at=None)

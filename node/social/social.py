@@ -42,7 +42,7 @@ async def unfollow(node: Node, follower: Actor, target: Actor) -> None:
 async def _post_author(node: Node, post_uri: str) -> str:
     post = await Post.get_or_none(uri=post_uri)
     if post is not None:
-        return (await Actor.get(id=post.author_id)).uri  # type: ignore[attr-defined]
+        return (await Actor.get(id=post.author_id)).uri
     doc = await node.client.get_json(post_uri, signer=node.instance_signer)
     return remote.parse_note(doc).attributed_to
 

@@ -70,7 +70,7 @@ async def images_of(node: Node, owner: Actor, form: FormData) -> Images:
         key = text_field(form, f"media{number}")
         if key and not form.get(f"remove{number}"):
             media = await media_service.get_media(node, key)
-            if media is None or media.owner_id != owner.id:  # type: ignore[attr-defined]
+            if media is None or media.owner_id != owner.id:
                 raise ContentError(_t("image %(number)s is not available any more; choose the file again",
                                     number=number))
             if not alt:
@@ -142,7 +142,7 @@ async def slots_after(node: Node, owner: Actor, form: FormData, stored: list[tup
         alt = text_field(form, f"alt{number}")
         key = text_field(form, f"media{number}")
         media = await media_service.get_media(node, key) if key and not form.get(f"remove{number}") else None
-        if media is not None and media.owner_id == owner.id:  # type: ignore[attr-defined]
+        if media is not None and media.owner_id == owner.id:
             kept.append(image_view(node, media, alt))
         elif alt and _upload(form.get(f"image{number}")) is not None:
             typed.append(alt)

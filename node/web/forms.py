@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import date, time
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from python_multipart.multipart import parse_options_header
@@ -143,7 +143,7 @@ async def checked_form(request: Request, *, files: int = 0, limit: int | None = 
     return form
 
 
-def text_field(form: FormData | dict[str, str], key: str) -> str:
+def text_field(form: Mapping[str, Any], key: str) -> str:
     """A submitted text value, stripped ("" when absent or not text)."""
     value = form.get(key)
     return value.strip() if isinstance(value, str) else ""

@@ -84,7 +84,7 @@ async def upload(request: Request) -> Response:
     if upload_data is None:
         raise PageRefusal(400, "No image", "Choose an image file to upload.")
     alt = form.get("alt")
-    owner = await Actor.get(id=user.actor_id)  # type: ignore[attr-defined]
+    owner = await Actor.get(id=user.actor_id)
     try:
         stored = await media_service.store_upload(node, owner, upload_data[0], alt if isinstance(alt, str) else "",
                                                   upload_data[1])

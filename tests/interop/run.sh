@@ -75,7 +75,9 @@ for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.
         line = re.sub(r"\[[^]]*\]", " ", line.split("#", 1)[0]).split()
         if len(line) >= 3 and line[0] == "deb" and line[2] == codename:
             found.append(line[1])
-print(found[0].rstrip("/") if found else "http://deb.debian.org/debian")
+if not found:
+    sys.exit(f"no Debian mirror for {codename} in this machine's apt configuration (/etc/apt)")
+print(found[0].rstrip("/"))
 EOF_PY
 }
 

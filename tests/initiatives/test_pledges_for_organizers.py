@@ -74,8 +74,7 @@ async def test_organizers_see_every_pledge_with_contact_and_message(federation: 
     visitor, member = rows[1], rows[2]
     assert visitor[1:] == ["'=HYPERLINK(\"https://evil.example\")", "fatou@example.org", "Medical supplies", "money",
                            "", "25.50", "EUR", "'+33 6 12 34 56 78, call me after six", "pledged"]
-    assert member[1:] == ["dan", "dan@a.test", "Drivers", "volunteers", "2", "", "", "Bring a van", "pledged"] or \
-        member[2] in ("dan", "@dan")
+    assert member[1:] == ["dan", "dan@a.test", "Drivers", "volunteers", "2", "", "", "Bring a van", "pledged"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", visitor[0])
 
 

@@ -53,15 +53,15 @@ LABELS = {  # the visible label of each field a problem may be about, as the for
 
 async def event_form(request: Request, values: dict[str, str], *, event: Event | None = None,
                      error: str | None = None, status: int = 200, rows: list[dict[str, str]] | None = None,
-                     preview: list[dict[str, Any]] | None = None, error_field: str | None = None,
+                     preview: list[dict[str, Any]] | None = None,
                      problems: list[dict[str, str]] | None = None) -> Response:
-    """The form with what was entered; a refusal's reason at the top and next to its field
-    (`error_field`), and a notice (not an error) when the event starts in the past."""
+    """The form with what was entered; a refusal's problems at the top and next to their fields
+    (node/web/editor.py), and a notice (not an error) when the event starts in the past."""
     zone = values.get("timezone", "")
     known = any(zone in names for _, names in zone_groups())
     return await form_page(
         request, "events/form.html", status=status, values=values, event=event, error=error,
-        error_field=error_field if error else None, past=in_the_past(values), problems=problems,
+        past=in_the_past(values), problems=problems,
         zone_groups=zone_groups(), zone_label=zone_label, unlisted_zone=zone if zone and not known else None,
         categories=[(c, category_label(c)) for c in CATEGORIES], join_modes=JOIN_MODE_LABELS,
         moderations=MODERATION_LABELS, max_occurrences=MAX_OCCURRENCES,
@@ -91,28 +91,17 @@ class EventEditor(Editor[EventInput]):
         super().__init__(request, form, author)
         self.event = event
         self.values = form_values(form)
-        self.error_field: str | None = None  # the field a refusal is about, shown next to it
         self.banner_stored = False
-
-    def _refused(self, exc: EventError) -> EventError:
-        self.error_field = exc.field
-        return exc
 
     async def draft(self) -> EventInput:
         found = Found()
         if compose.chosen_file(self.form, BANNER.file) is not None and not self.values[BANNER.alt].strip():
             found.add(BANNER.alt, i18n.gettext(BANNER.no_alt))
-        try:
-            return await event_input(self.node, self.values, recurrence=self.event is None, keep=self.event,
-                                     rows=self.rows, found=found)
-        except EventError as exc:
-            raise self._refused(exc) from None
+        return await event_input(self.node, self.values, recurrence=self.event is None, keep=self.event,
+                                 rows=self.rows, found=found)
 
     async def checked(self, draft: EventInput) -> EventInput:
-        try:
-            return events.checked(self.node, draft if self.event is None else dataclasses.replace(draft, recurrence=None))
-        except EventError as exc:
-            raise self._refused(exc) from None
+        return events.checked(self.node, draft if self.event is None else dataclasses.replace(draft, recurrence=None))
 
     async def store(self, draft: EventInput) -> EventInput:
         """A banner chosen as a file: stored (it then has our address) and put in the input and the form."""
@@ -160,8 +149,7 @@ class EventEditor(Editor[EventInput]):
     async def page(self, *, status: int = 200, error: str | None = None,
                    preview: list[dict[str, Any]] | None = None) -> Response:
         return await event_form(self.request, self.values, event=self.event, error=error, status=status,
-                                rows=self.rows, preview=preview, error_field=self.error_field,
-                                problems=self.problems)
+                                rows=self.rows, preview=preview, problems=self.problems)
 
 
 async def _event_form_post(request: Request, event: Event | None) -> Response:

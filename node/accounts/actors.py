@@ -66,8 +66,12 @@ def signer_for(actor: Actor) -> Signer:
     return Signer(key_id=actor.key_id, private_key_pem=actor.private_key_pem)
 
 
+HIDDEN_KIND = "PrivateGroup"  # a members-only forum category: its name is taken, but it is never served
+
+
 async def local_actor(username: str) -> Actor | None:
-    return await Actor.get_or_none(local=True, username=username, deleted_at=None)
+    """A local actor that may be served (WebFinger, its document, its collections)."""
+    return await Actor.filter(local=True, username=username, deleted_at=None).exclude(kind=HIDDEN_KIND).first()
 
 
 async def deleted_local_actor(username: str) -> Actor | None:

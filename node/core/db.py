@@ -20,6 +20,7 @@ MODELS_MODULES = (
     "node.initiatives.models",
     "node.policy.models",
     "node.moderation.models",
+    "node.forum.models",
 )
 MIGRATIONS_MODULE = "node.migrations"
 

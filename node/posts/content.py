@@ -27,11 +27,14 @@ from node.events.models import Event
 from node.initiatives.models import Initiative
 from node.core.multilingual import Translation, check_translations, normalize_tag, ordered, others
 from node.core.runtime import Node
-from node.core.sanitize import clean_html
+from node.core.sanitize import clean_html, plain_text
 from node.core.urls import Urls
 
 VISIBILITIES = ("public", "unlisted", "followers")
+MEMBERS = "members"  # forum posts of a members-only category: never served, delivered nor listed publicly
 MAX_SOURCE = 20_000
+MAX_TITLE = 300
+EXCERPT = 400  # characters of a titled post's body in its `summary`, what Mastodon shows under the title
 MAX_ATTACHMENTS = 4
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False}).enable(
@@ -63,13 +66,21 @@ class Draft:
     attachments: tuple[dict[str, Any], ...] | None = None
     images: tuple[dict[str, Any], ...] | None = None  # how pages show them: key, url, srcset, width, height, alt
     publish: bool = True
+    kind: str = "Note"  # "Page": a forum topic's opening post (a title, shown by Mastodon as a link)
+    title: str = ""  # the title in the default language (titled kinds only)
+    titles: tuple[tuple[str, str], ...] = ()  # (language, title) of the other languages
+    group: str | None = None  # the forum category's Group actor (`audience`), addressed too
 
     def validate(self) -> None:
         if not self.text.strip():
             raise ContentError("the post is empty")
+        if self.kind == "Page" and not self.title.strip():
+            raise ContentError("a topic needs a title")
+        if len(self.title) > MAX_TITLE or any(len(t) > MAX_TITLE for _, t in self.titles):
+            raise ContentError(f"a title is longer than {MAX_TITLE} characters")
         if len(self.text) > MAX_SOURCE:
             raise ContentError(f"the post is longer than {MAX_SOURCE} characters")
-        if self.visibility not in (*VISIBILITIES, "direct"):
+        if self.visibility not in (*VISIBILITIES, "direct", MEMBERS):
             raise ContentError(f"visibility must be one of {', '.join(VISIBILITIES)}")
         if self.language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*", self.language):
             raise ContentError(f"not a language tag: {self.language!r}")
@@ -174,6 +185,15 @@ def note_document(node: Node, post: Post, author: Actor) -> dict[str, Any]:
         "likes": f"{post.uri}/likes",
         "shares": f"{post.uri}/shares",
     }
+    data = post.data or {}
+    title = data.get("name")
+    if isinstance(title, str) and title:
+        doc["name"] = title
+        names = data.get("name_map")
+        if isinstance(names, dict) and len(names) > 1:
+            doc["nameMap"] = ordered(post.language or "", title, others(post.language, names))
+        if not post.summary:  # Mastodon shows a Page as its title, its summary and a link
+            doc["summary"] = excerpt(post.content)
     if post.summary:
         doc["summary"] = post.summary
     if post.language:
@@ -191,9 +211,17 @@ def note_document(node: Node, post: Post, author: Actor) -> dict[str, Any]:
         doc["context"] = context
     if post.updated:
         doc["updated"] = vocab.iso(post.updated, precise=True)
-    if author.kind == "Group":
+    group = data.get("audience") if post.local else None
+    if isinstance(group, str):
+        doc["audience"] = group
+    elif author.kind == "Group":
         doc["audience"] = author.uri
     return doc
+
+
+def excerpt(html: str, limit: int = EXCERPT) -> str:
+    """The start of a post's text, plain, for a titled post's `summary`."""
+    return plain_text(html, limit)
 
 
 async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
@@ -259,6 +287,13 @@ def _data(post: Post | None, draft: Draft, rendered: Rendered) -> dict[str, Any]
         data.pop("source_map", None)
     if draft.images is not None:
         data["images"] = [dict(image) for image in draft.images]
+    if draft.title.strip():
+        data["name"] = draft.title.strip()
+        names = {rendered.language: draft.title.strip()}
+        names.update({normalize_tag(lang): title.strip() for lang, title in draft.titles if title.strip()})
+        data["name_map"] = names
+    if draft.group:
+        data["audience"] = draft.group
     return data or None
 
 
@@ -284,6 +319,8 @@ async def _send_create(node: Node, post: Post, author: Actor) -> None:
         "Create", f"{post.uri}/activity", author.uri, note_document(node, post, author),
         to=post.to, cc=post.cc, published=vocab.iso(post.published),
     )
+    if post.visibility == MEMBERS:
+        return
     mentioned = _recipients(post, author)
     if post.visibility != "direct" or mentioned:  # a direct post to nobody stays here
         await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned)
@@ -303,11 +340,13 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
     if parent_author and parent_author != author.uri and parent_author not in mentioned:
         mentioned.append(parent_author)
     mentioned += [uri for uri in draft.audience if uri not in mentioned and uri != author.uri]
-    to, cc = vocab.addressing(draft.visibility, author.followers_url or "", mentioned)
+    if draft.group and draft.group not in mentioned:
+        mentioned.append(draft.group)
+    to, cc = vocab.addressing(draft.visibility, author.followers_url or "", mentioned) if draft.visibility != MEMBERS else ([], [])
     now = datetime.now().astimezone()
     async with in_transaction():
         post = Post(
-            uri=uri, local=True, author=author, url=uri, visibility=draft.visibility, to=to, cc=cc,
+            uri=uri, local=True, kind=draft.kind, author=author, url=uri, visibility=draft.visibility, to=to, cc=cc,
             in_reply_to_uri=draft.in_reply_to, in_reply_to=parent, published=now, draft=not draft.publish,
             attachments=list(draft.attachments or ()), data=_data(None, draft, rendered),
         )
@@ -365,8 +404,11 @@ async def update_post(node: Node, post: Post, draft: Draft) -> Post:
             "Update", f"{post.uri}#updates/{int(now.timestamp())}-{secrets.token_hex(4)}", author.uri, note_document(node, post, author),
             to=post.to, cc=post.cc, published=vocab.iso(now),
         )
+        if post.visibility == MEMBERS:
+            return post
         mentioned = [t["href"] for t in rendered.tags if t["type"] == "Mention"]
-        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned])
+        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned],
+                      groups=await forum_groups(node, post))
     return post
 
 
@@ -384,9 +426,21 @@ async def delete_post(node: Node, post: Post) -> None:
         await post.save(update_fields=["deleted_at"])
         tombstone = vocab.tombstone(post.uri, post.kind, now)
         tombstone.pop("@context")
+        if post.visibility == MEMBERS:
+            return
         doc = vocab.activity("Delete", f"{post.uri}#delete", author.uri, tombstone, to=post.to, cc=post.cc)
         mentioned = [t["href"] for t in post.tags if t.get("type") == "Mention"]
-        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned])
+        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned],
+                      groups=await forum_groups(node, post))
+
+
+async def forum_groups(node: Node, post: Post) -> list[int]:
+    """The local forum category a post was written in (its `audience`), whose followers also get its
+    edits and deletion: they saw the post through the category's Announce."""
+    group = (post.data or {}).get("audience")
+    if not isinstance(group, str) or not node.urls.is_local(group):
+        return []
+    return list(await Actor.filter(uri=group, local=True, kind="Group").values_list("id", flat=True))
 
 
 async def post_by_uri(uri: str) -> Post | None:

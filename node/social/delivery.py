@@ -35,15 +35,18 @@ async def publish(
     *,
     followers: bool = True,
     recipients: Sequence[str] = (),
+    groups: Sequence[int] = (),
 ) -> Activity:
-    """Store an outgoing activity and queue its fan-out, atomically."""
+    """Store an outgoing activity and queue its fan-out, atomically. `groups`: local Group actors
+    (forum categories) whose followers receive it too (a member's edit or deletion of a forum post)."""
     async with in_transaction():
         record = await Activity.create(
             uri=doc["id"], kind=doc["type"], actor_uri=actor.uri, outgoing=True, data=dict(doc)
         )
         await jobs.enqueue(
             FANOUT,
-            {"activity": record.uri, "actor": actor.id, "followers": followers, "recipients": list(recipients)},
+            {"activity": record.uri, "actor": actor.id, "followers": followers, "recipients": list(recipients),
+             "groups": list(groups)},
         )
     node.wake_worker()
     return record
@@ -124,6 +127,8 @@ async def run_fanout(node: Node, payload: Mapping[str, Any]) -> None:
     recipients = await explicit_recipients(node, payload.get("recipients", []))
     if payload.get("followers"):
         recipients += await follower_recipients(actor)
+    for group in await Actor.filter(id__in=payload.get("groups") or [], local=True, kind="Group"):
+        recipients += await follower_recipients(group)
     inboxes = policy.inbox_targets(recipients)
     if payload.get("followers"):
         inboxes += await relay_inboxes(node, actor, payload["activity"])

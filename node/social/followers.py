@@ -11,6 +11,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from federation import vocab
+from node.accounts.actors import HIDDEN_KIND
 from node.core.models import Actor, Follow
 from node.core.runtime import Node
 from node.moderation import holds
@@ -40,7 +41,7 @@ async def local_target(node: Node, ref: str | None) -> Actor | None:
     """The local, live actor `ref` names, if any."""
     if ref is None or not node.urls.is_local(ref):
         return None
-    return await Actor.get_or_none(uri=ref, local=True, deleted_at=None)
+    return await Actor.filter(uri=ref, local=True, deleted_at=None).exclude(kind=HIDDEN_KIND).first()
 
 
 async def receive_follow(node: Node, actor: Actor, doc: Mapping[str, Any]) -> None:

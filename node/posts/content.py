@@ -440,7 +440,7 @@ async def forum_groups(node: Node, post: Post) -> list[int]:
     group = (post.data or {}).get("audience")
     if not isinstance(group, str) or not node.urls.is_local(group):
         return []
-    return list(await Actor.filter(uri=group, local=True, kind="Group").values_list("id", flat=True))
+    return [actor.id for actor in await Actor.filter(uri=group, local=True, kind="Group").only("id")]
 
 
 async def post_by_uri(uri: str) -> Post | None:

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from federation import vocab
 from node.core.models import Actor, Activity, Post, User
 from node.core.runtime import Node
+from node.forum import subscriptions
 from node.forum.access import ForumError, must_wait
 from node.forum.models import Category, Entry, Revision, Topic
 from node.posts.content import MEMBERS, ContentError, Draft, create_post, delete_post, new_slug, publish_post, update_post
@@ -55,7 +56,8 @@ async def start_topic(node: Node, author: Actor, category: Category, draft: Draf
         raise ForumError("A topic needs a title.")
     held = await must_wait(author, category)
     slug = new_slug()
-    draft = await _forum_draft(node, category, replace(draft, kind="Page", in_reply_to=None), slug=slug, held=held)
+    draft = await _forum_draft(node, category, replace(draft, kind="Page", in_reply_to=None, url=topic_url(node, slug)),
+                               slug=slug, held=held)
     now = utcnow()
     async with in_transaction():
         post = await create_post(node, author, draft)
@@ -97,6 +99,7 @@ async def _went_live(node: Node, category: Category, topic: Topic, post: Post) -
     """A post became visible: the counts and the last activity move, the category announces it."""
     await recount(topic.id)
     await announce(node, category, post)
+    await subscriptions.posted(node, topic, post)
 
 
 async def recount(topic_id: int) -> None:

@@ -70,6 +70,7 @@ class Draft:
     title: str = ""  # the title in the default language (titled kinds only)
     titles: tuple[tuple[str, str], ...] = ()  # (language, title) of the other languages
     group: str | None = None  # the forum category's Group actor (`audience`), addressed too
+    url: str | None = None  # the page that shows it, when not the post's own (a topic's thread page)
 
     def validate(self) -> None:
         if not self.text.strip():
@@ -346,7 +347,7 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
     now = datetime.now().astimezone()
     async with in_transaction():
         post = Post(
-            uri=uri, local=True, kind=draft.kind, author=author, url=uri, visibility=draft.visibility, to=to, cc=cc,
+            uri=uri, local=True, kind=draft.kind, author=author, url=draft.url or uri, visibility=draft.visibility, to=to, cc=cc,
             in_reply_to_uri=draft.in_reply_to, in_reply_to=parent, published=now, draft=not draft.publish,
             attachments=list(draft.attachments or ()), data=_data(None, draft, rendered),
         )

@@ -11,7 +11,10 @@ from starlette.responses import RedirectResponse, Response
 from federation import vocab
 from node.policy import policy
 from node.accounts.actors import actor_document, deleted_local_actor, local_actor
-from node.activitypub.responses import PAGE_SIZE, AS2Response, as2, collection, node_of, not_found, page_number
+from node.activitypub.doc_cache import Entry, cached
+from node.activitypub.responses import (
+    PAGE_SIZE, AS2Response, answer, as2, as2_entry, collection, node_of, not_found, not_found_entry, page_number,
+)
 from node.activitypub.signed_fetch import authenticate, wants_as2
 from node.events.guarded import each_rendered
 from node.posts.content import note_document
@@ -21,10 +24,12 @@ from node.core.runtime import Node
 
 async def instance_actor_view(request: Request) -> Response:
     node = node_of(request)
+    return answer(request, await cached(node, ("instance",), lambda: _instance_entry(node)))
+
+
+async def _instance_entry(node: Node) -> Entry:
     actor = await Actor.get_or_none(uri=node.urls.instance_actor)
-    if actor is None:
-        return not_found()
-    return as2(actor_document(node.urls, actor))
+    return not_found_entry() if actor is None else as2_entry(actor_document(node.urls, actor))
 
 
 async def instance_outbox_view(request: Request) -> Response:
@@ -44,26 +49,41 @@ async def instance_outbox_view(request: Request) -> Response:
 
 
 async def actor_view(request: Request) -> Response:
+    """A local actor's document from the document cache (node/activitypub/doc_cache.py); a browser is
+    sent to the profile page."""
     node = node_of(request)
     username = request.path_params["username"]
+    if not wants_as2(request):
+        return await _actor_html(node, username)
+    found = await cached(node, ("actor", username), lambda: _actor_entry(node, username))
+    if found.status == 200 and await policy.authorized_fetch(node) and (await authenticate(node, request)).state != "ok":
+        # Secure mode, unsigned: what a server needs to verify this actor's signatures, nothing more
+        # (Mastodon's AccountsController#restrict_fields_to).
+        doc = {k: v for k, v in found.doc.items() if k in MINIMAL_ACTOR_FIELDS}
+        return AS2Response(doc, headers={"Vary": "Accept, Signature", "Cache-Control": "no-store"})
+    return answer(request, found)
+
+
+async def _actor_entry(node: Node, username: str) -> Entry:
     actor = await local_actor(username)
     if actor is None:
         gone = await deleted_local_actor(username)
         if gone is not None and gone.deleted_at is not None:  # a deleted account: 410 with its Tombstone
-            if not wants_as2(request):
-                return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
-            return as2(vocab.tombstone(gone.uri, gone.kind, gone.deleted_at), status=410)
+            return as2_entry(vocab.tombstone(gone.uri, gone.kind, gone.deleted_at), status=410)
+    if actor is None or actor.kind == "Application":
+        return not_found_entry("no such actor")
+    return as2_entry(actor_document(node.urls, actor))
+
+
+async def _actor_html(node: Node, username: str) -> Response:
+    actor = await local_actor(username)
+    if actor is None:
+        gone = await deleted_local_actor(username)
+        if gone is not None and gone.deleted_at is not None:
+            return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
     if actor is None or actor.kind == "Application":
         return not_found("no such actor")
-    if not wants_as2(request):
-        return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
-    doc = actor_document(node.urls, actor)
-    if await policy.authorized_fetch(node) and (await authenticate(node, request)).state != "ok":
-        # Secure mode, unsigned: what a server needs to verify this actor's signatures, nothing more
-        # (Mastodon's AccountsController#restrict_fields_to).
-        doc = {k: v for k, v in doc.items() if k in MINIMAL_ACTOR_FIELDS}
-        return AS2Response(doc, headers={"Vary": "Accept, Signature", "Cache-Control": "no-store"})
-    return as2(doc)
+    return RedirectResponse(node.urls.profile(username), status_code=302, headers={"Vary": "Accept"})
 
 
 MINIMAL_ACTOR_FIELDS = ("@context", "id", "type", "preferredUsername", "inbox", "publicKey", "endpoints")

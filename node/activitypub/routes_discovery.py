@@ -9,9 +9,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from federation import nodeinfo, webfinger
 from node.accounts.actors import local_actor
-from node.activitypub.responses import node_of, not_found
+from node.activitypub.doc_cache import Entry, cached, entry
+from node.activitypub.responses import answer, encode, node_of, not_found, not_found_entry
 from node.core.models import Post, User
-from node.core.runtime import VERSION
+from node.core.runtime import VERSION, Node
+
+JRD_HEADERS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=60"}
 
 
 async def webfinger_view(request: Request) -> Response:
@@ -20,15 +23,22 @@ async def webfinger_view(request: Request) -> Response:
     if not resource:
         return PlainTextResponse("resource parameter required\n", status_code=400)
     username = webfinger.parse_resource(resource, host=node.urls.host, base_url=node.urls.base)
-    actor = await local_actor(username) if username else None
-    if actor is None:
+    if not username:
         return not_found("no such account")
+    return answer(request, await cached(node, ("webfinger", username), lambda: _jrd_entry(node, username)))
+
+
+async def _jrd_entry(node: Node, username: str) -> Entry:
+    """The JRD of a local account (the same for every resource naming it), from the document cache."""
+    actor = await local_actor(username)
+    if actor is None:
+        return not_found_entry("no such account")
     subject = f"acct:{actor.username}@{node.urls.host}"
     jrd = webfinger.build_jrd(
         subject=subject, actor_url=actor.uri, profile_url=actor.url or actor.uri,
         base_url=node.urls.base, aliases=[actor.uri, actor.url or actor.uri],
     )
-    return JSONResponse(jrd, media_type="application/jrd+json", headers={"Access-Control-Allow-Origin": "*"})
+    return entry(200, encode(jrd), "application/jrd+json", JRD_HEADERS, jrd)
 
 
 async def host_meta_view(request: Request) -> Response:

@@ -337,8 +337,9 @@ async def test_a_rotated_key_is_refetched_once_and_accepted(federation: Federati
         old_pem = (await Actor.get(uri=b.bob.uri)).public_key_pem
     private_pem, public_pem = generate_key_pair()
     with b.node.ctx:
-        await Actor.filter(id=b.bob.id).update(private_key_pem=private_pem, public_key_pem=public_pem)
-        rotated = await Actor.get(id=b.bob.id)
+        rotated = await Actor.get(id=b.bob.id)  # saved, not updated: b's document cache sees the change
+        rotated.private_key_pem, rotated.public_key_pem = private_pem, public_pem
+        await rotated.save(update_fields=["private_key_pem", "public_key_pem"])
     a.keys.clock = lambda: time.monotonic() + 61  # a minute after the key was fetched (the refetch brake)
     before = len(federation.network.log)
     body = encode(like(b.bob, 2))
@@ -387,7 +388,9 @@ async def test_a_self_delete_is_handled_when_the_actor_document_is_gone(federati
         await fetch_actor(a, b.bob.uri)
         await Actor.filter(uri=b.bob.uri).update(fetched_at=datetime(2020, 1, 1, tzinfo=timezone.utc))
     with b.node.ctx:
-        await Actor.filter(id=b.bob.id).update(deleted_at=datetime.now(timezone.utc))
+        gone = await Actor.get(id=b.bob.id)  # saved, not updated: b's document cache sees the change
+        gone.deleted_at = datetime.now(timezone.utc)
+        await gone.save(update_fields=["deleted_at"])
     doc = vocab.activity("Delete", f"{b.bob.uri}#delete", b.bob.uri, b.bob.uri, to=[PUBLIC])
     body = encode(doc)
     assert (await post(a, body, signed(b.bob, body))).status_code == 202  # verified with the cached key

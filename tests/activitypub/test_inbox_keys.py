@@ -56,8 +56,9 @@ async def test_forgeries_naming_a_known_key_refetch_it_once(federation: Federati
     # a minute later, bob really rotates his key: the new one is fetched and his activity taken
     private_pem, public_pem = generate_key_pair()
     with b.node.ctx:
-        await Actor.filter(id=b.bob.id).update(private_key_pem=private_pem, public_key_pem=public_pem)
-        rotated = await Actor.get(id=b.bob.id)
+        rotated = await Actor.get(id=b.bob.id)  # saved, not updated: b's document cache sees the change
+        rotated.private_key_pem, rotated.public_key_pem = private_pem, public_pem
+        await rotated.save(update_fields=["private_key_pem", "public_key_pem"])
     now[0] += 61
     before = len(federation.network.log)
     body = encode(like(b.bob, 2))

@@ -131,8 +131,9 @@ async def test_a_rotated_key_is_tried_on_one_canonicalization(federation: Federa
     assert (await post(a, body, signed(b.bob, body))).status_code == 202  # a knows bob's key now
     private_pem, public_pem = generate_key_pair()
     with b.node.ctx:
-        await Actor.filter(id=b.bob.id).update(private_key_pem=private_pem, public_key_pem=public_pem)
-        rotated = await Actor.get(id=b.bob.id)
+        rotated = await Actor.get(id=b.bob.id)  # saved, not updated: b's document cache sees the change
+        rotated.private_key_pem, rotated.public_key_pem = private_pem, public_pem
+        await rotated.save(update_fields=["private_key_pem", "public_key_pem"])
     a.keys.clock = lambda: time.monotonic() + 61  # a minute after a fetched bob's key
     body = encode(ld_signed(like(b.bob, 2), rotated))
     before = len(federation.network.log)

@@ -11,7 +11,6 @@ from typing import Any
 import httpx2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
@@ -29,6 +28,7 @@ from node.core.runtime import Node, make_client
 from node.core.settings import Settings
 from node.core.urls import Urls
 from node.moderation import jobs as moderation_jobs
+from node.forum import pages_subscriptions as forum_email_pages, subscriptions as forum_subscriptions
 from node.policy import policy, jobs as policy_jobs
 from node.accounts import pages as account, pages_leaving as leaving_pages, pages_login as login_pages
 from node.posts import pages as post_pages
@@ -36,7 +36,7 @@ from node.site import routes_health as health_routes
 from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
-from node.web import language, media_routes, pages
+from node.web import auth, language, media_routes, pages
 from node.moderation import pages as moderation_pages
 from node.policy import pages as policy_pages
 from node.policy.middleware import PolicyMiddleware
@@ -114,6 +114,7 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     table: dict[str, jobs.JobHandler] = {INBOX_JOB: inbox, delivery.FANOUT: fanout, delivery.DELIVER: deliver}
     table.update(policy_jobs.job_handlers(node))
     table.update(moderation_jobs.job_handlers(node))
+    table.update(forum_subscriptions.job_handlers(node))
     return table
 
 
@@ -194,7 +195,7 @@ def create_app(
         Middleware(TortoiseContextMiddleware, holder=holder),
         Middleware(RateLimitMiddleware, settings=settings),
         Middleware(
-            SessionMiddleware,
+            auth.Sessions,  # no session work on federation requests (node/web/auth.py)
             secret_key=settings.secret_key or "development-only-secret",
             session_cookie="agora_session",
             same_site="lax",
@@ -209,6 +210,7 @@ def create_app(
             *public.routes(),  # before pages.routes(): it owns "/"
             *account.routes(),
             *leaving_pages.routes(),
+            *forum_email_pages.routes(),
             *media_routes.routes(),
             *language.routes(),
             *admin.routes(),

@@ -23,6 +23,7 @@ from node.posts.content import (
 from node.events.inputs import EventError
 from node.initiatives.inputs import InitiativeError
 from node.events.models import Event
+from node.forum.pages_thread import thread_location
 from node.initiatives.models import Initiative
 from node.web import compose
 from node.web.editor import Editor, association_author, form_page
@@ -42,6 +43,9 @@ async def post_page(request: Request) -> Response:
     replies. A draft is shown to editors and admins only."""
     node = node_of(request)
     post = await Post.get_or_none(uri=node.urls.post(request.path_params["slug"]), local=True)
+    location = await thread_location(post) if post is not None and not post.draft else None
+    if location is not None:  # a forum post is shown in its thread (which checks who may read it)
+        return RedirectResponse(location, status_code=303)
     user = await auth.current_user(request)
     editor_view = bool(user and user.role in PUBLISHING_ROLES and not user.disabled)
     if post is None or (post.draft and not editor_view) or (not post.draft and post.visibility not in ("public", "unlisted")):

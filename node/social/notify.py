@@ -24,7 +24,7 @@ from node.core.sanitize import plain_text
 
 log = logging.getLogger("agora.notify")
 
-KINDS = ("reply", "mention", "follow", "follow_request", "join", "support", "like", "report", "pledge")
+KINDS = ("reply", "mention", "follow", "follow_request", "join", "support", "like", "report", "pledge", "topic")
 STAFF_ROLES = frozenset({"admin", "editor", "moderator"})
 EXCERPT = 200
 
@@ -65,6 +65,23 @@ async def _on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     post = await Post.get_or_none(uri=ref, author=actor, local=False, deleted_at=None) if ref else None
     if post is None or post.held:
         return  # not stored (not for us, refused), or waiting for a moderator
+    await post_notices(node, actor, post)
+
+
+async def local_post(node: Node, post: Post) -> set[int]:
+    """A member's post went out here (inbound activities notify through `after_activity`): the local
+    author it replies to and the local members it mentions hear of it. Returns whom it concerned."""
+    author = await Actor.get(id=post.author_id)
+    return await post_notices(node, author, post)
+
+
+async def _may_see(post: Post, recipient: Actor) -> bool:
+    """A members-only post notifies only members whose account is active."""
+    return post.visibility != "members" or await User.filter(actor_id=recipient.id, disabled=False).exists()
+
+
+async def post_notices(node: Node, actor: Actor, post: Post) -> set[int]:
+    """Reply and mention notifications of a stored post; the ids of the actors it concerns."""
     excerpt = plain_text(post.content, EXCERPT)
     link = post.url or post.uri
     replied: set[int] = set()
@@ -77,13 +94,15 @@ async def _on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
             owner = event or initiative
             target_author = owner.organizer_id if owner is not None else None
         recipient = await Actor.get_or_none(id=target_author) if target_author else None
-        if recipient is not None:
+        if recipient is not None and await _may_see(post, recipient):
             await notify(recipient, "reply", actor, post.uri, post.in_reply_to_uri, excerpt)
             replied.add(recipient.id)
     for href in _mentions(post.tags):
         recipient = await _local_actor(href) if node.urls.is_local(href) else None
-        if recipient is not None and recipient.id not in replied:
+        if recipient is not None and recipient.id not in replied and await _may_see(post, recipient):
             await notify(recipient, "mention", actor, post.uri, link, excerpt)
+            replied.add(recipient.id)
+    return replied
 
 
 def _mentions(tags: Iterable[Any]) -> list[str]:

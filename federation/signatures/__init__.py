@@ -31,8 +31,10 @@ for the activity's actor (``SignatureResult.owner``) is the caller's check.
 """
 
 from federation.signatures.cavage import (
+    CavageDraft,
     cavage_signing_string,
     digest_header,
+    prepare_cavage,
     sign_cavage,
     verify_cavage_crypto,
 )
@@ -54,6 +56,7 @@ from federation.signatures.rfc9421 import RFC9421_LABEL, content_digest_header, 
 from federation.signatures.verify import extract_key_id, verify_request, verify_with_keys
 
 __all__ = [
+    "CavageDraft",
     "DEFAULT_MAX_SKEW",
     "RFC9421_LABEL",
     "KeyFetcher",
@@ -67,6 +70,7 @@ __all__ = [
     "digest_header",
     "extract_key_id",
     "generate_key_pair",
+    "prepare_cavage",
     "sign_bytes",
     "sign_cavage",
     "sign_rfc9421",

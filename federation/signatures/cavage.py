@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -188,7 +189,28 @@ def _check_key_id_syntax(key_id: str) -> None:
         raise ValueError(f"key_id cannot be used in a Signature header: {key_id!r}")
 
 
-def sign_cavage(
+@dataclass(frozen=True)
+class CavageDraft:
+    """A draft-cavage signature waiting for its signature bytes (:func:`prepare_cavage`): the bytes
+    to sign go wherever signing is done (a worker process, say), :meth:`finish` makes the headers."""
+
+    added: dict[str, str]
+    covered: tuple[str, ...]
+    data: bytes
+    key_id: str
+    label: str
+
+    def finish(self, signature: bytes) -> dict[str, str]:
+        """Headers to add/override (Host, Date, Digest when there is a body, Signature)."""
+        encoded = base64.b64encode(signature).decode("ascii")
+        return {
+            **self.added,
+            "Signature": f'keyId="{self.key_id}",algorithm="{self.label}",'
+            f'headers="{" ".join(self.covered)}",signature="{encoded}"',
+        }
+
+
+def prepare_cavage(
     method: str,
     url: str,
     headers: Mapping[str, str],
@@ -197,10 +219,21 @@ def sign_cavage(
     private_key_pem: str,
     *,
     now: float | None = None,
-) -> dict[str, str]:
-    """Headers to add/override (Host, Date, Digest when body is not None, Signature)."""
+) -> CavageDraft:
+    """Everything of :func:`sign_cavage` but the signature itself."""
+    return _draft(method, url, headers, body, key_id, load_private_key(private_key_pem), now)
+
+
+def _draft(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    key: PrivateKeyObject,
+    now: float | None,
+) -> CavageDraft:
     _check_key_id_syntax(key_id)
-    key = load_private_key(private_key_pem)
     parts = urlsplit(url)
     folded = fold_headers(headers)
     added = {"Host": authority(parts), "Date": email.utils.formatdate(current_time(now), usegmt=True)}
@@ -212,12 +245,23 @@ def sign_cavage(
             covered.append("content-type")
     folded.update({name.lower(): value for name, value in added.items()})
     signing_string = _build_signing_string(method, parts, folded, covered, {}, True)
-    signature = base64.b64encode(sign_with(key, signing_string.encode("latin-1")))
-    added["Signature"] = (
-        f'keyId="{key_id}",algorithm="{_cavage_label(key)}",'
-        f'headers="{" ".join(covered)}",signature="{signature.decode("ascii")}"'
-    )
-    return added
+    return CavageDraft(added, tuple(covered), signing_string.encode("latin-1"), key_id, _cavage_label(key))
+
+
+def sign_cavage(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    key_id: str,
+    private_key_pem: str,
+    *,
+    now: float | None = None,
+) -> dict[str, str]:
+    """Headers to add/override (Host, Date, Digest when body is not None, Signature)."""
+    key = load_private_key(private_key_pem)
+    draft = _draft(method, url, headers, body, key_id, key, now)
+    return draft.finish(sign_with(key, draft.data))
 
 
 def _check_cavage_label(label: str | None) -> None:

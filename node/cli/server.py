@@ -9,6 +9,8 @@ import secrets
 import signal
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
 from node.accounts.actors import ensure_instance_actor
 from node.app import create_app
 from node.cli.common import CliError, Subparsers, ensure_association, run, settings_from, with_node
@@ -105,12 +107,32 @@ def cmd_init(args: argparse.Namespace) -> None:
     print(f"Next: AGORA_CONFIG={config_path} agora serve")
 
 
+def default_workers() -> int:
+    """`AGORA_WORKERS`, else the number of cores this process may run on."""
+    raw = os.environ.get("AGORA_WORKERS", "").strip()
+    if raw:
+        if not raw.isdigit():
+            raise CliError(f"AGORA_WORKERS must be a number of processes, not {raw!r}")
+        return int(raw)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    """The node's web server: `--workers` processes sharing the database. The job worker (unless
+    `[worker] in_process = false`) runs in the first of them only, so jobs are claimed by one worker
+    per `agora serve`, as with one process; more workers are `agora worker` processes (PostgreSQL)."""
     settings = settings_from(args)
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise CliError("--workers must be at least 1")
     run(run_migrations(settings))
     run(with_node(settings, lambda node: bootstrap(node, None, "")))
-    app = create_app(settings)
-    serving.serve(app, settings.server, host=args.host, port=args.port, log_level=settings.log_level)
+
+    def make_app(index: int) -> ASGIApp:
+        return create_app(settings, run_worker=settings.worker.in_process and index == 0)
+
+    serving.serve_workers(make_app, settings.server, host=args.host, port=args.port,
+                          log_level=settings.log_level, processes=workers)
 
 
 async def work(node: Node) -> None:
@@ -175,6 +197,9 @@ def register(sub: Subparsers) -> None:
     serve = sub.add_parser("serve", help="run the node (web, federation and, by default, the worker)")
     serve.add_argument("--host", default=os.environ.get("AGORA_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("AGORA_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=None,
+                       help="server processes sharing the database (default: AGORA_WORKERS, else the number of "
+                            "cores); the first one also runs the job worker")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("worker", help="run a stand-alone worker (PostgreSQL)").set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

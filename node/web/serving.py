@@ -10,12 +10,29 @@
 - Connections: uvicorn's `limit_concurrency` answers 503 to requests beyond `max_connections` open
   connections.
 
-`serve` runs the app with the three and the keep-alive timeout, all from `[server]`."""
+`serve` runs the app with the three and the keep-alive timeout, all from `[server]`.
+
+Several processes (`agora serve --workers N`): `serve_workers` binds the listening socket once, then
+forks N server processes that accept on it (the code imported before the fork is shared with the
+parent, copy-on-write). The parent only supervises: a server process that dies is started again (a
+second later), SIGTERM or SIGINT is passed on to each once and the parent waits for them to finish
+their requests; the children die with the parent, even when it is killed (PR_SET_PDEATHSIG on
+Linux). `make_app(index)` builds each process's app: index 0 is the one that may run the node's job
+worker (node/cli/server.py). The connection cap (`max_connections`) holds for each process: the kernel
+hands new connections to whichever process accepts first, so no exact cap across them exists."""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import gc
 import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,11 +185,119 @@ def body_clock(scope: Scope) -> BodyClock | None:
     return clock if isinstance(clock, BodyClock) else None
 
 
-def serve(app: ASGIApp, server: ServerSettings, *, host: str, port: int, log_level: str) -> None:
-    """Run `app` the way `agora serve` does: the header and body deadlines, the connection cap, keep-alive."""
-    uvicorn.run(
+def server_config(app: ASGIApp, server: ServerSettings, *, host: str, port: int, log_level: str) -> uvicorn.Config:
+    """uvicorn's configuration as `agora serve` runs it: the header and body deadlines, the connection
+    cap (of each server process), keep-alive."""
+    return uvicorn.Config(
         BodyDeadline(app, server.body_timeout), host=host, port=port, log_level=log_level,
         proxy_headers=False, server_header=False, http=with_header_deadline(server.header_timeout),
         # uvicorn refuses a request once the open connections, its own included, reach the limit
         limit_concurrency=server.max_connections + 1, timeout_keep_alive=server.keep_alive_timeout,
     )
+
+
+def serve(app: ASGIApp, server: ServerSettings, *, host: str, port: int, log_level: str) -> None:
+    """Run `app` the way `agora serve` does: the header and body deadlines, the connection cap, keep-alive."""
+    uvicorn.Server(server_config(app, server, host=host, port=port, log_level=log_level)).run()
+
+
+RESTART_PAUSE = 1.0  # seconds before a server process that died is started again
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (nothing elsewhere)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    libc = ctypes.CDLL(name, use_errno=True)
+    if hasattr(libc, "prctl"):
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Supervisor:
+    """The parent of `agora serve --workers N`: forks the server processes, restarts those that die,
+    and stops them all on SIGTERM or SIGINT."""
+
+    def __init__(self, run_child: Callable[[int, socket.socket], None], processes: int, sock: socket.socket) -> None:
+        self.run_child = run_child
+        self.processes = processes
+        self.sock = sock
+        self.children: dict[int, int] = {}  # pid -> index
+        self.stopping = False
+
+    def spawn(self, index: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the server process
+            code = 0
+            try:
+                os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only, which passes it on once
+                die_with_parent()
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+                    signal.signal(sig, signal.SIG_DFL)
+                self.run_child(index, self.sock)
+            except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
+                log.exception("server process %d failed", index)
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = index
+
+    def stop(self, signum: int, frame: Any) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def run(self) -> None:
+        gc.collect()
+        gc.freeze()  # what was imported before the fork stays shared: the collector does not touch it
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        for index in range(self.processes):
+            self.spawn(index)
+        log.info("agora serve: %d server processes (%s)", self.processes,
+                 ", ".join(str(pid) for pid in self.children))
+        while self.children:
+            pid, status = os.wait()
+            index = self.children.pop(pid, -1)
+            if index < 0 or self.stopping:
+                continue
+            log.warning("server process %d (pid %d) ended (%s); starting it again", index, pid,
+                        f"exit {os.waitstatus_to_exitcode(status)}")
+            time.sleep(RESTART_PAUSE)
+            if not self.stopping:
+                self.spawn(index)
+
+
+def serve_workers(make_app: Callable[[int], ASGIApp], server: ServerSettings, *, host: str, port: int,
+                  log_level: str, processes: int) -> None:
+    """`agora serve --workers N`: one process (as `serve`) for N = 1, else a supervisor and N forked
+    server processes sharing one listening socket."""
+    if processes <= 1:
+        serve(make_app(0), server, host=host, port=port, log_level=log_level)
+        return
+    sock = listening_socket(host, port)
+
+    def run_child(index: int, shared: socket.socket) -> None:
+        config = server_config(make_app(index), server, host=host, port=port, log_level=log_level)
+        uvicorn.Server(config).run(sockets=[shared])
+
+    try:
+        Supervisor(run_child, processes, sock).run()
+    finally:
+        sock.close()

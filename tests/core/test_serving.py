@@ -94,7 +94,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     log_path = root / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(AGORA), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO,
+            # one server process: the connection cap holds per process (node/web/serving.py)
+            [str(AGORA), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], cwd=REPO,
             env={**env, "AGORA_CONFIG": str(root / "data" / "agora.toml")}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -12,7 +12,7 @@ import httpx2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.context import TortoiseContext
@@ -36,7 +36,7 @@ from node.site import routes_health as health_routes
 from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
-from node.forum import pages as forum_pages, pages_compose as forum_compose, pages_thread as forum_thread
+from node.forum import pages_routes as forum_web
 from node.web import auth, language, media_routes, pages
 from node.moderation import pages as moderation_pages
 from node.policy import pages as policy_pages
@@ -220,10 +220,7 @@ def create_app(
             *event_pages.routes(),
             *initiative_pages.routes(),
             *ical_routes.routes(),
-            *forum_pages.routes(),
-            *forum_compose.routes(),
-            *forum_thread.routes(),
-            Route("/topics/{slug}", forum_thread.thread_view, methods=["GET"]),  # until node/forum/routes.py serves it
+            *forum_web.routes(),
             *ap_routes(post_pages.post_page, event_pages.event_page, initiative_pages.initiative_page),
             *post_pages.routes(),
             *login_pages.routes(),

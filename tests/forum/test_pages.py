@@ -263,3 +263,40 @@ async def test_pages_weigh_under_50_kb(federation: Federation) -> None:
             response = await http.get(path)
             assert response.status_code == 200, path
             assert len(response.content) + css < BUDGET, f"{path}: {len(response.content)} + {css} bytes"
+
+
+async def test_admin_creates_and_edits_categories(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    await member(a, "mod1")
+    async with logged_in(a, "boss", "admin") as http:
+        assert 'href="/admin/forum"' in (await http.get("/admin")).text
+        token = await csrf_of(http, "/admin/forum/new")
+        form = {"csrf": token, "slug": "jobs", "name_en": "Jobs", "name_fr": "Emplois", "description_en": "Work offers",
+                "position": "2", "icon": "💼", "color": "#1f6feb", "read_access": "public", "start_policy": "everyone",
+                "approve_new": "on", "moderators": "mod1"}
+        bad = await http.post("/admin/forum/new", data={**form, "color": "blue"})
+        assert bad.status_code == 400 and "#rrggbb" in bad.text
+        taken = await http.post("/admin/forum/new", data={**form, "slug": "boss"})
+        assert taken.status_code == 400 and "taken" in taken.text
+        made = await http.post("/admin/forum/new", data=form)
+        assert made.status_code == 303 and made.headers["location"] == "/admin/forum"
+        listing = await http.get("/admin/forum")
+        assert "Category created: jobs." in listing.text and 'href="/admin/forum/jobs/edit"' in listing.text
+        with a.ctx:
+            category = await Category.get(slug="jobs")
+            assert category.name_map == {"en": "Jobs", "fr": "Emplois"} and category.approve_new
+            assert category.start_policy == "everyone" and category.color == "#1f6feb"
+            assert await category.moderators.all().count() == 1
+        edit = await http.get("/admin/forum/jobs/edit")
+        assert 'value="Emplois"' in edit.text and 'value="mod1"' in edit.text
+        changed = await http.post("/admin/forum/jobs/edit", data={**form, "read_access": "members", "moderators": "",
+                                                                 "name_en": "Work"})
+        assert changed.status_code == 303
+        with a.ctx:
+            category = await Category.get(slug="jobs")
+            assert category.read_access == "members" and category.name_map["en"] == "Work"
+            assert await category.moderators.all().count() == 0
+    async with logged_in(a, "plain") as http:
+        assert (await http.get("/admin/forum")).status_code == 403
+    async with client_for(a) as visitor:
+        assert "Work" not in _main((await visitor.get("/forum")).text)

@@ -28,7 +28,7 @@ from node.core.runtime import Node, make_client
 from node.core.settings import Settings
 from node.core.urls import Urls
 from node.moderation import jobs as moderation_jobs
-from node.forum import pages_subscriptions as forum_email_pages, subscriptions as forum_subscriptions
+from node.forum import pages_feeds as forum_feeds, pages_subscriptions as forum_email_pages, subscriptions as forum_subscriptions
 from node.policy import policy, jobs as policy_jobs
 from node.accounts import pages as account, pages_leaving as leaving_pages, pages_login as login_pages
 from node.posts import pages as post_pages
@@ -37,7 +37,7 @@ from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
 from node.forum import pages_routes as forum_web
-from node.web import auth, language, media_routes, pages
+from node.web import auth, comments as comment_pages, language, media_routes, pages
 from node.moderation import pages as moderation_pages
 from node.policy import pages as policy_pages
 from node.policy.middleware import PolicyMiddleware
@@ -212,6 +212,8 @@ def create_app(
             *account.routes(),
             *leaving_pages.routes(),
             *forum_email_pages.routes(),
+            *comment_pages.routes(),
+            *forum_feeds.routes(),
             *media_routes.routes(),
             *language.routes(),
             *admin.routes(),

@@ -27,6 +27,7 @@ from node.events.pages_common import (
 )
 from node.events.participation import cancel_anonymous, confirm_anonymous, join, leave, register_anonymous
 from node.web import auth
+from node.web.comments import comment_box
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store, text_field
 from node.web.pages import member_post, message, node_of, render, send_home
@@ -102,7 +103,7 @@ async def show_event(
     response = await render(
         request, "events/event.html", status=status, event=event, organizer=organizer,
         organizer_handle=organizer.handle if not organizer.local else f"@{organizer.username}@{node.urls.host}",
-        comments=comments, announcements=announcements, when=when_text(event), other_time=other_time,
+        comments=comments, comment_box=await comment_box(request, event), announcements=announcements, when=when_text(event), other_time=other_time,
         reader=reader, zones=zones, zone_label=zone_label, zone_error=zone_error,
         places=[place_view(p) for p in event.places if isinstance(p, dict)], category=category_label(event.category),
         remaining=remaining, full=remaining == 0, over=is_over(event), participation=participation,

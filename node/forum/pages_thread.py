@@ -16,6 +16,7 @@ from node.core.sanitize import plain_text
 from node.forum import access, subscriptions, threads
 from node.forum.categories import localized
 from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic
+from node.forum.pages_feeds import thread_meta
 from node.forum.pages import Viewer, category_view, language_of, page_number, readable_category, viewer_of
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store
@@ -125,7 +126,7 @@ async def thread_view(request: Request) -> Response:
         request, "forum/thread.html", topic=topic, opening=opening, view=category_view(category, language_of(request, viewer)),
         title=localized(topic.title_map, language_of(request, viewer), topic.title), posts=views, page=page, pages=pages, moderator=moderator, me=viewer.actor, member=viewer.member,
         may_reply=await access.may_reply(viewer.user, topic, category), quote=quote, quoted=quoted, subscribed=subscribed,
-        language=language_of(request, viewer),
+        language=language_of(request, viewer), og=await thread_meta(request, topic, category, opening, language_of(request, viewer)),
     ))
 
 

@@ -26,6 +26,7 @@ from node.initiatives.pages_common import (
 from node.initiatives.pledges import COUNTED, need_progress, pledge
 from node.initiatives.support import support, unsupport
 from node.web import auth
+from node.web.comments import comment_box, visible_comments
 from node.web.forms import checked_form, no_store, text_field
 from node.web.pages import member_post, message, node_of, render, send_home
 
@@ -99,6 +100,8 @@ async def show_initiative(
         decimal_text=decimal_text, direction_labels=DIRECTION_LABELS, nature_labels=NATURE_LABELS,
         today=date.today().isoformat(), description=plain_text(initiative.summary or initiative.content or initiative.title),
         shown=shown, content_dir=shown.dir, other_languages=shown.alternatives,
+        comments=await visible_comments(initiative.uri, exclude_author=initiative.organizer_id),
+        comment_box=await comment_box(request, initiative),
     ))
 
 

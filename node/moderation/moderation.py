@@ -208,6 +208,8 @@ async def approve_post(node: Node, post: Post, user: User) -> None:
         raise ModerationError(N_("This reply was handled already."))
     post.held = False
     await post.save(update_fields=["held"])
+    if post.local and post.draft:  # a member's comment held unpublished (node/posts/comments.py)
+        await content.publish_post(node, post)
     if post.in_reply_to_id:
         await recount(post.in_reply_to_id)
     author = await Actor.get(id=post.author_id)

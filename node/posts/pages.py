@@ -35,6 +35,7 @@ from node.core.sanitize import plain_text
 from node.social.social import follow
 from node.core import i18n
 from node.web import auth, meta
+from node.web.comments import comment_box
 from node.web.pages import association_actor, editor, message, node_of, render, upload_form
 
 
@@ -67,7 +68,7 @@ async def post_page(request: Request) -> Response:
     response = await render(
         request, "post.html", post=post, author=author, replies=replies, shown=shown, editor_view=editor_view,
         description=plain_text(shown.content), handle=f"@{author.username}@{node.urls.host}", actor=author,
-        slug=request.path_params["slug"], og=og,
+        slug=request.path_params["slug"], og=og, comment_box=await comment_box(request, post),
     )
     return no_store(response) if post.draft else response
 
@@ -174,7 +175,7 @@ async def drafts_page(request: Request) -> Response:
     if request.method == "POST":
         form = await checked_form(request)
         return await _draft_action(request, node, form)
-    posts = await Post.filter(local=True, draft=True, deleted_at=None).order_by("-published", "-id")
+    posts = await Post.filter(local=True, draft=True, held=False, deleted_at=None).order_by("-published", "-id")
     events = await Event.filter(local=True, draft=True, deleted_at=None).order_by("start", "id")
     initiatives = await Initiative.filter(local=True, draft=True, deleted_at=None).order_by("-published", "-id")
     return no_store(await render(

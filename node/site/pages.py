@@ -27,8 +27,9 @@ from node.initiatives.models import Initiative, Need
 from node.initiatives.pledges import need_progress
 from node.core.runtime import VERSION, Node
 from node.core.sanitize import plain_text
+from node.forum.search import search_forum
 from node.web import auth, meta
-from node.site import pages_feeds as feeds
+from node.site import pages_feeds as feeds, pages_sitemap as sitemap_pages
 from node.events.pages_common import when_text
 from node.initiatives.pages_common import initiative_path, kind_label, money_text, status_label
 from node.web.pages import association_actor, message, node_of, render, send_home
@@ -198,7 +199,7 @@ async def about(request: Request) -> Response:
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str  # post | event | initiative
+    kind: str  # post | event | initiative | topic (a forum post)
     title: str
     link: str
     snippet: Markup
@@ -229,13 +230,16 @@ def _text_match(query: str, *fields: str) -> Q:
     return condition | Q(source="", content__icontains=query)
 
 
-async def search_hits(node: Node, query: str, page: int, wishes: list[str]) -> tuple[list[Hit], bool]:
-    """One page of hits over posts, events and initiatives, newest first, each shown in the reader's
-    language when it has it; and whether more follow."""
+async def search_hits(node: Node, query: str, page: int, wishes: list[str],
+                      user: User | None = None) -> tuple[list[Hit], bool]:
+    """One page of hits over posts, events, initiatives and the forum (the categories the reader may
+    read: members-only ones for signed-in members), newest first, each shown in the reader's language
+    when it has it; and whether more follow."""
     wanted = page * PAGE_SIZE + 1
     fallback = node.settings.association.language
     hits: list[Hit] = []
-    posts = await public_posts().filter(_text_match(query, "source", "summary")).order_by("-published", "-id").limit(wanted)
+    posts = await (public_posts().filter(_text_match(query, "source", "summary"), entry__id__isnull=True)
+                   .order_by("-published", "-id").limit(wanted))
     for post in posts:
         shown = multilingual.show_post(post, wishes, fallback)
         text = plain_text(shown.content, 5000)
@@ -254,6 +258,9 @@ async def search_hits(node: Node, query: str, page: int, wishes: list[str]) -> t
         text = f"{shown.summary} {plain_text(shown.content, 5000)}".strip()
         hits.append(Hit("initiative", shown.title, initiative_path(initiative), snippet(text or shown.title, query),
                         initiative.published, shown.language))
+    for found_topic in await search_forum(node, query, user, wanted):
+        hits.append(Hit("topic", found_topic.title, found_topic.link, snippet(found_topic.text or found_topic.title, query),
+                        found_topic.moment, found_topic.language))
     hits.sort(key=lambda h: h.moment, reverse=True)
     start = (page - 1) * PAGE_SIZE
     return hits[start:start + PAGE_SIZE], len(hits) > page * PAGE_SIZE
@@ -266,8 +273,9 @@ async def search(request: Request) -> Response:
     hits: list[Hit] = []
     more = False
     if query:
-        wishes = multilingual.request_wishes(request, await auth.current_user(request)) + [await reader_locale(request)]
-        hits, more = await search_hits(node, query, page, wishes)
+        user = await auth.current_user(request)
+        wishes = multilingual.request_wishes(request, user) + [await reader_locale(request)]
+        hits, more = await search_hits(node, query, page, wishes, user)
     return await render(request, "search.html", query=query, hits=hits, page=page, more=more and page < MAX_PAGE)
 
 
@@ -280,4 +288,5 @@ def routes() -> list[BaseRoute]:
         Route("/tags/{tag}", tag_page, methods=["GET"]),
         Route("/remote-follow", remote_follow, methods=["GET"]),
         *feeds.routes(),
+        *sitemap_pages.routes(),
     ]

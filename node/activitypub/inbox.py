@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -69,18 +71,98 @@ async def is_unknown_self_delete(envelope: vocab.Envelope, doc: dict[str, Any]) 
 async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) -> bool:
     """Insert the activity and its job in one transaction; False when it was already received.
     An unverified forward is kept under its own key, so that the genuine delivery of the same activity,
-    arriving later, is not taken for a duplicate of it."""
+    arriving later, is not taken for a duplicate of it. Under load, the activities that arrive while
+    one write is under way go together in the next (ReceivedWriter)."""
     key = f"{doc['id']}#forwarded" if refetch else doc["id"]
+    writer: ReceivedWriter = node.extra.setdefault("inbox_writer", ReceivedWriter())
+    stored = await writer.store(Received(key, vocab.type_of(doc)[:32], actor_uri, doc, refetch))
+    if stored:
+        node.wake_worker()
+    return stored
+
+
+@dataclass
+class Received:
+    key: str
+    kind: str
+    actor_uri: str
+    doc: dict[str, Any]
+    refetch: bool
+    stored: bool | None = None  # set by the write that took it
+    error: BaseException | None = None
+
+
+class ReceivedWriter:
+    """Group commit of received activities: one write at a time; the activities that arrive meanwhile
+    wait for the next, which takes them all in one transaction (a SELECT of the known ids, then one
+    INSERT of the new activities and one of their jobs). At low load each write has one activity and
+    is the single-row transaction it always was. A batch that fails (a concurrent writer inserted
+    one of its ids first) is written again one activity at a time."""
+
+    def __init__(self) -> None:
+        self.pending: list[Received] = []
+        self.lock = asyncio.Lock()
+        self.batches = 0
+        self.batched = 0
+
+    async def store(self, item: Received) -> bool:
+        self.pending.append(item)
+        async with self.lock:
+            if item.stored is None and item.error is None:
+                batch, self.pending = self.pending, []
+                try:
+                    await self._write(batch)
+                except BaseException as exc:  # cancelled mid-write: every request of the batch hears of it
+                    for other in batch:
+                        if other.stored is None and other.error is None:
+                            other.error = exc if isinstance(exc, Exception) else RuntimeError("write cancelled")
+                    raise
+        if item.error is not None:
+            raise item.error
+        return bool(item.stored)
+
+    async def _write(self, batch: list[Received]) -> None:
+        if len(batch) > 1:
+            try:
+                await _insert_batch(batch)
+                self.batches += 1
+                self.batched += len(batch)
+                return
+            except Exception as exc:  # a concurrent writer's id, one bad row...: each on its own
+                log.debug("batch of %d received activities written one by one: %s", len(batch), exc)
+        for item in batch:
+            try:
+                item.stored = await _insert_one(item)
+            except Exception as exc:  # the database failed: the item's own request answers it
+                item.error = exc
+
+
+async def _insert_one(item: Received) -> bool:
     try:
         async with in_transaction():
-            await Activity.create(
-                uri=key, kind=vocab.type_of(doc)[:32], actor_uri=actor_uri, outgoing=False, data=doc
-            )
-            await Job.create(kind=INBOX_JOB, payload={"activity": key, "refetch": refetch}, run_at=jobs.utcnow())
+            await Activity.create(uri=item.key, kind=item.kind, actor_uri=item.actor_uri, outgoing=False, data=item.doc)
+            await Job.create(kind=INBOX_JOB, payload={"activity": item.key, "refetch": item.refetch}, run_at=jobs.utcnow())
     except IntegrityError:
         return False
-    node.wake_worker()
     return True
+
+
+async def _insert_batch(batch: list[Received]) -> None:
+    async with in_transaction():
+        known = set(await Activity.filter(uri__in=[i.key for i in batch]).values_list("uri", flat=True))
+        fresh: dict[str, Received] = {}
+        for item in batch:
+            if item.key not in known and item.key not in fresh:
+                fresh[item.key] = item
+        now = jobs.utcnow()
+        await Activity.bulk_create([
+            Activity(uri=i.key, kind=i.kind, actor_uri=i.actor_uri, outgoing=False, data=i.doc) for i in fresh.values()
+        ])
+        await Job.bulk_create([
+            Job(kind=INBOX_JOB, payload={"activity": i.key, "refetch": i.refetch}, run_at=now) for i in fresh.values()
+        ])
+    for item in batch:
+        item.stored = fresh.get(item.key) is item
 
 
 def signer_key_id(request: Request) -> str | None:

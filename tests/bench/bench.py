@@ -25,6 +25,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from federation import vocab
+from federation.client import FetchError
+from federation.client.pool import KeepAlivePool  # part C: the inbox load generator's client
 from federation.signatures import generate_key_pair, sign_cavage
 from node.accounts.actors import local_actor
 from node.app import create_app, start_node, stop_node
@@ -575,18 +578,28 @@ class RemoteActors:
 
 
 async def post_all(http: httpx2.AsyncClient, base: str, items: list[Signed], concurrency: int) -> Counter[int]:
+    """POST every item, `concurrency` at a time. Part C: through federation's keep-alive pool (about
+    20 us of CPU per request here, against about 500 us for httpx2, which alone capped the load
+    generator near 1,100 POSTs/s on one core); `http` is kept for the callers' signature."""
     statuses: Counter[int] = Counter()
     feed = iter(items)
+    host, _, port = base.removeprefix("http://").partition(":")
+    pool = KeepAlivePool(ssl_context=ssl.create_default_context(), max_idle_per_origin=concurrency)
 
     async def client() -> None:
         for item in feed:
             try:
-                response = await http.post(base + item.path, content=item.body, headers=item.headers)
-                statuses[response.status_code] += 1
-            except httpx2.TransportError:
+                async with asyncio.timeout(60):
+                    answer = await pool.request("POST", "http", host, int(port), item.path, list(item.headers.items()),
+                                                item.body, addresses=(host,), keep=4096, limit=1 << 20)  # fmt: skip
+                statuses[answer.status] += 1
+            except (FetchError, OSError, TimeoutError):
                 statuses[0] += 1
 
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    try:
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+    finally:
+        await pool.aclose()
     return statuses
 
 

@@ -102,6 +102,7 @@ async def quote_of(topic: Topic, request: Request, moderator: bool) -> tuple[str
     if entry is None or entry.removed_at is not None or entry.post.deleted_at is not None or (entry.held and not moderator):
         return "", None
     author: Actor = entry.post.author
+    await i18n.activate_request(request, node_of(request))  # "... wrote:" in the reader's language
     text = plain_text(entry.post.content, MAX_QUOTE)
     lines = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
     return f"{i18n.gettext('%(name)s wrote:', name=author.name or author.username or author.handle)}\n{lines}\n\n", entry.position

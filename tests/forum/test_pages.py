@@ -300,3 +300,23 @@ async def test_admin_creates_and_edits_categories(federation: Federation) -> Non
         assert (await http.get("/admin/forum")).status_code == 403
     async with client_for(a) as visitor:
         assert "Work" not in _main((await visitor.get("/forum")).text)
+
+
+async def test_moderators_see_the_history_of_an_edited_post(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    category = await _category(a)
+    topic = await _topic(a, category, "writer", text="The first version")
+    with a.ctx:
+        writer = await Post.get(id=topic.post_id).prefetch_related("author")
+        await threads.edit(a, writer.author, writer, Draft(text="The second version", title="Rooms in Paris"))
+    history = f"/topics/{topic.slug}/posts/0/history"
+    async with logged_in(a, "curious") as http:
+        thread = await http.get(f"/topics/{topic.slug}")
+        assert "The second version" in thread.text and "edited" in _main(thread.text)
+        assert history not in thread.text
+        assert (await http.get(history)).status_code == 403
+    async with logged_in(a, "modo", "moderator") as http:
+        thread = await http.get(f"/topics/{topic.slug}")
+        assert f'href="{history}"' in thread.text
+        page = await http.get(history)
+        assert page.status_code == 200 and "The first version" in page.text and "The second version" not in _main(page.text)

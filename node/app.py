@@ -13,7 +13,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.context import TortoiseContext
 
@@ -41,6 +40,8 @@ from node.web import auth, comments as comment_pages, language, media_routes, pa
 from node.moderation import pages as moderation_pages
 from node.policy import pages as policy_pages
 from node.policy.middleware import PolicyMiddleware
+from node.web import static
+from node.web.compression import Compression
 from node.web.errors import PageRefusal
 from node.web.ratelimit import RateLimitMiddleware
 
@@ -190,6 +191,7 @@ def create_app(
             await stop_node(running)
 
     middleware = [
+        Middleware(Compression),  # gzip (node/web/compression.py)
         Middleware(RefuseNulMiddleware),
         Middleware(health_routes.HealthzMiddleware),  # GET /healthz, ahead of sessions and policy
         Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
@@ -226,7 +228,7 @@ def create_app(
             *ap_routes(post_pages.post_page, event_pages.event_page, initiative_pages.initiative_page),
             *post_pages.routes(),
             *login_pages.routes(),
-            Mount("/static", app=StaticFiles(directory=str(pages.STATIC_DIR)), name="static"),
+            Mount("/static", app=static.static_files(), name="static"),  # hashed names cached a year
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -18,6 +18,7 @@ unknown names (answered 404, cached too) cannot grow memory without end."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import time
 from collections import OrderedDict
@@ -32,6 +33,7 @@ from node.core.runtime import Node
 
 CACHE_SECONDS = 2.0
 MAX_ENTRIES = 2048
+GZIP_MINIMUM = 500  # bytes: smaller answers go as they are (as node/web/compression.py decides)
 _EXTRA = "doc_cache"
 clock: Callable[[], float] = time.monotonic  # replaced by tests that step over the TTL
 
@@ -46,7 +48,8 @@ _generation = _Generation()
 
 @dataclass(frozen=True)
 class Entry:
-    """One answer, encoded: status, body, media type, headers, the document it was built from."""
+    """One answer, encoded: status, body (and its gzip copy), media type, headers, the document it was
+    built from."""
 
     status: int
     body: bytes
@@ -56,6 +59,7 @@ class Entry:
     etag: str = ""
     generation: int = 0
     expires: float = 0.0
+    gzipped: bytes = b""
 
 
 def etag_of(body: bytes) -> str:
@@ -64,7 +68,9 @@ def etag_of(body: bytes) -> str:
 
 
 def entry(status: int, body: bytes, media_type: str, headers: Mapping[str, str], doc: Any = None) -> Entry:
-    return Entry(status, body, media_type, dict(headers), doc, etag_of(body) if status == 200 else "")
+    gzipped = gzip.compress(body, 6, mtime=0) if len(body) >= GZIP_MINIMUM else b""
+    return Entry(status, body, media_type, dict(headers), doc, etag_of(body) if status == 200 else "",
+                 gzipped=gzipped)
 
 
 @dataclass
@@ -83,7 +89,7 @@ class DocCache:
 
     def put(self, key: tuple[str, ...], value: Entry, generation: int, now: float) -> Entry:
         stored = Entry(value.status, value.body, value.media_type, value.headers, value.doc, value.etag,
-                       generation, now + CACHE_SECONDS)
+                       generation, now + CACHE_SECONDS, value.gzipped)
         self.entries[key] = stored
         self.entries.move_to_end(key)
         while len(self.entries) > MAX_ENTRIES:

@@ -62,12 +62,18 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def answer(request: Request, found: Entry) -> Response:
-    """A cached entry as the response: its bytes, or 304 when the client holds them already."""
+    """A cached entry as the response: its bytes (compressed once, when the client takes gzip), or 304
+    when the client holds them already."""
     headers = dict(found.headers)
+    if found.gzipped:
+        headers["Vary"] = headers.get("Vary", "") + ", Accept-Encoding" if "Vary" in headers else "Accept-Encoding"
     if found.etag:
         headers["ETag"] = found.etag
         if etag_matches(request.headers.get("if-none-match"), found.etag):
             return Response(status_code=304, headers=headers)
+    if found.gzipped and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(found.gzipped, status_code=found.status, media_type=found.media_type, headers=headers)
     return Response(found.body, status_code=found.status, media_type=found.media_type, headers=headers)
 
 

@@ -32,7 +32,7 @@ async def test_actor_document_has_an_etag_and_answers_304(federation: Federation
         first = await http.get("/users/asso", headers=AS2)
         etag = first.headers["etag"]
         assert first.status_code == 200 and etag.startswith('W/"')
-        assert first.headers["cache-control"] == "max-age=60" and first.headers["vary"] == "Accept"
+        assert first.headers["cache-control"] == "max-age=60" and first.headers["vary"] == "Accept, Accept-Encoding"
         again = await http.get("/users/asso", headers=AS2)
         assert again.content == first.content and again.headers["etag"] == etag
         for validator in (etag, etag.removeprefix("W/"), f'"other", {etag}', "*"):
@@ -111,3 +111,14 @@ def test_the_cache_is_bounded() -> None:
     assert len(cache.entries) == doc_cache.MAX_ENTRIES
     assert cache.get(("actor", "u0"), 0.0) is None  # the oldest went first
     assert cache.get(("actor", f"u{doc_cache.MAX_ENTRIES + 9}"), 0.0) is not None
+
+
+async def test_the_cached_document_goes_compressed_to_who_takes_gzip(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    async with client_for(a) as http:
+        plain = await http.get("/users/asso", headers={**AS2, "Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        packed = await http.get("/users/asso", headers={**AS2, "Accept-Encoding": "gzip, deflate"})
+        assert packed.headers["content-encoding"] == "gzip"
+        assert int(packed.headers["content-length"]) < len(plain.content)
+        assert packed.content == plain.content and packed.headers["etag"] == plain.headers["etag"]

@@ -109,9 +109,16 @@ async def forum_page(request: Request) -> Response:
                                  since=since, is_admin=bool(viewer.user and viewer.user.role == "admin")))
 
 
+def small_number(text: object) -> int | None:
+    """A count or position written in ASCII digits (at most 10^9), or None: never a database error."""
+    if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
 def page_number(request: Request) -> int:
-    value = request.query_params.get("page", "1")
-    return min(int(value), 10_000) if value.isdigit() and int(value) > 0 else 1
+    value = small_number(request.query_params.get("page", "1")) or 1
+    return min(value, 10_000)
 
 
 async def unread_marks(viewer: Viewer, topics: list[Topic], since: datetime | None) -> dict[int, dict[str, Any]]:

@@ -65,7 +65,7 @@ def values_from(form: FormData, languages: list[str]) -> dict[str, Any]:
 def input_of(values: dict[str, Any]) -> CategoryInput:
     """The category the form describes; ForumError says what is wrong."""
     position = str(values["position"])
-    if not position.lstrip("-").isdigit() or len(position) > 6:
+    if not position.lstrip("-").isascii() or not position.lstrip("-").isdigit() or len(position) > 6:
         raise ForumError(i18n.gettext("The position is a number between -10000 and 10000."))
     return CategoryInput(names=values["names"], descriptions=values["descriptions"], position=int(position),
                          color=values["color"], icon=values["icon"], start_policy=values["start_policy"],

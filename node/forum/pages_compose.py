@@ -18,7 +18,7 @@ from node.core.models import Actor, Media, Post
 from node.forum import access, threads
 from node.forum.access import ForumError
 from node.forum.models import Category, Entry, Topic
-from node.forum.pages import Viewer, category_view, language_of, readable_category, viewer_of
+from node.forum.pages import Viewer, category_view, language_of, readable_category, small_number, viewer_of
 from node.forum.pages_thread import own_entry, readable_topic
 from node.posts.content import MAX_ATTACHMENTS, ContentError, Draft
 from node.web import compose
@@ -122,8 +122,9 @@ class ReplyEditor(ForumEditor):
     async def save(self, draft: Draft) -> str:
         assert self.topic is not None
         parent = None
-        if self.values["reply_to"].isdigit():
-            found = await Entry.get_or_none(topic=self.topic, position=int(self.values["reply_to"])).prefetch_related("post")
+        position = small_number(self.values["reply_to"])
+        if position is not None:
+            found = await Entry.get_or_none(topic=self.topic, position=position).prefetch_related("post")
             parent = found.post if found is not None and found.position > 0 else None
         entry = await threads.reply(self.node, self.author, self.topic, self.complete(draft), parent)
         return f"/topics/{self.topic.slug}/posts/{entry.position}"
@@ -201,7 +202,7 @@ async def reply_page(request: Request) -> Response:
     if request.method == "GET":
         to = request.query_params.get("to", "")
         values = {"text": "", "summary": "", "title": "", "language": language_of(request, viewer),
-                  "reply_to": to if to.isdigit() else ""}
+                  "reply_to": to if small_number(to) is not None else ""}
         context = {"mode": "reply", "topic": topic, "action": f"/topics/{topic.slug}/reply", "drafts": False,
                    "heading": i18n.gettext("Reply to “%(title)s”", title=topic.title), "titled": False}
         return await forum_form(request, context, values=values)

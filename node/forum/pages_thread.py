@@ -17,7 +17,7 @@ from node.forum import access, subscriptions, threads
 from node.forum.categories import localized
 from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic
 from node.forum.pages_feeds import thread_meta
-from node.forum.pages import Viewer, category_view, language_of, page_number, readable_category, viewer_of
+from node.forum.pages import Viewer, category_view, language_of, page_number, readable_category, small_number, viewer_of
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store
 from node.web.pages import node_of, render
@@ -95,10 +95,10 @@ async def mark_read(viewer: Viewer, topic: Topic, position: int) -> None:
 
 async def quote_of(topic: Topic, request: Request, moderator: bool) -> tuple[str, int | None]:
     """The reply form's text when "Quote" was chosen: the post as a Markdown quote, and its position."""
-    value = request.query_params.get("quote", "")
-    if not value.isdigit():
+    value = small_number(request.query_params.get("quote", ""))
+    if value is None:
         return "", None
-    entry = await Entry.get_or_none(topic=topic, position=int(value)).prefetch_related("post", "post__author")
+    entry = await Entry.get_or_none(topic=topic, position=value).prefetch_related("post", "post__author")
     if entry is None or entry.removed_at is not None or entry.post.deleted_at is not None or (entry.held and not moderator):
         return "", None
     author: Actor = entry.post.author
@@ -135,10 +135,10 @@ async def post_in_thread(request: Request) -> Response:
     """GET /topics/<slug>/posts/<position>: the thread page that shows that post, at its anchor."""
     viewer = await viewer_of(request)
     topic, _, _ = await readable_topic(request, viewer)
-    position = str(request.path_params["position"])
-    if not position.isdigit():
+    position = small_number(request.path_params["position"])
+    if position is None:
         raise PageRefusal(404, *NO_TOPIC)
-    page = await page_of(topic, int(position))
+    page = await page_of(topic, position)
     return RedirectResponse(f"/topics/{topic.slug}?page={page}#p{position}", status_code=303)
 
 
@@ -148,8 +148,8 @@ async def own_entry(request: Request) -> tuple[Viewer, Topic, Entry]:
     if viewer.actor is None:
         raise PageRefusal.login()
     topic, _, _ = await readable_topic(request, viewer)
-    position = str(request.path_params["position"])
-    entry = await Entry.get_or_none(topic=topic, position=int(position)).prefetch_related("post") if position.isdigit() else None
+    position = small_number(request.path_params["position"])
+    entry = await Entry.get_or_none(topic=topic, position=position).prefetch_related("post") if position is not None else None
     if entry is None or entry.post.author_id != viewer.actor.id:
         raise PageRefusal(403, "Not allowed", _l("Only its author changes or deletes a post."))
     if entry.removed_at is not None or entry.post.deleted_at is not None:
@@ -205,8 +205,8 @@ async def history(request: Request) -> Response:
     topic, _, moderator = await readable_topic(request, viewer)
     if not moderator:
         raise PageRefusal(403, "Not allowed", _l("Only the category's moderators see a post's history."))
-    position = str(request.path_params["position"])
-    entry = await Entry.get_or_none(topic=topic, position=int(position)).prefetch_related("post") if position.isdigit() else None
+    position = small_number(request.path_params["position"])
+    entry = await Entry.get_or_none(topic=topic, position=position).prefetch_related("post") if position is not None else None
     if entry is None:
         raise PageRefusal(404, *NO_TOPIC)
     revisions = await Revision.filter(post_id=entry.post_id).order_by("-id").prefetch_related("editor")

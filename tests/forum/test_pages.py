@@ -320,3 +320,23 @@ async def test_moderators_see_the_history_of_an_edited_post(federation: Federati
         assert f'href="{history}"' in thread.text
         page = await http.get(history)
         assert page.status_code == 200 and "The first version" in page.text and "The second version" not in _main(page.text)
+
+
+async def test_odd_addresses_get_clear_answers(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    category = await _category(a)
+    topic = await _topic(a, category)
+    async with logged_in(a, "prober") as http:
+        assert (await http.get(f"/topics/{topic.slug}/posts/99999999999999999999")).status_code == 404
+        assert (await http.get(f"/topics/{topic.slug}/posts/%C2%B2/edit")).status_code == 403
+        assert (await http.get(f"/topics/{topic.slug}?page=%C2%B2&quote=99999999999999999999")).status_code == 200
+        assert (await http.get("/forum/housing?sort=nonsense&page=-3")).status_code == 200
+        assert (await http.get("/topics/no-such-topic")).status_code == 404
+        assert (await http.get("/forum/no-such-category")).status_code == 404
+        token = await csrf_of(http, f"/topics/{topic.slug}")
+        sent = await http.post(f"/topics/{topic.slug}/reply", data={"csrf": token, "text": "Hi", "reply_to": "99999999999999999999"})
+        assert sent.status_code == 303
+        empty = await http.post(f"/topics/{topic.slug}/reply", data={"csrf": token, "text": "  ", "action": "publish"})
+        assert empty.status_code == 400 and "empty" in empty.text
+        expired = await http.post(f"/topics/{topic.slug}/reply", data={"csrf": "wrong", "text": "Hi"})
+        assert expired.status_code == 403

@@ -111,7 +111,22 @@ def actor_document(urls: Urls, actor: Actor) -> dict[str, Any]:
     header = actor.data.get("image") if isinstance(actor.data, dict) else None  # header image (admin console)
     if isinstance(header, dict) and isinstance(header.get("url"), str):
         doc["image"] = {"type": "Image", "url": header["url"]}
+    _add_fields(doc, actor.data.get("document") if isinstance(actor.data, dict) else None)
     return doc
+
+
+FIXED_FIELDS = frozenset({"@context", "id", "type", "preferredUsername", "inbox", "publicKey", "endpoints"})
+
+
+def _add_fields(doc: dict[str, Any], extra: Any) -> None:
+    """Fields a feature keeps in `actor.data["document"]` for its actors (a forum category's
+    moderators, featured and outbox collections, with their JSON-LD terms under "@context")."""
+    if not isinstance(extra, dict):
+        return
+    doc.update({k: v for k, v in extra.items() if k not in FIXED_FIELDS})
+    terms = extra.get("@context")
+    if isinstance(terms, dict):
+        doc["@context"] = [*vocab.CONTEXT, terms]
 
 
 def _fields_from(remote: RemoteActor, doc: dict[str, Any]) -> dict[str, Any]:

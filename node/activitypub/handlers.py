@@ -14,7 +14,8 @@ from node.events import handlers as events
 from node.initiatives import handlers as initiatives
 from node.policy import handlers as policy
 from node.moderation import handlers as moderation
+from node.forum import handlers as forum
 
-FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation)
+FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum)
 
 __all__ = ["FEATURES", "dispatch"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -78,6 +79,19 @@ def category_url(node: Node, slug: str) -> str:
     return f"{node.urls.base}/forum/{slug}"
 
 
+LEMMY_TERMS = {"lemmy": "https://join-lemmy.org/ns#", "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+               "moderators": {"@id": "lemmy:moderators", "@type": "@id"}}
+
+
+def document_fields(node: Node, slug: str, start_policy: str) -> dict[str, Any]:
+    """What a category's Group actor document adds for Lemmy, NodeBB and PieFed (accounts/actors.py
+    serves `actor.data["document"]`, node/forum/routes.py the collections): remote accounts may start
+    topics only when the category lets everyone."""
+    base = category_url(node, slug)
+    return {"@context": LEMMY_TERMS, "attributedTo": f"{base}/moderators", "moderators": f"{base}/moderators",
+            "featured": f"{base}/featured", "outbox": f"{base}/outbox", "postingRestrictedToMods": start_policy != "everyone"}
+
+
 def _actor_kind(read_access: str) -> str:
     return "Group" if read_access == "public" else HIDDEN_KIND
 
@@ -97,7 +111,8 @@ async def create_category(node: Node, slug: str, data: CategoryInput, by: User |
         actor = await create_local_actor(node.urls, kind=_actor_kind(data.read_access), username=slug,
                                          name=data.names[language], summary=data.descriptions.get(language, ""))
         actor.url = category_url(node, slug)
-        await actor.save(update_fields=["url"])
+        actor.data = {**(actor.data or {}), "document": document_fields(node, slug, data.start_policy)}
+        await actor.save(update_fields=["url", "data"])
         category = await Category.create(
             slug=slug, actor=actor, name_map=data.names, description_map=data.descriptions, position=data.position,
             color=data.color, icon=data.icon, start_policy=data.start_policy, read_access=data.read_access,
@@ -118,7 +133,8 @@ async def update_category(node: Node, category: Category, data: CategoryInput, b
             actor.kind = _actor_kind(data.read_access)
             actor.name = data.names[language]
             actor.summary = data.descriptions.get(language, "")
-            await actor.save(update_fields=["kind", "name", "summary"])
+            actor.data = {**(actor.data or {}), "document": document_fields(node, category.slug, data.start_policy)}
+            await actor.save(update_fields=["kind", "name", "summary", "data"])
             if data.read_access == "members":
                 await Follow.filter(target=actor).delete()
         category.name_map, category.description_map = data.names, data.descriptions

@@ -8,8 +8,10 @@ the category `Announce`s each new one to its followers. Members-only categories 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -132,18 +134,38 @@ def announce_id(group_uri: str, object_uri: str) -> str:
     return f"{group_uri}#announces/{hashlib.sha256(object_uri.encode()).hexdigest()[:24]}"
 
 
-async def announce(node: Node, category: Category, post: Post) -> None:
-    """The category boosts a new post of its threads to its followers (FEP-1b12). Once per post."""
-    if category.read_access != "public" or not category.actor_id or post.visibility != "public":
+async def announce(node: Node, category: Category, post: Post, activity: Mapping[str, Any] | None = None) -> None:
+    """The category boosts what its threads receive to its followers (FEP-1b12): the activity embedded
+    unchanged (Lemmy, PieFed and Mbin refuse a bare object; Mastodon and snac fetch the Create by its
+    id, served at /posts/<slug>/activity). `activity` None: the post's own Create (a member's here,
+    or the one received for a remote post). Once per activity; see FEDERATION.md."""
+    if category.read_access != "public" or not category.actor_id or post.visibility not in ("public", "unlisted"):
+        return
+    activity = activity if activity is not None else await created(post)
+    if activity is None or not isinstance(activity.get("id"), str):
         return
     group = await Actor.get(id=category.actor_id)
     author = await Actor.get(id=post.author_id)
-    announce_uri = announce_id(group.uri, post.uri)
+    creates = vocab.type_of(activity) == "Create"  # a post's boost keeps the id moderation.py takes back
+    announce_uri = announce_id(group.uri, post.uri if creates else activity["id"])
     if await Activity.filter(uri=announce_uri).exists():
         return
-    doc = vocab.activity("Announce", announce_uri, group.uri, post.uri, to=[vocab.PUBLIC],
+    embedded = {k: v for k, v in activity.items() if k != "@context"}
+    doc = vocab.activity("Announce", announce_uri, group.uri, embedded, to=[vocab.PUBLIC],
                          cc=[group.followers_url, author.uri], audience=group.uri, published=vocab.iso(utcnow()))
     await publish(node, group, doc, recipients=[] if author.local else [author.uri])
+
+
+async def created(post: Post) -> dict[str, Any] | None:
+    """The Create of a post: ours (`<post>/activity`), or the one its author sent us."""
+    if post.local:
+        record = await Activity.get_or_none(uri=f"{post.uri}/activity", outgoing=True)
+        return dict(record.data) if record is not None else None
+    author = await Actor.get(id=post.author_id)
+    for record in await Activity.filter(kind="Create", outgoing=False, actor_uri=author.uri).order_by("-id").limit(200):
+        if isinstance(record.data, dict) and vocab.id_of(record.data.get("object")) == post.uri:
+            return dict(record.data)
+    return None
 
 
 async def publish_topic(node: Node, topic: Topic) -> Topic:

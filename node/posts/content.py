@@ -407,8 +407,8 @@ async def update_post(node: Node, post: Post, draft: Draft) -> Post:
         )
         if post.visibility == MEMBERS:
             return post
-        mentioned = [t["href"] for t in rendered.tags if t["type"] == "Mention"]
-        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned],
+        # everyone addressed: the mentioned, and the author replied to (a forum thread's server among them)
+        await publish(node, author, doc, followers=post.visibility != "direct", recipients=_recipients(post, author),
                       groups=await forum_groups(node, post))
     return post
 
@@ -430,8 +430,7 @@ async def delete_post(node: Node, post: Post) -> None:
         if post.visibility == MEMBERS:
             return
         doc = vocab.activity("Delete", f"{post.uri}#delete", author.uri, tombstone, to=post.to, cc=post.cc)
-        mentioned = [t["href"] for t in post.tags if t.get("type") == "Mention"]
-        await publish(node, author, doc, followers=post.visibility != "direct", recipients=mentioned + [u for u in post.to if u not in mentioned],
+        await publish(node, author, doc, followers=post.visibility != "direct", recipients=_recipients(post, author),
                       groups=await forum_groups(node, post))
 
 

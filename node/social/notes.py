@@ -57,8 +57,11 @@ def _values(note: remote.RemoteNote, actor: Actor, parent: Post | None, obj: Map
     }
 
 
-async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post | None:
-    """Store (or update) a note the sender wrote, when it concerns us. Raises vocab.VocabError."""
+async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any], *, wanted: bool = False,
+                     hold: bool = False) -> Post | None:
+    """Store (or update) a note the sender wrote, when it concerns us (`wanted`: the caller knows it
+    does, e.g. a forum category took it). `hold`: a new note waits for a moderator whatever the reply
+    settings say (a category that approves newcomers). Raises vocab.VocabError."""
     note = remote.parse_note(obj)
     if note.attributed_to != actor.uri or vocab.host_of(note.id) != actor.domain:
         log.info("refused %s: author is not the sender", note.id)
@@ -68,12 +71,12 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any]) -> Post |
     if decision == "refuse":
         log.info("reply %s to %s refused: replies are closed", note.id, note.in_reply_to)
         return None
-    if target is None and not await _is_relevant(node, note, parent):
+    if target is None and not wanted and not await _is_relevant(node, note, parent):
         return None
     values = _values(note, actor, parent, obj)
     if not await Post.filter(uri=note.id).exists():  # held is decided once; an edit keeps the decision
         try:
-            await Post.create(uri=note.id, local=False, held=decision == "hold", **values)
+            await Post.create(uri=note.id, local=False, held=hold or decision == "hold", **values)
         except IntegrityError:
             await _update_if_newer(note, actor, values)  # a concurrent delivery stored it first
     else:

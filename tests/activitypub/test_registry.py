@@ -16,18 +16,21 @@ ROOT = Path(__file__).resolve().parents[2]
 # type -> the handlers that see it, in order (feature.function)
 CHAINS = {
     "Accept": ["events.on_accept", "policy.on_accept", "social.on_accept"],
-    "Announce": ["social.on_announce"],
-    "Create": ["events.on_event", "initiatives.on_initiative", "social.on_create"],
-    "Delete": ["accounts.on_delete", "events.on_delete", "initiatives.on_delete", "social.on_delete"],
+    "Announce": ["forum.on_announce", "social.on_announce"],
+    "Create": ["events.on_event", "initiatives.on_initiative", "forum.on_create", "social.on_create"],
+    "Delete": ["accounts.on_delete", "events.on_delete", "initiatives.on_delete", "forum.on_delete", "social.on_delete"],
     "EmojiReact": ["moderation.on_like", "initiatives.on_like", "social.on_like"],
     "Flag": ["moderation.on_flag"],
     "Follow": ["social.on_follow"],
     "Join": ["events.on_join"],
     "Leave": ["events.on_leave"],
-    "Like": ["moderation.on_like", "initiatives.on_like", "social.on_like"],
+    "Like": ["moderation.on_like", "initiatives.on_like", "forum.on_like", "social.on_like"],
+    "Lock": ["forum.on_lock"],
+    "Move": ["forum.on_move"],
     "Reject": ["events.on_reject", "policy.on_reject", "social.on_reject"],
-    "Undo": ["social.on_undo_follow", "events.on_undo_join", "initiatives.on_unlike", "social.on_undo"],
-    "Update": ["accounts.on_update", "events.on_event", "initiatives.on_initiative", "social.on_update"],
+    "Remove": ["forum.on_move"],
+    "Undo": ["social.on_undo_follow", "events.on_undo_join", "initiatives.on_unlike", "forum.on_undo", "social.on_undo"],
+    "Update": ["accounts.on_update", "events.on_event", "initiatives.on_initiative", "forum.on_update", "social.on_update"],
 }
 
 

@@ -39,7 +39,7 @@ async def test_topic_and_reply_reach_a_follower_of_the_category(federation: Fede
     await federation.settle()
     with a.ctx:
         announced = await Activity.filter(kind="Announce", outgoing=True, actor_uri=a.urls.actor("housing")).order_by("id")
-        objects = [await Post.get(uri=x.data["object"]) for x in announced]
+        objects = [await Post.get(uri=x.data["object"]["object"]["id"]) for x in announced]  # Announce{Create}
         assert [p.kind for p in objects] == ["Page", "Note"]
         assert objects[0].data["name"] == "Rooms in Paris"
         assert objects[0].data["audience"] == a.urls.actor("housing")

@@ -29,7 +29,7 @@ from node.core.db import activate
 from node.core.runtime import Node
 from node.core import i18n, i18n_jinja
 from node.social import notify
-from node.web import auth, meta, static
+from node.web import auth, meta, pictures, static
 
 log = logging.getLogger("agora.web")
 
@@ -48,6 +48,7 @@ def bdi(value: Any) -> Markup:
 templates.env.filters["bdi"] = bdi
 meta.install(templates.env)
 static.install(templates.env)  # static_url(): hashed addresses of the static files
+pictures.install(templates.env)  # the srcset filter of banners and covers
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
     "script-src 'none'; frame-ancestors 'none'; form-action 'self' https: http:; base-uri 'none'",

@@ -9,9 +9,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from node.forum import moderation_queue as forum_queue
+from node.forum.access import ForumError
+from node.forum.models import Entry
 from node.moderation import holds, moderation, reports
 from node.core import i18n
 from node.core.models import Actor, AuditEntry, Post, User
+from node.core.runtime import Node
 from node.events.models import Event
 from node.moderation.models import Report
 from node.initiatives.models import Support
@@ -172,8 +176,24 @@ async def held_page(request: Request) -> Response:
     posts = await Post.filter(held=True, deleted_at=None).order_by("published", "id").limit(200).prefetch_related("author")
     supports = await Support.filter(held=True).order_by("created_at", "id").limit(200).prefetch_related("actor", "initiative")
     replies = [{"post": post, "html": clean_html(post.content)} for post in posts]
-    return await page(request, "admin/held.html", replies=replies, supports=supports,
+    forum_waiting = await Entry.filter(held=True, post__deleted_at=None).count()  # node/forum/pages_moderation.py
+    return await page(request, "admin/held.html", replies=replies, supports=supports, forum_waiting=forum_waiting,
                       node_wide=await holds.node_holds(node_of(request)), is_admin=user.role == "admin")
+
+
+async def _forum_decision(node: Node, post: Post, decision: str, user: User) -> bool:
+    """A held post of a forum thread is decided by the forum's queue (its place in the thread too)."""
+    entry = await Entry.get_or_none(post=post)
+    if entry is None:
+        return False
+    try:
+        if decision == "approve":
+            await forum_queue.approve(node, entry, user)
+        else:
+            await forum_queue.reject(node, entry, user)
+    except ForumError as exc:
+        raise moderation.ModerationError(str(exc)) from None
+    return True
 
 
 async def _held_decision(request: Request, user: User) -> Response:
@@ -187,7 +207,9 @@ async def _held_decision(request: Request, user: User) -> Response:
             post = await Post.get_or_none(id=ident, held=True, deleted_at=None)
             if post is None:
                 raise moderation.ModerationError(moderation.N_("This reply was handled already."))
-            if decision == "approve":
+            if await _forum_decision(node, post, decision, user):
+                pass
+            elif decision == "approve":
                 await moderation.approve_post(node, post, user)
             else:
                 await moderation.reject_post(node, post, user)

@@ -3,6 +3,7 @@ and its pages (the buttons' endpoints, the move form, the history, the queue, re
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -116,7 +117,7 @@ async def test_pin_orders_first(federation: Federation) -> None:
     await federation.settle()
     with b.ctx:
         [add] = await _received(b, "Add")
-        assert add["object"]["target"] == a.urls.featured("housing")
+        assert add["object"]["target"] == f"{a.settings.base_url}/forum/housing/featured"  # the featured collection the category names
 
 
 async def test_move_recounts_both_categories_and_changes_the_audience(federation: Federation) -> None:
@@ -238,3 +239,147 @@ async def test_approval_queue_approve_and_reject(federation: Federation) -> None
             await moderation_queue.approve(a, held[0], mod)
         assert await AuditEntry.filter(action__in=["forum.held.approve", "forum.held.reject"]).count() == 2
         assert await moderation_queue.queue(mod) == []
+
+
+# ------------------------------------------------------------------ the pages
+
+
+async def _one_node(fed: Federation) -> tuple[Node, Category, Topic, Entry]:
+    a = await fed.add_node("a.test")
+    alice, _ = await member(a, "alice")
+    with a.ctx:
+        category = await create_category(a, "housing", CategoryInput(names={"en": "Housing"}))
+        await create_category(a, "jobs", CategoryInput(names={"en": "Jobs"}))
+        topic = await threads.start_topic(a, alice, category, Draft(text="Rooms?", title="Rooms"))
+        entry = await threads.reply(a, alice, topic, Draft(text="Cheap watches"))
+    return a, category, topic, entry
+
+
+async def test_moderators_buttons_lock_pin_move_remove_restore(federation: Federation) -> None:
+    a, category, topic, entry = await _one_node(federation)
+    thread = f"/topics/{topic.slug}"
+    async with logged_in(a, "mod", "moderator") as http:
+        page = await http.get(thread)
+        assert page.status_code == 200
+        for action in ("lock", "pin", "move", "posts/0/remove", f"posts/{entry.position}/remove"):
+            assert f'action="{thread}/{action}"' in page.text or f'href="{thread}/{action}"' in page.text, action
+        assert f'href="/report?uri=' in page.text  # every post has its report link
+        token = await csrf_of(http, thread)
+        done = await http.post(f"{thread}/lock", data={"csrf": token, "reason": "Enough"})
+        assert (done.status_code, done.headers["location"]) == (303, thread)
+        assert (await http.post(f"{thread}/pin", data={"csrf": token})).status_code == 303
+        again = await http.post(f"{thread}/pin", data={"csrf": token})
+        assert again.status_code == 400 and "pinned already" in again.text
+        with a.ctx:
+            topic = await Topic.get(id=topic.id)
+            assert topic.locked and topic.pinned
+        page = await http.get(thread)
+        assert f'action="{thread}/unlock"' in page.text and f'action="{thread}/unpin"' in page.text
+
+        form = await http.get(f"{thread}/move")
+        assert form.status_code == 200 and 'value="jobs"' in form.text and 'value="housing"' not in form.text
+        wrong = await http.post(f"{thread}/move", data={"csrf": token, "category": "nope"})
+        assert wrong.status_code == 400 and "Choose one of the categories" in wrong.text
+        assert (await http.post(f"{thread}/move", data={"csrf": token, "category": "jobs"})).status_code == 303
+
+        remove = f"{thread}/posts/{entry.position}/remove"
+        form = await http.get(remove)
+        assert form.status_code == 200 and "Cheap watches" in form.text
+        empty = await http.post(remove, data={"csrf": token, "reason": ""})
+        assert empty.status_code == 400 and "Say why" in empty.text
+        done = await http.post(remove, data={"csrf": token, "reason": "Spam"})
+        assert (done.status_code, done.headers["location"]) == (303, f"{thread}#p{entry.position}")
+        page = await http.get(thread)
+        assert "Spam" in page.text and f'action="{thread}/posts/{entry.position}/restore"' in page.text
+        assert (await http.post(f"{thread}/posts/{entry.position}/restore", data={"csrf": token})).status_code == 303
+        missing = await http.post(f"{thread}/posts/99/restore", data={"csrf": token})
+        assert missing.status_code == 404
+    with a.ctx:
+        topic = await Topic.get(id=topic.id)
+        assert topic.category_id != category.id
+        assert (await Entry.get(id=entry.id)).removed_at is None
+        actions = set(await AuditEntry.filter(by="mod").values_list("action", flat=True))
+        assert {"forum.topic.lock", "forum.topic.pin", "forum.topic.move", "forum.post.remove", "forum.post.restore"} <= actions
+
+
+async def test_a_plain_member_is_refused_with_a_reason(federation: Federation) -> None:
+    a, category, topic, entry = await _one_node(federation)
+    thread = f"/topics/{topic.slug}"
+    async with logged_in(a, "plain") as http:
+        page = await http.get(thread)
+        assert f'action="{thread}/lock"' not in page.text
+        token = await csrf_of(http, thread)
+        for path in ("lock", "pin", f"posts/{entry.position}/restore"):
+            refused = await http.post(f"{thread}/{path}", data={"csrf": token, "reason": "x"})
+            assert refused.status_code == 403 and "Only the moderators of this category" in refused.text, path
+        assert (await http.get(f"{thread}/move")).status_code == 403
+        assert (await http.get("/moderation/forum")).status_code == 403
+    async with client_for(a, follow_redirects=False) as anonymous:
+        assert (await anonymous.get(f"{thread}/move")).headers["location"] == "/login"
+    with a.ctx:
+        topic = await Topic.get(id=topic.id)
+        assert not topic.locked and not topic.pinned
+
+
+async def test_category_moderator_pages_and_the_queue(federation: Federation) -> None:
+    a, category, topic, entry = await _one_node(federation)
+    with a.ctx:
+        jobs = await Category.get(slug="jobs")
+        jobs.approve_new = True
+        await jobs.save()
+        newcomer, _ = await member(a, "newcomer")
+        held = await threads.start_topic(a, newcomer, jobs, Draft(text="Hire me", title="Looking for work"))
+        elsewhere = await threads.start_topic(a, (await member(a, "other"))[0], jobs, Draft(text="x", title="Other"))
+    async with logged_in(a, "carol") as http:
+        with a.ctx:
+            await set_moderators(category, ["carol"])
+        token = await csrf_of(http, f"/topics/{topic.slug}")
+        assert (await http.post(f"/topics/{topic.slug}/lock", data={"csrf": token})).status_code == 303
+        refused = await http.post(f"/topics/{elsewhere.slug}/lock", data={"csrf": token})
+        assert refused.status_code == 403  # jobs is not carol's category
+        queue = await http.get("/moderation/forum")
+        assert queue.status_code == 200 and "Looking for work" not in queue.text  # nor its queue
+    async with logged_in(a, "mod", "moderator") as http:
+        queue = await http.get("/moderation/forum")
+        assert "Looking for work" in queue.text and "Hire me" in queue.text
+        with a.ctx:
+            opening = await Entry.get(topic_id=held.id, position=0)
+        token = await csrf_of(http, "/moderation/forum")
+        bad = await http.post("/moderation/forum", data={"csrf": token, "id": str(opening.id), "decision": "maybe"})
+        assert bad.status_code == 400
+        done = await http.post("/moderation/forum", data={"csrf": token, "id": str(opening.id), "decision": "approve"})
+        assert (done.status_code, done.headers["location"]) == (303, "/moderation/forum")
+        assert "Looking for work" not in (await http.get("/moderation/forum")).text
+        again = await http.post("/moderation/forum", data={"csrf": token, "id": str(opening.id), "decision": "reject"})
+        assert again.status_code == 400 and "handled already" in again.text
+    with a.ctx:
+        assert not (await Topic.get(id=held.id)).held and (await Topic.get(id=topic.id)).locked
+        assert await AuditEntry.filter(action="forum.held.approve", by="mod").count() == 1
+
+
+async def test_a_held_remote_forum_reply_is_decided_from_the_admin_queue_too(federation: Federation) -> None:
+    a, b, alice, bob, category = await _forum(federation)
+    with a.ctx:
+        topic = await threads.start_topic(a, alice, category, Draft(text="Rooms?", title="Rooms"))
+        opening = await Post.get(id=topic.post_id)
+        remote = await fetch_actor(a, bob.uri)
+        rows = []
+        for n in (1, 2):  # as the inbound handler stores a reply that must wait
+            post = await Post.create(uri=f"http://b.test/notes/{n}", author=remote, content=f"<p>Remote {n}</p>", held=True,
+                                     in_reply_to_uri=opening.uri, in_reply_to=opening, published=datetime.now(timezone.utc))
+            rows.append(await Entry.create(topic=topic, post=post, position=n, held=True))
+        await Topic.filter(id=topic.id).update(last_position=2)
+    async with logged_in(a, "staff", "moderator") as http:
+        held = await http.get("/admin/held")
+        assert "2 forum posts wait for approval" in held.text and 'href="/moderation/forum"' in held.text
+        token = await csrf_of(http, "/admin/held")
+        for row, decision in zip(rows, ("approve", "reject")):
+            done = await http.post("/admin/held", data={"csrf": token, "kind": "reply", "id": str(row.post_id),
+                                                        "decision": decision})
+            assert done.status_code == 303
+    with a.ctx:
+        assert not (await Entry.get(id=rows[0].id)).held  # its place in the thread shows now
+        assert not await Entry.filter(id=rows[1].id).exists() and not await Post.filter(id=rows[1].post_id).exists()
+        assert (await Topic.get(id=topic.id)).reply_count == 1
+        assert sorted(await AuditEntry.filter(action__startswith="forum.held.").values_list("action", flat=True)) == [
+            "forum.held.approve", "forum.held.reject"]

@@ -1,6 +1,7 @@
 """Forum moderation: lock, pin, move, remove and restore topics and posts, and what a reply from
-another server meets in a topic (the approval queue and history: moderation_queue.py). Admins and moderators moderate every category, a
-category's own moderators theirs (access.is_moderator). Every action is written to the audit log.
+another server meets in a topic (the approval queue: moderation_queue.py). Admins and moderators
+moderate every category, a category's own moderators theirs (access.is_moderator). Every action is
+written to the audit log.
 
 On the wire (public categories only; members-only ones keep everything here), each action is done by
 the moderator's own Person, which Lemmy, PieFed and Mbin require (a Group may not be the actor of a
@@ -11,17 +12,18 @@ Delete or Lock), and the category announces it unchanged to its followers (FEP-1
   again on restore (a new Announce id);
 - lock: `Lock{object: opening post, summary}`, unlock: `Undo{Lock}` (Lemmy, PieFed, Mbin);
 - pin: `Add{object: opening post, target: <category>/featured}`, unpin: `Remove{…}` (Lemmy);
-- move: the opening post's (and each local post's) `audience` and addressing name the new category,
-  its author sends an `Update` to the followers of both categories, the new category announces the
-  opening post and the old one takes its boost back. NodeBB's `Move` is not sent (it needs the topic
-  to dereference as a collection on both sides and is NodeBB-only); moves between a public and a
-  members-only category are refused (the posts would leak or vanish)."""
+- move: each local post's `audience` and addressing name the new category, the opening post's author
+  sends an `Update` to the followers of both categories, the new category announces that Update (its
+  object names the new category, as Lemmy checks), the old one takes its boost back. Mastodon
+  followers of the new category see the topic with its next reply. NodeBB's `Move` is not sent (it
+  needs the topic to dereference as a collection on both sides and is NodeBB-only); moves between a
+  public and a members-only category are refused (the posts would leak or vanish)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from tortoise.transactions import in_transaction
 
@@ -31,6 +33,7 @@ from node.core.models import Activity, Actor, Post, User
 from node.core.runtime import Node
 from node.forum import moderation_wire as wire, threads
 from node.forum.access import ForumError, is_moderator, must_wait
+from node.forum.categories import category_url
 from node.forum.models import Category, CategoryModerator, Entry, Topic
 from node.posts.content import MEMBERS, note_document
 from node.social.delivery import publish
@@ -87,7 +90,7 @@ async def reply_allowed(topic: Topic, author: Actor | None = None) -> Decision:
 def _reason(text: str, *, required: bool) -> str:
     reason = " ".join(text.split())
     if required and not reason:
-        raise ForumError(N_("Say why: the reason is shown in the thread and sent with the removal."))
+        raise ForumError(N_("Say why: the reason is kept with the removal and sent to the followers' servers."))
     if len(reason) > MAX_REASON:
         raise ForumError(N_("A reason has at most 500 characters."))
     return reason
@@ -131,7 +134,7 @@ async def set_pinned(node: Node, topic: Topic, user: User, pinned: bool) -> Topi
         if group is not None:
             post = await _opening(topic)
             await wire.send(node, category, user, "Add" if pinned else "Remove", post.uri,
-                        target=node.urls.featured(group.username or ""))
+                        target=f"{category_url(node, category.slug)}/featured")
         await audit.record(user, "forum.topic.pin" if pinned else "forum.topic.unpin",
                            threads.topic_url(node, topic.slug), category=category.slug)
     return topic
@@ -145,8 +148,9 @@ def _readdressed(addresses: list[str], old: str | None, new: str | None) -> list
     return [a for a in dict.fromkeys(out) if a]
 
 
-async def _move_posts(node: Node, topic: Topic, old: Actor | None, new: Actor | None) -> None:
-    """Each local post of the thread names the new category; the opening one sends an Update."""
+async def _move_posts(node: Node, topic: Topic, old: Actor | None, new: Actor | None) -> dict[str, Any] | None:
+    """Each local post of the thread names the new category; the opening one sends an Update (returned)."""
+    update: dict[str, Any] | None = None
     for entry in await Entry.filter(topic_id=topic.id).prefetch_related("post"):
         post: Post = entry.post
         if not post.local:
@@ -167,6 +171,8 @@ async def _move_posts(node: Node, topic: Topic, old: Actor | None, new: Actor | 
                              published=vocab.iso(now))
         groups = [g.id for g in (old, new) if g is not None]
         await publish(node, author, doc, recipients=[*post.to, *post.cc], groups=groups)
+        update = doc
+    return update
 
 
 async def move(node: Node, topic: Topic, target: Category, user: User) -> Topic:
@@ -183,7 +189,7 @@ async def move(node: Node, topic: Topic, target: Category, user: User) -> Topic:
     async with in_transaction():
         topic.category_id = target.id
         await topic.save(update_fields=["category_id"])
-        await _move_posts(node, topic, old, new)
+        update = await _move_posts(node, topic, old, new)
         await threads.recount(topic.id)
         await threads.recount_category(source.id)
         opening = await _opening(topic)
@@ -191,7 +197,9 @@ async def move(node: Node, topic: Topic, target: Category, user: User) -> Topic:
         if old is not None and live:
             await wire.unboost(node, old, opening)
         if live and new is not None:
-            if await Activity.filter(uri=threads.announce_id(new.uri, opening.uri)).exists():
+            if update is not None:  # the Update names the new category: Lemmy and PieFed take the post from it
+                await threads.announce(node, target, opening, update)
+            elif await Activity.filter(uri=threads.announce_id(new.uri, opening.uri)).exists():
                 await wire.reboost(node, new, opening)  # it was filed here before: a new boost
             else:
                 await threads.announce(node, target, opening)

@@ -136,8 +136,9 @@ async def test_move_recounts_both_categories_and_changes_the_audience(federation
             assert a.urls.actor("housing") not in entry.post.cc and a.urls.actor("jobs") in entry.post.cc
         update = await Activity.filter(kind="Update", outgoing=True, actor_uri=alice.uri).order_by("-id").first()
         assert update is not None and update.data["object"]["audience"] == a.urls.actor("jobs")
-        announce = await Activity.get(uri=threads.announce_id(a.urls.actor("jobs"), update.data["object"]["id"]))
-        assert announce.actor_uri == a.urls.actor("jobs")
+        announce = await Activity.get(uri=threads.announce_id(a.urls.actor("jobs"), update.uri))
+        assert announce.actor_uri == a.urls.actor("jobs")  # the new category passes the Update on, unchanged
+        assert announce.data["object"]["object"]["audience"] == a.urls.actor("jobs")
         undone = await Activity.get(kind="Undo", actor_uri=a.urls.actor("housing"))
         assert _boosted(undone.data["object"]) == update.data["object"]["id"]
         assert (await AuditEntry.get(action="forum.topic.move")).details == {"origin": "housing", "into": "jobs"}
@@ -147,6 +148,25 @@ async def test_move_recounts_both_categories_and_changes_the_audience(federation
     await federation.settle()
     with b.ctx:  # bob follows housing: he hears of the move (the Update reaches him through it)
         assert await Activity.filter(kind="Update", outgoing=False, uri=update.uri).exists()
+
+
+async def test_members_only_moderation_sends_nothing(federation: Federation) -> None:
+    a, b, alice, bob, _ = await _forum(federation)
+    with a.ctx:
+        board = await create_category(a, "board", CategoryInput(names={"en": "Board"}, read_access="members"))
+        council = await create_category(a, "council", CategoryInput(names={"en": "Council"}, read_access="members"))
+        topic = await threads.start_topic(a, alice, board, Draft(text="Secret", title="Budget"))
+        entry = await threads.reply(a, alice, topic, Draft(text="Agreed"))
+        before = await Activity.filter(outgoing=True).count()
+        mod = await _user("mod")
+        await moderation.set_locked(a, topic, mod, True, "Decided")
+        await moderation.set_pinned(a, topic, mod, True)
+        await moderation.remove(a, entry, mod, "Off topic")
+        await moderation.restore(a, entry, mod)
+        await moderation.move(a, await Topic.get(id=topic.id), council, mod)
+        assert await Activity.filter(outgoing=True).count() == before
+        assert (await Category.get(id=council.id)).post_count == 2 and (await Category.get(id=board.id)).post_count == 0
+        assert await moderation.reply_allowed(await Topic.get(id=topic.id)) == "refuse"  # nothing comes in either
 
 
 async def test_remove_and_restore_with_a_reason(federation: Federation) -> None:

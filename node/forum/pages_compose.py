@@ -189,8 +189,9 @@ async def replier(request: Request) -> tuple[Viewer, Topic]:
     viewer = await viewer_of(request)
     if viewer.actor is None:
         raise PageRefusal.login()
-    topic, category, _ = await readable_topic(request, viewer)
-    if not await access.may_reply(viewer.user, topic, category):
+    shown = await readable_topic(request, viewer)
+    topic = shown.topic
+    if not await access.may_reply(viewer.user, topic, shown.category):
         raise PageRefusal(403, _l("No new replies"), _l("This topic is locked: it takes no new replies."))
     return viewer, topic
 

@@ -4,20 +4,21 @@ publishing a draft topic and a post's history for moderators."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from node.core import i18n
+from node.core import i18n, multilingual
 from node.core.models import Actor, Post
 from node.core.sanitize import plain_text
 from node.forum import access, subscriptions, threads
 from node.forum.categories import localized
 from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic
 from node.forum.pages_feeds import thread_meta
-from node.forum.pages import Viewer, category_view, language_of, page_number, readable_category, small_number, viewer_of
+from node.forum.pages import Viewer, category_view, language_of, page_number, small_number, viewer_of
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store
 from node.web.pages import node_of, render
@@ -28,24 +29,34 @@ REMOVED = (_l("Topic removed"), _l("A moderator or its author removed this topic
 MAX_QUOTE = 2000
 
 
-async def readable_topic(request: Request, viewer: Viewer) -> tuple[Topic, Category, bool]:
-    """The topic of the address, its category and whether the viewer moderates it; raises the refusal
-    when they may not see it (members-only, held or a draft of someone else's, removed)."""
+@dataclass
+class Shown:
+    """The topic a page is about, as its viewer may see it."""
+
+    topic: Topic
+    category: Category
+    opening: Post  # with its author
+    moderator: bool  # the viewer moderates the category
+
+
+async def readable_topic(request: Request, viewer: Viewer) -> Shown:
+    """The topic of the address, its category, opening post and whether the viewer moderates it;
+    raises the refusal when they may not see it (members-only, held or a draft of someone else's,
+    removed)."""
     topic = await Topic.get_or_none(slug=str(request.path_params["slug"])[:64])
     if topic is None:
         raise PageRefusal(404, *NO_TOPIC)
-    try:
-        category = await readable_category((await Category.get(id=topic.category_id)).slug, viewer)
-    except PageRefusal:
-        raise PageRefusal(404, *NO_TOPIC) from None
+    category = await Category.get(id=topic.category_id)
+    if not access.can_read(category, viewer.user):
+        raise PageRefusal(404, *NO_TOPIC)
     moderator = await access.is_moderator(viewer.user, category)
-    opening = await Post.get(id=topic.post_id)
+    opening = await Post.get(id=topic.post_id).prefetch_related("author")
     mine = viewer.actor is not None and opening.author_id == viewer.actor.id
     if (topic.held or opening.draft) and not (mine or (moderator and not opening.draft)):
         raise PageRefusal(404, *NO_TOPIC)
     if topic.removed_at is not None and not moderator:
         raise PageRefusal(410, *REMOVED)
-    return topic, category, moderator
+    return Shown(topic, category, opening, moderator)
 
 
 async def page_of(topic: Topic, position: int) -> int:
@@ -65,10 +76,12 @@ async def thread_location(post: Post) -> str | None:
     return f"/topics/{topic.slug}?page={page}#p{entry.position}" if page > 1 else f"/topics/{topic.slug}#p{entry.position}"
 
 
-async def entry_views(topic: Topic, entries: list[Entry]) -> list[dict[str, Any]]:
-    """Each post as the thread shows it: its place, author, what it answers, removed or held."""
+async def entry_views(topic: Topic, entries: list[Entry], wishes: list[str], fallback: str) -> list[dict[str, Any]]:
+    """Each post as the thread shows it: its place, author, text in the reader's language (`wishes`),
+    what it answers, removed or held."""
     parents = {p for e in entries if (p := e.post.in_reply_to_uri)}
-    known = {e.post.uri: e.position for e in await Entry.filter(topic=topic, post__uri__in=list(parents)).prefetch_related("post")} if parents else {}
+    found = await Entry.filter(topic=topic, post__uri__in=list(parents)).values_list("post__uri", "position") if parents else []
+    known: dict[str, int] = {str(uri): int(position) for uri, position in found}
     revised = set(await Revision.filter(post_id__in=[e.post_id for e in entries]).values_list("post_id", flat=True))
     views = []
     for entry in entries:
@@ -78,7 +91,7 @@ async def entry_views(topic: Topic, entries: list[Entry]) -> list[dict[str, Any]
             "entry": entry, "post": post, "author": post.author, "position": entry.position,
             "removed": entry.removed_at is not None or post.deleted_at is not None, "held": entry.held,
             "parent": parent or None,  # a reply to the opening post answers the topic: no link
-            "history": post.id in revised,
+            "history": post.id in revised, "shown": multilingual.show_post(post, wishes, fallback),
         })
     return views
 
@@ -111,30 +124,32 @@ async def quote_of(topic: Topic, request: Request, moderator: bool) -> tuple[str
 async def thread_view(request: Request) -> Response:
     """GET /topics/<slug> in HTML: the thread in order, one page of it, and the reply form."""
     viewer = await viewer_of(request)
-    topic, category, moderator = await readable_topic(request, viewer)
-    opening = await Post.get(id=topic.post_id).prefetch_related("author")
+    shown = await readable_topic(request, viewer)
+    topic, category, opening = shown.topic, shown.category, shown.opening
     if opening.draft:
         entries, pages = await Entry.filter(topic=topic, position=0).prefetch_related("post", "post__author"), 1
     else:
-        entries, pages = await threads.thread_page(topic, page_number(request), moderator=moderator, viewer=viewer.actor)
-    page = min(page_number(request), pages)
-    views = await entry_views(topic, entries)
+        entries, pages = await threads.thread_page(topic, page_number(request), moderator=shown.moderator, viewer=viewer.actor)
+    language = language_of(request, viewer)
+    wishes = [*multilingual.request_wishes(request, viewer.user), language]
+    views = await entry_views(topic, entries, wishes, node_of(request).settings.association.language)
     if views:
         await mark_read(viewer, topic, views[-1]["position"])
-    quote, quoted = await quote_of(topic, request, moderator)
+    quote, quoted = await quote_of(topic, request, shown.moderator)
     subscribed = viewer.actor is not None and await Subscription.filter(actor=viewer.actor, topic=topic).exists()
     return no_store(await render(
-        request, "forum/thread.html", topic=topic, opening=opening, view=category_view(category, language_of(request, viewer)),
-        title=localized(topic.title_map, language_of(request, viewer), topic.title), posts=views, page=page, pages=pages, moderator=moderator, me=viewer.actor, member=viewer.member,
-        may_reply=await access.may_reply(viewer.user, topic, category), quote=quote, quoted=quoted, subscribed=subscribed,
-        language=language_of(request, viewer), og=await thread_meta(request, topic, category, opening, language_of(request, viewer)),
+        request, "forum/thread.html", topic=topic, opening=opening, view=category_view(category, language),
+        title=localized(topic.title_map, language, topic.title), posts=views, page=min(page_number(request), pages),
+        pages=pages, moderator=shown.moderator, me=viewer.actor, member=viewer.member, quote=quote, quoted=quoted,
+        may_reply=await access.may_reply(viewer.user, topic, category), subscribed=subscribed, language=language,
+        og=await thread_meta(request, topic, category, opening, language),
     ))
 
 
 async def post_in_thread(request: Request) -> Response:
     """GET /topics/<slug>/posts/<position>: the thread page that shows that post, at its anchor."""
     viewer = await viewer_of(request)
-    topic, _, _ = await readable_topic(request, viewer)
+    topic = (await readable_topic(request, viewer)).topic
     position = small_number(request.path_params["position"])
     if position is None:
         raise PageRefusal(404, *NO_TOPIC)
@@ -147,7 +162,7 @@ async def own_entry(request: Request) -> tuple[Viewer, Topic, Entry]:
     viewer = await viewer_of(request)
     if viewer.actor is None:
         raise PageRefusal.login()
-    topic, _, _ = await readable_topic(request, viewer)
+    topic = (await readable_topic(request, viewer)).topic
     position = small_number(request.path_params["position"])
     entry = await Entry.get_or_none(topic=topic, position=position).prefetch_related("post") if position is not None else None
     if entry is None or entry.post.author_id != viewer.actor.id:
@@ -173,8 +188,8 @@ async def publish_draft(request: Request) -> Response:
     viewer = await viewer_of(request)
     if viewer.actor is None:
         raise PageRefusal.login()
-    topic, _, _ = await readable_topic(request, viewer)
-    opening = await Post.get(id=topic.post_id)
+    shown = await readable_topic(request, viewer)
+    topic, opening = shown.topic, shown.opening
     if opening.author_id != viewer.actor.id:
         raise PageRefusal(403, "Not allowed", _l("Only its author publishes a draft."))
     await checked_form(request)
@@ -191,7 +206,7 @@ async def subscribe_topic(request: Request) -> Response:
     if viewer.actor is None:
         raise PageRefusal.login()
     form = await checked_form(request)
-    topic, _, _ = await readable_topic(request, viewer)
+    topic = (await readable_topic(request, viewer)).topic
     if form.get("do") == "unsubscribe":
         await subscriptions.unsubscribe(viewer.actor, topic=topic)
     else:
@@ -202,8 +217,9 @@ async def subscribe_topic(request: Request) -> Response:
 async def history(request: Request) -> Response:
     """GET /topics/<slug>/posts/<position>/history: a post's earlier versions, for moderators."""
     viewer = await viewer_of(request)
-    topic, _, moderator = await readable_topic(request, viewer)
-    if not moderator:
+    shown = await readable_topic(request, viewer)
+    topic = shown.topic
+    if not shown.moderator:
         raise PageRefusal(403, "Not allowed", _l("Only the category's moderators see a post's history."))
     position = small_number(request.path_params["position"])
     entry = await Entry.get_or_none(topic=topic, position=position).prefetch_related("post") if position is not None else None

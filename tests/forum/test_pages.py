@@ -340,3 +340,14 @@ async def test_odd_addresses_get_clear_answers(federation: Federation) -> None:
         assert empty.status_code == 400 and "empty" in empty.text
         expired = await http.post(f"/topics/{topic.slug}/reply", data={"csrf": "wrong", "text": "Hi"})
         assert expired.status_code == 403
+
+
+async def test_topic_address_answers_browsers_with_the_page_and_as2_clients_with_the_context(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    topic = await _topic(a, await _category(a))
+    async with client_for(a) as http:
+        page = await http.get(f"/topics/{topic.slug}", headers={"Accept": "text/html"})
+        assert page.headers["content-type"].startswith("text/html") and "Rooms in Paris" in page.text
+        assert "accept" in page.headers["vary"].lower()
+        collection = await http.get(f"/topics/{topic.slug}", headers={"Accept": "application/activity+json"})
+        assert collection.status_code == 200 and "OrderedCollection" in collection.json()["type"]

@@ -197,3 +197,41 @@ def test_thread_with_its_css_weighs_under_50_kb(new_context: ContextFactory, top
         kinds.add(response.request.resource_type)
     assert "stylesheet" in kinds and "script" not in kinds
     assert total < BUDGET, f"the thread with its CSS weighs {total} bytes"
+
+
+def test_moderator_removes_a_reply_and_locks_the_topic(new_context: ContextFactory, category: str) -> None:
+    """The admin starts a topic, the editor replies, the admin removes the reply with a reason and locks
+    the topic through the thread's moderation buttons: the editor then sees "removed" with the reason,
+    "locked" and
+    no reply form; unlocking gives it back."""
+    admin = new_context(as_user=ADMIN).new_page()
+    admin.goto(f"/forum/{category}/new")
+    form = f'form[action="/forum/{category}/new"]'
+    admin.locator(f"{form} #title").fill("House rules of the housing category")
+    admin.locator(f"{form} #text").fill("Be kind, no ads, no personal data of others.")
+    submit(admin, form, "Publish")
+    url = admin.url.split("#", 1)[0]
+    member = new_context(as_user=EDITOR).new_page()
+    member.goto(url)
+    member.locator("#reply #text").fill("Cheap flats here: call 06 00 00 00 00, buy now!")
+    submit(member, "#reply form", "Post the reply")
+    admin.goto(url)
+    with admin.expect_navigation():
+        admin.locator('#p1 a[href$="/remove"]').click()
+    admin.locator("#reason").fill("Advertising is not allowed here.")
+    submit(admin, "main form", "Remove")
+    assert "Advertising is not allowed here." in admin.locator("#p1").inner_text()
+    admin.goto(url)
+    admin.locator("details.moderation summary").click()
+    submit(admin, f'form[action$="/lock"]', "Lock")
+    screenshot(admin, "forum-thread-moderated")
+    member.goto(url)
+    assert "buy now" not in member.inner_text("main")
+    assert "Removed: Advertising is not allowed here." in member.locator("#p1").inner_text(), "the reason is not shown"
+    assert member.locator("#reply form").count() == 0
+    assert "locked" in member.locator("#reply").inner_text()
+    admin.goto(url)
+    admin.locator("details.moderation summary").click()
+    submit(admin, f'form[action$="/unlock"]', "Unlock")
+    member.goto(url)
+    assert member.locator("#reply form").count() == 1

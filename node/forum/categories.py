@@ -83,13 +83,18 @@ LEMMY_TERMS = {"lemmy": "https://join-lemmy.org/ns#", "postingRestrictedToMods":
                "moderators": {"@id": "lemmy:moderators", "@type": "@id"}}
 
 
+def featured_url(node: Node, slug: str) -> str:
+    """A category's pinned topics (the `target` of Lemmy's Add and Remove of a pin)."""
+    return f"{category_url(node, slug)}/featured"
+
+
 def document_fields(node: Node, slug: str, start_policy: str) -> dict[str, Any]:
     """What a category's Group actor document adds for Lemmy, NodeBB and PieFed (accounts/actors.py
     serves `actor.data["document"]`, node/forum/routes.py the collections): remote accounts may start
     topics only when the category lets everyone."""
     base = category_url(node, slug)
     return {"@context": LEMMY_TERMS, "attributedTo": f"{base}/moderators", "moderators": f"{base}/moderators",
-            "featured": f"{base}/featured", "outbox": f"{base}/outbox", "postingRestrictedToMods": start_policy != "everyone"}
+            "featured": featured_url(node, slug), "outbox": f"{base}/outbox", "postingRestrictedToMods": start_policy != "everyone"}
 
 
 def _actor_kind(read_access: str) -> str:

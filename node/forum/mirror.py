@@ -124,7 +124,7 @@ async def receive_update(node: Node, actor: Actor, obj: Doc) -> bool:
         log.info("Update from %s ignored: %s", actor.uri, exc)
         return True
     stored = await Post.get(id=post.id)
-    if group_of(stored) != group:
+    if group_of(stored) is None:  # the edit says nothing of its category: it stays where it was
         stored.data = {**(stored.data or {}), "audience": group}
         await stored.save(update_fields=["data"])
     return True

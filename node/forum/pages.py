@@ -76,9 +76,8 @@ def category_view(category: Category, language: str) -> dict[str, Any]:
 async def record_visit(actor: Actor) -> datetime | None:
     """A member opens the forum: when their previous visit ended (what "new" is measured from)."""
     now = utcnow()
-    visit = await Visit.get_or_none(actor=actor)
-    if visit is None:
-        await Visit.create(actor=actor, previous_at=None, seen_at=now)
+    visit, made = await Visit.get_or_create(actor=actor, defaults={"seen_at": now})  # two tabs at once: one row
+    if made:
         return None
     if now - visit.seen_at > VISIT_GAP:
         visit.previous_at = visit.seen_at

@@ -6,6 +6,7 @@ weight of the pages."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx2
@@ -14,7 +15,7 @@ from node.core.models import Post
 from node.core.runtime import Node
 from node.forum import threads
 from node.forum.categories import CategoryInput, create_category
-from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic
+from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic, Visit
 from node.posts.content import Draft
 from tests.conftest import Federation, client_for, member
 from tests.helpers import csrf_of, logged_in
@@ -351,3 +352,25 @@ async def test_topic_address_answers_browsers_with_the_page_and_as2_clients_with
         assert "accept" in page.headers["vary"].lower()
         collection = await http.get(f"/topics/{topic.slug}", headers={"Accept": "application/activity+json"})
         assert collection.status_code == 200 and "OrderedCollection" in collection.json()["type"]
+
+
+async def test_new_since_the_last_visit(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    category = await _category(a)
+    await _topic(a, category, "early", title="Seen before")
+    async with logged_in(a, "regular") as http:
+        assert "1 new topic" in _main((await http.get("/forum")).text)  # a first visit: everything is new
+        with a.ctx:
+            await Visit.filter(actor__username="regular").update(seen_at=datetime.now(timezone.utc) - timedelta(hours=2))
+            await Topic.all().update(created_at=datetime.now(timezone.utc) - timedelta(hours=3),
+                                     last_activity_at=datetime.now(timezone.utc) - timedelta(hours=3))
+        await _topic(a, category, "late", title="Arrived since")
+        main = _main((await http.get("/forum")).text)
+        assert "1 new topic" in main and "New since your last visit" in main
+        listing = (await http.get("/forum/housing")).text
+        arrived = listing.split("Arrived since", 1)[1].split("</h3>", 1)[0]
+        seen = listing.split("Seen before", 1)[1].split("</h3>", 1)[0]
+        assert ">new<" in arrived and ">new<" not in seen
+        with a.ctx:
+            visit = await Visit.get(actor__username="regular")
+            assert visit.previous_at is not None and visit.previous_at < visit.seen_at

@@ -175,6 +175,8 @@ async def receive_update(node: Node, actor: Actor, activity: Doc, obj: Doc) -> b
     entry = await entry_of(vocab.id_of(obj))
     if entry is None:
         return await receive_post(node, actor, activity, obj) if vocab.type_of(activity) == "Update" else False
+    if vocab.type_of(activity) != "Update":
+        return True  # a Create of a post placed already
     post = await Post.get(id=entry.post_id)
     if post.local or post.author_id != actor.id or entry.removed_at is not None or post.deleted_at is not None:
         return True  # only the author edits, and a removed post stays removed

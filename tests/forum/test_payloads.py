@@ -86,6 +86,10 @@ async def test_lemmy_comment_vote_and_dislike_in_our_thread(federation: Federati
         assert entry.post.in_reply_to_id == post.id and entry.post.content == "hello"
         announce = await _announced(a, doc["id"])
         assert announce["object"] == {k: v for k, v in doc.items() if k != "@context"}  # unchanged
+        await deliver(a, {**doc, "id": doc["id"] + "-again"})  # the same comment in another Create
+        assert await Entry.filter(topic_id=topic.id).count() == 2
+        assert not await Revision.filter(post__uri="http://ds9.lemmy.ml/comment/1").exists()  # no edit either
+        assert await Activity.filter(kind="Announce", outgoing=True, actor_uri=a.urls.actor("housing")).count() == 2
         assert vocab.PUBLIC in announce["to"] and f"{a.urls.actor('housing')}/followers" in announce["cc"]
         await deliver(a, load("lemmy_like.json"))
         await deliver(a, load("lemmy_dislike_page.json", {"http://ds9.lemmy.ml/post/1": post.uri}))

@@ -27,7 +27,7 @@ from node.web.errors import PageRefusal
 from node.web import meta
 from node.web.pages import SECURITY_HEADERS, association_actor, node_of, templates
 
-NOT_FOUND = ("Not found", "There is no such feed here.")
+NOT_FOUND = (i18n.lazy("Not found"), i18n.lazy("There is no such feed here."))
 
 
 def _shown() -> Any:

@@ -26,6 +26,11 @@ STAFF = frozenset({*PUBLISHING_ROLES, "moderator", "admin"})
 Commentable = Post | Event | Initiative
 
 
+def N_(text: str) -> str:
+    """Marks a message for extraction: the page showing the error translates it."""
+    return text
+
+
 class CommentError(ValueError):
     """A comment that cannot be made; the message says why."""
 
@@ -71,13 +76,13 @@ async def comment(node: Node, user: User, uri: str, text: str, language: str | N
     """A member's comment on one of our objects. Raises CommentError (closed, nothing there) or
     ContentError (an empty or too long text, a bad language)."""
     if user.disabled:
-        raise CommentError("This account is disabled.")
+        raise CommentError(N_("This account is disabled."))
     target = await commentable(uri)
     if target is None:
-        raise CommentError("There is nothing here to comment on.")
+        raise CommentError(N_("There is nothing here to comment on."))
     state = await state_of(node, target)
     if state == "closed":
-        raise CommentsClosed("Comments are closed.")
+        raise CommentsClosed(N_("Comments are closed."))
     held = state == "moderated" and user.role not in STAFF
     author = await Actor.get(id=user.actor_id)
     visibility = target.visibility if isinstance(target, Post) else "public"

@@ -6,7 +6,7 @@ signatures made beside the event loop, both cores of a 2-core machine sign.
 The workers start in the background on the first signature; until one is ready, and whenever none
 answers (stopped, crashed, not startable), a signature is made in-process as before, so a request is
 never refused for want of a worker. Requests that arrive in the same turn of the event loop go to a
-worker in one write. Private keys go to the workers over their stdin pipe, once per key.
+worker in one write; a request that would wait behind another at every worker is signed in-process. Private keys go to the workers over their stdin pipe, once per key.
 """
 
 from __future__ import annotations
@@ -117,10 +117,15 @@ class _Worker:
 class SigningPool:
     """``processes`` signing workers (0: every signature in-process)."""
 
-    def __init__(self, processes: int, *, start_after: int = 0, start_timeout: float = START_TIMEOUT) -> None:
+    def __init__(
+        self, processes: int, *, start_after: int = 0, queue_limit: int = 1, start_timeout: float = START_TIMEOUT
+    ) -> None:
         """Workers start after ``start_after`` signatures made in-process (a command that signs a
-        few requests starts none)."""
+        few requests starts none). A signature goes to the least busy worker when it has fewer than
+        ``queue_limit`` waiting, else it is made here at once: on a busy machine a queue behind a
+        worker waiting for the CPU costs a delivery more time than signing it in the event loop."""
         self.processes = max(0, processes)
+        self.queue_limit = queue_limit
         self.start_after = start_after
         self.start_timeout = start_timeout
         self.in_process = 0  # signatures made in-process (no worker ready): the benchmark prints it
@@ -139,7 +144,7 @@ class SigningPool:
         """The signature of ``data`` by the key (the algorithm its type implies)."""
         worker = self._pick()
         key = self._key_number(private_key_pem)
-        if worker is not None and key is not None:
+        if worker is not None and key is not None and len(worker.waiting) < self.queue_limit:
             try:
                 signature = await worker.sign(key, private_key_pem, data)
             except _WorkerGone as exc:
@@ -156,14 +161,18 @@ class SigningPool:
             key = self._keys[pem] = len(self._keys) + 1
         return key
 
-    def _pick(self) -> _Worker | None:
-        """The worker with the fewest requests waiting; starts missing workers in the background."""
+    def start(self) -> None:
+        """Start the missing workers now, in the background (many signatures are coming: a fan-out)."""
         if any(not w.alive for w in self._workers):
             self._workers = [w for w in self._workers if w.alive]
         missing = self.processes - len(self._workers)
-        wanted = missing > 0 and self.in_process >= self.start_after and not self._closed
-        if wanted and self._starting is None and time.monotonic() >= self._retry_at:
+        if missing > 0 and not self._closed and self._starting is None and time.monotonic() >= self._retry_at:
             self._starting = asyncio.get_running_loop().create_task(self._start(missing))
+
+    def _pick(self) -> _Worker | None:
+        """The worker with the fewest requests waiting; starts missing workers in the background."""
+        if self.in_process >= self.start_after:
+            self.start()
         if not self._workers:
             return None
         return min(self._workers, key=lambda w: len(w.waiting))

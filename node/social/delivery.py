@@ -26,6 +26,7 @@ log = logging.getLogger("agora.delivery")
 
 FANOUT = "fanout"
 DELIVER = "deliver"
+PRESTART_SIGNING = 32  # a fan-out to more inboxes starts the client's signing workers at once
 
 
 async def publish(
@@ -132,6 +133,8 @@ async def run_fanout(node: Node, payload: Mapping[str, Any]) -> None:
     inboxes = policy.inbox_targets(recipients)
     if payload.get("followers"):
         inboxes += await relay_inboxes(node, actor, payload["activity"])
+    if len(inboxes) > PRESTART_SIGNING:
+        node.client.signing.start()  # the signing workers start while the deliveries are queued
     await queue_deliveries(node, payload["activity"], actor.id, inboxes)
 
 

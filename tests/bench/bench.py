@@ -324,6 +324,12 @@ class FanoutRound:
     sink_cpu: float
     other_cpu: float
     first_delivery: float | None
+    signers_cpu: float = 0.0  # part C: the node's signing worker processes (not counted in other_cpu)
+
+
+def signer_cpu(node: Any) -> dict[int, float]:
+    """Part C: CPU seconds of each of the node's signing worker processes (none on an older tree)."""
+    return {pid: proc_cpu_seconds(pid) for pid in getattr(getattr(node.client, "signing", None), "pids", [])}
 
 
 @dataclass
@@ -395,6 +401,7 @@ async def fanout_round(node: Any, author: Actor, http: httpx2.AsyncClient, peer:
                        peer_base: str, followers: int, timeout: float, n: int) -> FanoutRound:  # fmt: skip
     """Publish one post; wait until the sink has verified every delivery and no job is left."""
     watch = CpuWatch(peer)
+    signers = signer_cpu(node)
     start, wall_start = time.perf_counter(), time.time()
     with database(node.ctx):
         await create_post(node, author, Draft(text=f"Assemblée générale n° {n + 1} samedi à 14 h. " * 6))
@@ -413,9 +420,11 @@ async def fanout_round(node: Any, author: Actor, http: httpx2.AsyncClient, peer:
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - start
     _, other_cpu, (sink_cpu,) = watch.stop()
+    signers_cpu = sum(cpu - signers.get(pid, 0.0) for pid, cpu in signer_cpu(node).items())
     first = stats["first_at"] - wall_start if stats["first_at"] else None
     log(f"fan-out: round {n + 1}: {followers} delivered in {elapsed:.2f} s ({followers / elapsed:,.0f}/s)")
-    return FanoutRound(elapsed, time.process_time() - watch.own, sink_cpu, other_cpu, first)
+    return FanoutRound(elapsed, time.process_time() - watch.own, sink_cpu, max(other_cpu - signers_cpu, 0.0), first,
+                       signers_cpu)  # fmt: skip
 
 
 async def bench_fanout(workdir: Path, children: Children, followers: int, rounds: int, timeout: float) -> FanoutResult:
@@ -970,6 +979,7 @@ def details(sig: SigningResult | None, fan: FanoutResult | None, inbox: InboxRes
                 + (f"first delivery {r.first_delivery * 1000:.0f} ms after publishing; " if r.first_delivery is not None else "")
                 + f"node CPU {r.node_cpu:.2f} s ({r.node_cpu / r.seconds:.0%} of a core), "
                 f"sink CPU {r.sink_cpu:.2f} s ({r.sink_cpu / r.seconds:.0%} of a core)"
+                + (f", signing workers CPU {r.signers_cpu:.2f} s" if r.signers_cpu else "")
             )
     if inbox:
         out.append(

@@ -27,7 +27,7 @@ async def ready(pool: SigningPool, count: int) -> None:
 async def test_signatures_come_from_the_workers_and_verify() -> None:
     private, public = generate_key_pair()
     other_private, other_public = generate_key_pair()
-    pool = SigningPool(2)
+    pool = SigningPool(2, queue_limit=1000)
     try:
         first = await pool.sign(private, b"before the workers")
         assert pool.in_process == 1 and verify_bytes(public, b"before the workers", first)
@@ -81,6 +81,20 @@ async def test_no_workers_signs_in_process() -> None:
     signature = await pool.sign(private, b"data")
     assert verify_bytes(public, b"data", signature) and pool.pids == [] and pool.in_process == 1
     await pool.aclose()
+
+
+async def test_a_burst_is_shared_between_idle_workers_and_the_event_loop() -> None:
+    private, public = generate_key_pair()
+    pool = SigningPool(2, queue_limit=1)
+    try:
+        await pool.sign(private, b"start")
+        await ready(pool, 2)
+        datas = [b"burst %d" % n for n in range(10)]
+        signatures = await asyncio.gather(*(pool.sign(private, data) for data in datas))
+        assert all(verify_bytes(public, data, s) for data, s in zip(datas, signatures))
+        assert (pool.in_workers, pool.in_process) == (2, 1 + 8)  # one each for the idle workers, the rest here
+    finally:
+        await pool.aclose()
 
 
 def test_the_worker_answers_every_complete_frame_and_refuses_unknown_keys() -> None:

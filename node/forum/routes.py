@@ -4,11 +4,16 @@ collections, which its Group actor document names. The documents are built in no
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from node.activitypub.responses import HtmlView, as2, node_of, not_found, page_number
+from node.activitypub.responses import (
+    AS2_HEADERS, AS2_TYPE, HtmlView, as2, encode, etag_matches, node_of, not_found, page_number,
+)
 from node.activitypub.signed_fetch import wants_as2
 from node.forum import wire
 
@@ -27,9 +32,19 @@ def topic_view(thread_html: HtmlView) -> HtmlView:
         if found is None:
             return not_found("no such topic")
         topic, group = found
-        return as2(await wire.context_collection(node_of(request), topic, group, page_number(request)))
+        return conditional(request, await wire.context_collection(node_of(request), topic, group, page_number(request)))
 
     return view
+
+
+def conditional(request: Request, doc: Any) -> Response:
+    """An AS2 document with a weak ETag of its bytes, or 304 when the client has them (NodeBB and
+    other readers of context collections poll them)."""
+    body = encode(doc)
+    headers = {**AS2_HEADERS, "ETag": f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'}
+    if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=AS2_TYPE, headers=headers)
 
 
 async def moderators_view(request: Request) -> Response:

@@ -79,6 +79,9 @@ async def test_a_reply_from_another_node_joins_the_thread_and_its_context(federa
     doc = response.json()
     assert doc["type"] == "OrderedCollection" and doc["id"] == threads.topic_url(a, topic.slug)
     assert doc["orderedItems"] == [opening.uri, reply.uri] and doc["totalItems"] == 2
+    async with client_for(a) as client:  # unchanged since: 304, by its ETag
+        again = await client.get(f"/topics/{topic.slug}", headers={**AS2, "If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304 and again.headers["etag"] == response.headers["etag"]
     assert doc["name"] == "Rooms in Paris"
     assert doc["attributedTo"] == doc["audience"] == a.urls.actor("housing")
     async with client_for(a) as client:  # a browser gets the thread page at the same address
@@ -126,6 +129,10 @@ async def test_edits_and_deletions_travel_both_ways(federation: Federation) -> N
         assert (await Topic.get(id=topic.id)).reply_count == 0
     doc = (await _context(a, topic)).json()
     assert doc["orderedItems"] == [opening.uri]
+    etag = (await _context(a, topic)).headers["etag"]
+    with a.ctx:
+        await threads.reply(a, alice, topic, Draft(text="Still looking?"))
+    assert (await _context(a, topic)).headers["etag"] != etag  # a new post changes the collection's ETag
     with a.ctx:
         await threads.delete_own(a, await Post.get(id=opening.id), alice)
     await federation.settle()

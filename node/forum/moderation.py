@@ -33,7 +33,7 @@ from node.core.models import Activity, Actor, Post, User
 from node.core.runtime import Node
 from node.forum import moderation_wire as wire, threads
 from node.forum.access import ForumError, is_moderator, must_wait
-from node.forum.categories import category_url
+from node.forum.categories import featured_url
 from node.forum.models import Category, CategoryModerator, Entry, Topic
 from node.posts.content import MEMBERS, note_document
 from node.social.delivery import publish
@@ -134,7 +134,7 @@ async def set_pinned(node: Node, topic: Topic, user: User, pinned: bool) -> Topi
         if group is not None:
             post = await _opening(topic)
             await wire.send(node, category, user, "Add" if pinned else "Remove", post.uri,
-                        target=f"{category_url(node, category.slug)}/featured")
+                        target=featured_url(node, category.slug))
         await audit.record(user, "forum.topic.pin" if pinned else "forum.topic.unpin",
                            threads.topic_url(node, topic.slug), category=category.slug)
     return topic

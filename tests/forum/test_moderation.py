@@ -298,6 +298,8 @@ async def test_moderators_buttons_lock_pin_move_remove_restore(federation: Feder
 
         form = await http.get(f"{thread}/move")
         assert form.status_code == 200 and 'value="jobs"' in form.text and 'value="housing"' not in form.text
+        arabic = await http.get(f"{thread}/move", headers={"Accept-Language": "ar"})
+        assert arabic.status_code == 200 and 'dir="rtl"' in arabic.text and "نقل الموضوع" in arabic.text
         wrong = await http.post(f"{thread}/move", data={"csrf": token, "category": "nope"})
         assert wrong.status_code == 400 and "Choose one of the categories" in wrong.text
         assert (await http.post(f"{thread}/move", data={"csrf": token, "category": "jobs"})).status_code == 303

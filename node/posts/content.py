@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -334,6 +334,8 @@ async def create_post(node: Node, author: Actor, draft: Draft) -> Post:
     translations = draft.translations or ()
     check_translations(language, translations, ContentError, needs_text=True)
     parent, parent_author = await reply_target(node, draft.in_reply_to) if draft.in_reply_to else (None, None)
+    if parent is not None and not parent.local and not draft.group:  # a reply in another server's forum thread
+        draft = replace(draft, group=await thread_group(parent))  # goes to its category too (FEP-1b12 audience)
     rendered = await render_languages(node, draft, language, translations)
     slug = new_slug()
     uri = node.urls.post(slug)
@@ -441,6 +443,14 @@ async def forum_groups(node: Node, post: Post) -> list[int]:
     if not isinstance(group, str) or not node.urls.is_local(group):
         return []
     return [actor.id for actor in await Actor.filter(uri=group, local=True, kind="Group").only("id")]
+
+
+async def thread_group(post: Post) -> str | None:
+    """The remote forum category (a Group we know) a received post was written in, if any."""
+    audience = vocab.id_of((post.data or {}).get("audience"))
+    if audience is None or not await Actor.filter(uri=audience, kind="Group", local=False).exists():
+        return None
+    return audience
 
 
 async def post_by_uri(uri: str) -> Post | None:

@@ -90,6 +90,27 @@ async def test_a_reply_from_another_node_joins_the_thread_and_its_context(federa
     assert not page.headers["content-type"].startswith("application/activity+json")
 
 
+async def test_a_reply_to_a_third_servers_post_reaches_the_thread(federation: Federation) -> None:
+    """carol on C replies in A's thread; B gets her reply through the category's Announce (fetched from
+    C: the embedded copy is not from A's host); bob's answer to carol goes to A's category too."""
+    a, b, alice, bob, category = await _forum(federation)
+    c = await federation.add_node("c.test")
+    carol, _ = await member(c, "carol")
+    topic, opening = await _topic(federation, a, alice, category)
+    carols = await _reply_from_b(federation, c, carol, opening.uri, "Ask the tenants' union.")
+    with b.ctx:
+        copy = await Post.get(uri=carols.uri)
+        assert copy.data["audience"] == a.urls.actor("housing") and "union" in copy.content
+    answer = await _reply_from_b(federation, b, bob, carols.uri, "Which one?")
+    with b.ctx:
+        assert a.urls.actor("housing") in (await Post.get(id=answer.id)).cc
+    with a.ctx:
+        entry = await Entry.get(post__uri=answer.uri).prefetch_related("post")
+        assert entry.topic_id == topic.id and entry.position == 2
+        assert entry.post.in_reply_to_uri == carols.uri and entry.post.data["audience"] == a.urls.actor("housing")
+    assert (await _context(a, topic)).json()["orderedItems"] == [opening.uri, carols.uri, answer.uri]
+
+
 async def test_the_announced_create_is_fetchable_by_its_id(federation: Federation) -> None:
     """Mastodon and snac resolve Announce{Create} by fetching the Create's id."""
     a, b, alice, bob, category = await _forum(federation)

@@ -25,7 +25,7 @@ from node.forum.threads import topic_url
 from node.site.pages_feeds import ATOM_TYPE, FEED_SIZE, RSS_TYPE, xml_text
 from node.web.errors import PageRefusal
 from node.web import meta
-from node.web.pages import SECURITY_HEADERS, association_actor, node_of, templates
+from node.web.pages import SECURITY_HEADERS, node_of, templates
 
 NOT_FOUND = (i18n.lazy("Not found"), i18n.lazy("There is no such feed here."))
 
@@ -74,15 +74,14 @@ async def _render(request: Request, kind: str, *, title: str, description: str, 
 
 
 async def thread_meta(request: Request, topic: Topic, category: Category, opening: Post, language: str) -> dict[str, Any] | None:
-    """The Open Graph tags of a thread page (templates/_og.html), for a public topic only."""
+    """The Open Graph tags of a thread page (templates/_og.html), for a public topic only. The site's
+    name is left to the template (render() has read it already: no second query)."""
     if category.read_access != "public" or opening.draft or opening.visibility != "public" or topic.held \
             or topic.removed_at is not None:
         return None
     node = node_of(request)
-    site = await association_actor(node)
     return meta.tags(node, title=localized(topic.title_map, language, topic.title), description=opening.content,
-                     html_description=True, url=topic_url(node, topic.slug), kind="article",
-                     site_name=site.name if site is not None and site.name else node.settings.association.name)
+                     html_description=True, url=topic_url(node, topic.slug), kind="article", site_name="")
 
 
 def _kind(request: Request) -> str:

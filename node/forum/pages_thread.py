@@ -79,10 +79,12 @@ async def thread_location(post: Post) -> str | None:
 async def entry_views(topic: Topic, entries: list[Entry], wishes: list[str], fallback: str) -> list[dict[str, Any]]:
     """Each post as the thread shows it: its place, author, text in the reader's language (`wishes`),
     what it answers, removed or held."""
-    parents = {p for e in entries if (p := e.post.in_reply_to_uri)}
+    known: dict[str, int] = {e.post.uri: e.position for e in entries}  # parents on this page need no query
+    parents = {p for e in entries if (p := e.post.in_reply_to_uri) and p not in known}
     found = await Entry.filter(topic=topic, post__uri__in=list(parents)).values_list("post__uri", "position") if parents else []
-    known: dict[str, int] = {str(uri): int(position) for uri, position in found}
-    revised = set(await Revision.filter(post_id__in=[e.post_id for e in entries]).values_list("post_id", flat=True))
+    known.update({str(uri): int(position) for uri, position in found})
+    edited = [e.post_id for e in entries if e.post.updated is not None]  # only an edited post shows its history
+    revised = set(await Revision.filter(post_id__in=edited).values_list("post_id", flat=True)) if edited else set()
     views = []
     for entry in entries:
         post = entry.post

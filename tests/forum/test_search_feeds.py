@@ -67,5 +67,6 @@ async def test_sitemap_and_link_preview_of_a_public_thread(federation: Federatio
         assert "Sitemap: http://a.test/sitemap.xml" in (await http.get("/robots.txt")).text
         page = (await http.get(f"/topics/{topic.slug}")).text
         assert '<meta property="og:title" content="Rooms in Paris">' in page
+        assert '<meta property="og:site_name" content="Association of a.test">' in page
         assert f'<meta property="og:url" content="http://a.test/topics/{topic.slug}">' in page
         assert f'href="http://a.test/topics/{topic.slug}/feed.atom"' in page

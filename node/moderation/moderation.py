@@ -15,6 +15,7 @@ from node.events import events
 from node.moderation import holds
 from node.initiatives import initiatives
 from node.policy import blocks, rules
+from node.social import notify
 from node.social.groups import relay_to_group
 from node.social.interactions import recount
 from node.core.models import Actor, Post, User
@@ -210,6 +211,7 @@ async def approve_post(node: Node, post: Post, user: User) -> None:
     await post.save(update_fields=["held"])
     if post.local and post.draft:  # a member's comment held unpublished (node/posts/comments.py)
         await content.publish_post(node, post)
+        await notify.local_post(node, post)
     if post.in_reply_to_id:
         await recount(post.in_reply_to_id)
     author = await Actor.get(id=post.author_id)

@@ -102,6 +102,8 @@ async def test_comments_on_a_moderated_event_wait_for_approval_then_federate(fed
         assert "Is there parking?" in (await http.get(page)).text
     with b.ctx:
         assert (await Post.get(uri=held.uri)).in_reply_to_uri == event.uri
+    with a.ctx:  # the organizer hears of it once it is shown
+        assert await Notification.filter(recipient_id=event.organizer_id, kind="reply", object_uri=event.uri).count() == 1
 
 
 async def test_a_member_comments_on_an_initiative(federation: Federation) -> None:

@@ -15,7 +15,8 @@ from node.initiatives import handlers as initiatives
 from node.policy import handlers as policy
 from node.moderation import handlers as moderation
 from node.forum import handlers as forum
+from node.guides import handlers as guides
 
-FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum)
+FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, guides)
 
 __all__ = ["FEATURES", "dispatch"]

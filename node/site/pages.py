@@ -28,6 +28,7 @@ from node.initiatives.pledges import need_progress
 from node.core.runtime import VERSION, Node
 from node.core.sanitize import plain_text
 from node.forum.search import search_forum
+from node.guides.search import search_guides
 from node.web import auth, meta
 from node.site import pages_feeds as feeds, pages_sitemap as sitemap_pages
 from node.events.pages_common import when_text
@@ -199,7 +200,7 @@ async def about(request: Request) -> Response:
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str  # post | event | initiative | topic (a forum post)
+    kind: str  # post | event | initiative | topic (a forum post) | guide
     title: str
     link: str
     snippet: Markup
@@ -261,6 +262,9 @@ async def search_hits(node: Node, query: str, page: int, wishes: list[str],
     for found_topic in await search_forum(node, query, user, wanted):
         hits.append(Hit("topic", found_topic.title, found_topic.link, snippet(found_topic.text or found_topic.title, query),
                         found_topic.moment, found_topic.language))
+    for guide in await search_guides(query, wanted):
+        hits.append(Hit("guide", guide.title, guide.link, snippet(guide.text or guide.title, query), guide.moment,
+                        guide.language))
     hits.sort(key=lambda h: h.moment, reverse=True)
     start = (page - 1) * PAGE_SIZE
     return hits[start:start + PAGE_SIZE], len(hits) > page * PAGE_SIZE

@@ -36,6 +36,7 @@ from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
 from node.guides import pages as guide_pages, review as guide_review
+from node.guides import pages as guide_pages, review as guide_review
 from node.forum import pages_routes as forum_web
 from node.web import auth, comments as comment_pages, language, media_routes, pages
 from node.moderation import pages as moderation_pages
@@ -118,6 +119,7 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     table.update(policy_jobs.job_handlers(node))
     table.update(moderation_jobs.job_handlers(node))
     table.update(forum_subscriptions.job_handlers(node))
+    table.update(guide_review.job_handlers(node))
     table.update(guide_review.job_handlers(node))
     return table
 

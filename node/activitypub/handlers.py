@@ -16,6 +16,7 @@ from node.policy import handlers as policy
 from node.moderation import handlers as moderation
 from node.forum import handlers as forum
 from node.guides import handlers as guides
+from node.guides import handlers as guides
 
 FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, guides)
 

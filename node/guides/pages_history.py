@@ -38,7 +38,7 @@ async def diff_page(request: Request) -> Response:
     return await render(request, "guides/diff.html", guide=guide, old=old, new=new,
                         old_number=await guides.revision_number(old) if old.status == "accepted" else None,
                         new_number=await guides.revision_number(new) if new.status == "accepted" else None,
-                        languages=revision_diff(old, new))
+                        diffs=revision_diff(old, new))
 
 
 def _refused(exc: GuideError) -> PageRefusal:

@@ -29,6 +29,7 @@ from node.core.runtime import VERSION, Node
 from node.core.sanitize import plain_text
 from node.forum.search import search_forum
 from node.guides.search import search_guides
+from node.guides.search import search_guides
 from node.web import auth, meta
 from node.site import pages_feeds as feeds, pages_sitemap as sitemap_pages
 from node.events.pages_common import when_text
@@ -200,7 +201,7 @@ async def about(request: Request) -> Response:
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str  # post | event | initiative | topic (a forum post) | guide
+    kind: str  # post | event | initiative | topic (a forum post) | guide | guide
     title: str
     link: str
     snippet: Markup
@@ -262,6 +263,9 @@ async def search_hits(node: Node, query: str, page: int, wishes: list[str],
     for found_topic in await search_forum(node, query, user, wanted):
         hits.append(Hit("topic", found_topic.title, found_topic.link, snippet(found_topic.text or found_topic.title, query),
                         found_topic.moment, found_topic.language))
+    for guide in await search_guides(query, wanted):
+        hits.append(Hit("guide", guide.title, guide.link, snippet(guide.text or guide.title, query), guide.moment,
+                        guide.language))
     for guide in await search_guides(query, wanted):
         hits.append(Hit("guide", guide.title, guide.link, snippet(guide.text or guide.title, query), guide.moment,
                         guide.language))

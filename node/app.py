@@ -36,7 +36,6 @@ from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
 from node.guides import pages as guide_pages, review as guide_review
-from node.guides import pages as guide_pages, review as guide_review
 from node.forum import pages_routes as forum_web
 from node.web import auth, comments as comment_pages, language, media_routes, pages
 from node.moderation import pages as moderation_pages
@@ -48,6 +47,7 @@ from node.web.errors import PageRefusal
 from node.web.ratelimit import RateLimitMiddleware
 
 log = logging.getLogger("agora")
+HOT_PREFIXES = ("/.well-known/", "/nodeinfo/", "/actor", "/inbox", "/users/")
 
 
 class TortoiseContextMiddleware:
@@ -120,7 +120,6 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     table.update(moderation_jobs.job_handlers(node))
     table.update(forum_subscriptions.job_handlers(node))
     table.update(guide_review.job_handlers(node))
-    table.update(guide_review.job_handlers(node))
     return table
 
 
@@ -161,6 +160,28 @@ async def stop_node(node: Node) -> None:
         await node.ctx.close_connections()
 
 
+def middleware_stack(settings: Settings, holder: dict[str, Any]) -> list[Middleware]:
+    """Outermost first: compression, the cheap refusals and /healthz, proxies, the database context,
+    rate limits, sessions (none on federation requests), the federation policy."""
+    return [
+        Middleware(Compression),  # gzip (node/web/compression.py)
+        Middleware(RefuseNulMiddleware),
+        Middleware(health_routes.HealthzMiddleware),  # GET /healthz, ahead of sessions and policy
+        Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
+        Middleware(TortoiseContextMiddleware, holder=holder),
+        Middleware(RateLimitMiddleware, settings=settings),
+        Middleware(
+            auth.Sessions,  # no session work on federation requests (node/web/auth.py)
+            secret_key=settings.secret_key or "development-only-secret",
+            session_cookie="agora_session",
+            same_site="lax",
+            https_only=settings.base_url.startswith("https://"),
+            max_age=14 * 24 * 3600,
+        ),
+        Middleware(PolicyMiddleware, settings=settings, holder=holder),
+    ]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -194,25 +215,14 @@ def create_app(
                 await task
             await stop_node(running)
 
-    middleware = [
-        Middleware(Compression),  # gzip (node/web/compression.py)
-        Middleware(RefuseNulMiddleware),
-        Middleware(health_routes.HealthzMiddleware),  # GET /healthz, ahead of sessions and policy
-        Middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxies),
-        Middleware(TortoiseContextMiddleware, holder=holder),
-        Middleware(RateLimitMiddleware, settings=settings),
-        Middleware(
-            auth.Sessions,  # no session work on federation requests (node/web/auth.py)
-            secret_key=settings.secret_key or "development-only-secret",
-            session_cookie="agora_session",
-            same_site="lax",
-            https_only=settings.base_url.startswith("https://"),
-            max_age=14 * 24 * 3600,
-        ),
-        Middleware(PolicyMiddleware, settings=settings, holder=holder),
-    ]
+    middleware = middleware_stack(settings, holder)
+    federation = ap_routes(post_pages.post_page, event_pages.event_page, initiative_pages.initiative_page)
+    # The router tries routes in order: the hot federation paths (WebFinger, NodeInfo, actors, inboxes),
+    # which no other route matches, go first; the rest of the table keeps its order.
+    hot = [r for r in federation if getattr(r, "path", "").startswith(HOT_PREFIXES)]
     app = Starlette(
         routes=[
+            *hot,
             # Fixed paths under /events (/events/new, /events/{slug}.ics...) before /events/{slug}.
             *public.routes(),  # before pages.routes(): it owns "/"
             *account.routes(),
@@ -229,7 +239,7 @@ def create_app(
             *initiative_pages.routes(), *guide_pages.routes(),
             *ical_routes.routes(),
             *forum_web.routes(),
-            *ap_routes(post_pages.post_page, event_pages.event_page, initiative_pages.initiative_page),
+            *(r for r in federation if r not in hot),
             *post_pages.routes(),
             *login_pages.routes(),
             Mount("/static", app=static.static_files(), name="static"),  # hashed names cached a year

@@ -1,5 +1,6 @@
-"""Agora benchmark: signing rate, delivery fan-out, inbox throughput and memory, and NodeInfo latency
-while costly Linked Data signatures arrive, in one run.
+"""Agora benchmark: signing rate, delivery fan-out, inbox throughput and memory, NodeInfo latency while
+costly Linked Data signatures arrive, reads against snac2 (actor documents, WebFinger) and the weight
+of an event page on a phone, in one run.
 
 Run from the repository root (`make bench`):
 
@@ -9,6 +10,11 @@ Run from the repository root (`make bench`):
 Everything runs on loopback (127.0.0.1) in a temporary directory that is removed afterwards; nothing is
 written into the repository except with --write. Child processes (the peer helper and `agora serve`)
 are always stopped, on errors and on Ctrl-C too. See BENCHMARKS.md for the method.
+
+Adding a phase: a module next to this one with an `async def run(...)` returning its results, and a
+`rows(result) -> [(figure, measured, target, ok)]` / `details(result) -> [str]` pair (tests/bench/reads.py
+is the model); call it from `run_phases` under a name of `--only`, and add its rows and details in
+`report`. The hook for the fan-out on PostgreSQL (1 and 2 worker processes) is `fanout_pg` below.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pageweight
+import reads
 import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -60,10 +68,20 @@ HANDLE = "asso"
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"
 
-# Targets (from the performance issue).
-TARGET_FANOUT_RATIO = 0.25  # deliveries/s >= 25 % of the raw signing rate
-TARGET_INBOX_ACCEPTED = 500.0  # signed POSTs answered 202 per second
-TARGET_IDLE_RSS_MB = 120.0
+# HOOK (fan-out on PostgreSQL, issue 15 part B): tests/bench/fanout_pg.py, when present, is run as the
+# phase "fanout_pg": `await fanout_pg.run(workdir, children, args)` measures the fan-out with 1 and 2
+# `agora worker` processes and returns its result; `fanout_pg.rows(result)` gives
+# [(figure, measured, target, ok)] and `fanout_pg.details(result)` [str] for the report.
+try:
+    import fanout_pg  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # not written yet
+    fanout_pg = None
+
+# Targets (from the performance issues; issue 15's table).
+TARGET_FANOUT_RATIO = 0.50  # deliveries/s >= 50 % of the raw signing rate
+TARGET_INBOX_ACCEPTED = 1500.0  # signed POSTs answered 202 per second
+TARGET_INBOX_PROCESSED = 500.0  # inbox activities processed per second
+TARGET_IDLE_RSS_MB = 80.0  # at most
 
 # Environment variables that would point a node somewhere else than the benchmark's temp dir.
 _AGORA_LOCATION_VARS = (
@@ -677,7 +695,9 @@ async def bench_inbox(workdir: Path, children: Children, n: int, concurrency: in
     key_file = workdir / "remote-public.pem"
     key_file.write_text(public_pem)
     peer = start_peer(children, peer_port, key_file)
-    serve = children.start("agora-serve", agora_command() + ["--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(node_port)])
+    # One server process (which runs the worker): its CPU and memory are those of one pid.
+    serve = children.start("agora-serve", agora_command() + ["--config", str(config), "serve", "--host", "127.0.0.1",
+                                                             "--port", str(node_port), "--workers", "1"])
     remote = RemoteActors(peer_base, actor_count, private_pem, base, post_uris)
     db_path = Path(settings.resolved_database_url.removeprefix("sqlite://").split("?", 1)[0])
     limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -829,7 +849,8 @@ async def bench_ld(workdir: Path, children: Children, posts: int, concurrency: i
     key_file = workdir / "ld-remote-public.pem"
     key_file.write_text(public_pem)
     peer = start_peer(children, peer_port, key_file)
-    serve = children.start("agora-serve-ld", agora_command() + ["--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(node_port)])
+    serve = children.start("agora-serve-ld", agora_command() + ["--config", str(config), "serve", "--host", "127.0.0.1",
+                                                                "--port", str(node_port), "--workers", "1"])
     remote = RemoteActors(peer_base, 2, private_pem, base, [])
     sizes = [LD_SIZES[n % len(LD_SIZES)] for n in range(posts)]
     items = [remote.sign(1, "/inbox", costly_forward(remote, n, size)) for n, size in enumerate(sizes)]  # a1 relays a0
@@ -934,8 +955,10 @@ def rows(sig: SigningResult | None, fan: FanoutResult | None, inbox: InboxResult
                        f"{inbox.accepted_rate:,.0f}/s", f"≥ {TARGET_INBOX_ACCEPTED:,.0f}/s",
                        inbox.accepted_rate >= TARGET_INBOX_ACCEPTED))  # fmt: skip
         out.append(Row("Inbox: POSTs not answered 202 (errors)", f"{inbox.failed:,} of {inbox.requests:,}", "0", inbox.failed == 0))
-        out.append(Row(f"Inbox: processed (all {inbox.accepted:,} jobs done)", f"{inbox.processed_rate:,.0f}/s ({inbox.process_seconds:.1f} s)"))
-        out.append(Row("Idle RSS of agora serve", f"{inbox.idle_rss_mb:.0f} MB", f"< {TARGET_IDLE_RSS_MB:.0f} MB", inbox.idle_rss_mb < TARGET_IDLE_RSS_MB))
+        out.append(Row(f"Inbox: processed (all {inbox.accepted:,} jobs done)", f"{inbox.processed_rate:,.0f}/s ({inbox.process_seconds:.1f} s)",
+                       f"≥ {TARGET_INBOX_PROCESSED:,.0f}/s", inbox.processed_rate >= TARGET_INBOX_PROCESSED))
+        out.append(Row("Idle RSS of agora serve (one process)", f"{inbox.idle_rss_mb:.0f} MB", f"≤ {TARGET_IDLE_RSS_MB:.0f} MB",
+                       inbox.idle_rss_mb <= TARGET_IDLE_RSS_MB))
         out.append(Row("  RSS after the inbox run; peak (VmHWM)", f"{inbox.loaded_rss_mb:.0f} MB; {inbox.peak_rss_mb:.0f} MB"))
     return out
 
@@ -1035,15 +1058,87 @@ def write_markdown(path: Path, block: str) -> None:
 # main
 
 
-async def run_phases(args: argparse.Namespace, workdir: Path, children: Children) -> tuple[Any, Any, Any]:
-    fan = inbox = ld = None
+# ---------------------------------------------------------------------------------------------------
+# 6. reads against snac2 (tests/bench/reads.py), 7. an event page on a phone (tests/bench/pageweight.py)
+
+
+async def bench_reads(workdir: Path, children: Children, seconds: float, workers: int) -> reads.ReadsResult:
+    harness = reads.Harness(workdir=workdir, start=children.start, stop=children.stop, init_node=init_node,
+                            agora=agora_command(), log=log)
+    try:
+        return await reads.run(harness, seconds, workers)
+    except reads.ReadsError as exc:
+        raise BenchError(f"reads: {exc}") from None
+
+
+async def bench_page_weight(workdir: Path) -> pageweight.Weight:
+    """The event page with its banner on a phone, from a node in this process (ASGI, no sockets)."""
+    config = init_node(workdir / "pages", free_port())
+    settings = node_settings(config)
+    node = await start_node(settings)
+    try:
+        with database(node.ctx):
+            page_url, banner_url = await pageweight.event_with_banner(node)
+            transport = httpx2.ASGITransport(app=create_app(settings, node=node))
+            async with httpx2.AsyncClient(transport=transport, base_url=settings.base_url) as http:
+                weight = await pageweight.event_page_weight(http, settings.base_url, page_url, banner_url)
+    finally:
+        await stop_node(node)
+    log(f"pages: event page on a phone {weight.total:,} B (banner {weight.banner_name})")
+    return weight
+
+
+def page_rows(weight: pageweight.Weight | None) -> list[Row]:
+    if weight is None:
+        return []
+    limit = pageweight.WEIGHT_LIMIT
+    return [Row("Event page with its banner, on a phone (360 px, gzip)", f"{weight.total / 1000:.0f} KB",
+                f"< {limit // 1000} KB", weight.total < limit)]
+
+
+def page_details(weight: pageweight.Weight | None) -> list[str]:
+    if weight is None:
+        return []
+    return [f"event page on a phone: HTML {weight.html:,} B and CSS {weight.css:,} B as sent (gzip), banner "
+            f"{weight.banner:,} B ({weight.banner_name.rsplit('-', 1)[1]} from the srcset; the largest size "
+            f"alone is {weight.largest:,} B)"]
+
+
+@dataclass
+class Results:
+    fan: Any = None
+    inbox: Any = None
+    ld: Any = None
+    reads: Any = None
+    pages: Any = None
+    fanout_pg: Any = None
+
+
+async def run_phases(args: argparse.Namespace, workdir: Path, children: Children) -> Results:
+    out = Results()
     if "fanout" in args.only:
-        fan = await bench_fanout(workdir, children, args.followers, args.rounds, args.timeout)
+        out.fan = await bench_fanout(workdir, children, args.followers, args.rounds, args.timeout)
     if "inbox" in args.only:
-        inbox = await bench_inbox(workdir, children, args.inbox, args.concurrency, args.actors, args.timeout)
+        out.inbox = await bench_inbox(workdir, children, args.inbox, args.concurrency, args.actors, args.timeout)
     if "ld" in args.only:
-        ld = await bench_ld(workdir, children, args.ld_posts, args.ld_concurrency)
-    return fan, inbox, ld
+        out.ld = await bench_ld(workdir, children, args.ld_posts, args.ld_concurrency)
+    if "reads" in args.only:
+        out.reads = await bench_reads(workdir, children, args.reads_seconds, args.reads_workers)
+    if "pages" in args.only:
+        out.pages = await bench_page_weight(workdir)
+    if "fanout_pg" in args.only and fanout_pg is not None:
+        out.fanout_pg = await fanout_pg.run(workdir, children, args)
+    return out
+
+
+def extra_rows(results: Results) -> tuple[list[Row], list[str]]:
+    """The rows and notes of the phases after the first four."""
+    table = [Row(*r) for r in reads.rows(results.reads)] + page_rows(results.pages)
+    notes = reads.details(results.reads) + page_details(results.pages)
+    if fanout_pg is not None and results.fanout_pg is not None:
+        table += [Row(*r) for r in fanout_pg.rows(results.fanout_pg)]
+        notes += fanout_pg.details(results.fanout_pg)
+    return table, notes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1058,8 +1153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=240.0, help="give up on a phase after this many seconds")
     p.add_argument("--ld-posts", type=int, default=60, help="LD load: forwarded activities with a bogus LD signature (default 60)")
     p.add_argument("--ld-concurrency", type=int, default=4, help="LD load: concurrent requests (default 4)")
-    p.add_argument("--only", default="sign,fanout,inbox,ld", type=lambda s: set(s.split(",")),
-                   help="phases to run (comma-separated: sign,fanout,inbox,ld)")  # fmt: skip
+    p.add_argument("--reads-seconds", type=float, default=5.0, help="reads: seconds of each wrk round (default 5)")
+    p.add_argument("--reads-workers", type=int, default=len(os.sched_getaffinity(0)),
+                   help="reads: agora serve --workers (default: the number of cores)")
+    p.add_argument("--only", default="sign,fanout,inbox,ld,reads,pages,fanout_pg", type=lambda s: set(s.split(",")),
+                   help="phases to run (comma-separated: sign,fanout,inbox,ld,reads,pages,fanout_pg)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit with status 3 when a target is missed")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = p.parse_args(argv)
@@ -1089,7 +1187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             watch = CpuWatch()
             sig = bench_signing(args.sign_seconds)
             sig.wall, sig.other_cpu, _ = watch.stop()
-        fan, inbox, ld = run_async(run_phases(args, workdir, children))  # uvloop, as in production
+        results = run_async(run_phases(args, workdir, children))  # uvloop, as in production
+        fan, inbox, ld = results.fan, results.inbox, results.ld
     except KeyboardInterrupt:
         log("interrupted")
         status = 130
@@ -1108,8 +1207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if status:
         return status
     info = machine()
-    table = rows(sig, fan, inbox) + ld_rows(ld)
-    notes = details(sig, fan, inbox) + ld_details(ld)
+    more_rows, more_notes = extra_rows(results)
+    table = rows(sig, fan, inbox) + ld_rows(ld) + more_rows
+    notes = details(sig, fan, inbox) + ld_details(ld) + more_notes
     print()
     print(f"Agora benchmark — {info['date']} — {info['machine']} — {info['python']}")
     print(text_table(table))

@@ -35,6 +35,7 @@ from node.site import routes_health as health_routes
 from node.site import pages_admin as admin, pages as public
 from node.events import pages as event_pages, routes_ical as ical_routes
 from node.initiatives import pages as initiative_pages
+from node.opportunities import answers as opportunity_answers, opportunities as opportunity_jobs, routes as opportunity_routes
 from node.guides import pages as guide_pages, review as guide_review
 from node.forum import pages_routes as forum_web
 from node.web import auth, comments as comment_pages, language, media_routes, pages
@@ -119,6 +120,8 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     table.update(policy_jobs.job_handlers(node))
     table.update(moderation_jobs.job_handlers(node))
     table.update(forum_subscriptions.job_handlers(node))
+    table.update(opportunity_jobs.job_handlers(node))
+    table.update(opportunity_answers.job_handlers(node))
     table.update(guide_review.job_handlers(node))
     return table
 
@@ -236,7 +239,7 @@ def create_app(
             *policy_pages.routes(),
             *moderation_pages.routes(),
             *event_pages.routes(),
-            *initiative_pages.routes(), *guide_pages.routes(),
+            *initiative_pages.routes(), *opportunity_routes.routes(), *guide_pages.routes(),
             *ical_routes.routes(),
             *forum_web.routes(),
             *(r for r in federation if r not in hot),

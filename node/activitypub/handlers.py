@@ -15,9 +15,10 @@ from node.initiatives import handlers as initiatives
 from node.policy import handlers as policy
 from node.moderation import handlers as moderation
 from node.forum import handlers as forum
+from node.opportunities import handlers as opportunities
 from node.guides import handlers as guides
 from node.guides import handlers as guides
 
-FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, guides)
+FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, opportunities, guides)
 
 __all__ = ["FEATURES", "dispatch"]

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 
 from node.cli import (
     backup as cli_backup, config as cli_config, events as cli_events, federation as cli_federation,
-    followers as cli_followers, forum as cli_forum, initiatives as cli_initiatives, members as cli_members, posts as cli_posts,
+    followers as cli_followers, forum as cli_forum, initiatives as cli_initiatives, members as cli_members, opportunity as cli_opportunity, posts as cli_posts,
     server as cli_server, users as cli_users,
 )
 from node.cli import guide as cli_guide
 from node.cli.common import CliError
 from node.core.settings import SettingsError
 
-GROUPS = (cli_server, cli_users, cli_posts, cli_followers, cli_events, cli_initiatives, cli_federation,
+GROUPS = (cli_server, cli_users, cli_posts, cli_followers, cli_events, cli_initiatives, cli_opportunity, cli_federation,
           cli_members, cli_forum, cli_guide, cli_backup, cli_config)
 """In the order `agora --help` lists them."""
 

@@ -21,6 +21,7 @@ MODELS_MODULES = (
     "node.policy.models",
     "node.moderation.models",
     "node.forum.models",
+    "node.opportunities.models",
     "node.guides.models",
 )
 MIGRATIONS_MODULE = "node.migrations"

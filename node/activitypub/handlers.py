@@ -17,7 +17,6 @@ from node.moderation import handlers as moderation
 from node.forum import handlers as forum
 from node.opportunities import handlers as opportunities
 from node.guides import handlers as guides
-from node.guides import handlers as guides
 
 FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, opportunities, guides)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from federation.ldworker import HEADER, READY
+from federation.ldframe import HEADER, READY
 
 __all__ = ["Canonical", "HostBudget", "LdGuard"]
 

@@ -15,17 +15,15 @@ import contextlib
 import json
 import os
 import signal
-import struct
 import sys
 from typing import BinaryIO, Final
 
 from federation.jsonld import JsonLdError
+from federation.ldframe import HEADER, READY
 from federation.ldsig import ld_signed_data
 
 __all__ = ["HEADER", "READY", "answer", "read_frame", "serve", "write_frame"]
 
-HEADER: Final = struct.Struct(">I")
-READY: Final = b"r"
 NICENESS: Final = 10
 
 

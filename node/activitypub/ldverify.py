@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from federation import vocab
-from federation.ldsig import ld_signature_creator, verify_ld_signed_data
+from federation.ldcheck import ld_signature_creator, verify_ld_signed_data
 from node.accounts.actors import lookup_key
 from node.core.runtime import Node
 

@@ -6,11 +6,9 @@ recipient and cause; `dedupe_key` makes a redelivered activity a no-op."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Iterable
-from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,56 +35,20 @@ def dedupe_key(cause: str, recipient: Actor, kind: str) -> str:
     return key if len(key) <= 1000 else f"{kind} {recipient.id} sha256:{hashlib.sha256(cause.encode()).hexdigest()}"
 
 
-#: While `after_activity` runs, the notifications it makes are gathered here and written together.
-_GATHERED: ContextVar[list[Notification] | None] = ContextVar("agora_notify_gathered", default=None)
-
-
 async def notify(recipient: Actor, kind: str, source: Actor | None, cause: str, object_uri: str | None = None,
                  text: str = "") -> Notification | None:
-    """Write one notification, unless the same one exists already (or it is about oneself). Inside
-    `after_activity` the row is only gathered (and returned unsaved): it is written with the others."""
+    """Write one notification, unless the same one exists already (or it is about oneself)."""
     if not recipient.local or recipient.deleted_at is not None or recipient.kind == "Application":
         return None
     if source is not None and source.id == recipient.id:
         return None
-    row = Notification(
-        recipient=recipient, kind=kind, source=source, object_uri=object_uri, text=text[:2000],
-        dedupe_key=dedupe_key(cause, recipient, kind),
-    )
-    gathered = _GATHERED.get()
-    if gathered is not None:
-        gathered.append(row)
-        return row
     try:
-        await row.save()
+        return await Notification.create(
+            recipient=recipient, kind=kind, source=source, object_uri=object_uri, text=text[:2000],
+            dedupe_key=dedupe_key(cause, recipient, kind),
+        )
     except IntegrityError:
         return None  # the same activity again
-    return row
-
-
-class NotificationWriter:
-    """Group commit of the notifications of inbound activities: one INSERT at a time, which skips the
-    ones that exist already (the dedupe key: a redelivered activity adds nothing); the rows gathered
-    by the jobs that end meanwhile go together in the next. Each job waits until its rows are written."""
-
-    def __init__(self) -> None:
-        self.pending: list[Notification] = []
-        self.lock = asyncio.Lock()
-        self.writes = 0
-
-    async def write(self, rows: list[Notification]) -> None:
-        mine = rows[-1]
-        self.pending += rows
-        async with self.lock:
-            if any(row is mine for row in self.pending):
-                batch, self.pending = self.pending, []
-                try:
-                    await Notification.bulk_create(batch, ignore_conflicts=True)
-                except BaseException:  # this job fails (it is retried); the other jobs' rows are written by them
-                    own = {id(row) for row in rows}
-                    self.pending = [row for row in batch if id(row) not in own] + self.pending
-                    raise
-                self.writes += 1
 
 
 async def _local_actor(uri: str | None) -> Actor | None:
@@ -181,27 +143,19 @@ async def _on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if not ref or not node.urls.is_local(ref):
         return
     cause = str(doc.get("id"))
-    if await _on_post_like(actor, ref, cause):
-        return
     initiative = await Initiative.get_or_none(uri=ref, local=True, deleted_at=None)
     if initiative is not None:
         support = await Support.get_or_none(initiative=initiative, actor=actor, held=False)  # held: not yet
         organizer = await Actor.get_or_none(id=initiative.organizer_id)
         if support is not None and organizer is not None:
             await notify(organizer, "support", actor, cause, initiative.url or initiative.uri, initiative.title)
-
-
-async def _on_post_like(actor: Actor, ref: str, cause: str) -> bool:
-    """A like of a local post that the handler stored (one query for the like, its post and author):
-    its author is notified. False when the like is of something else."""
-    like = await Interaction.filter(
-        kind="Like", actor=actor, post__uri=ref, post__local=True, post__deleted_at=None
-    ).select_related("post__author").first()
-    if like is None:
-        return False
-    post = like.post
-    await notify(post.author, "like", actor, cause, post.url or post.uri, plain_text(post.content, EXCERPT))
-    return True
+        return
+    post = await Post.get_or_none(uri=ref, local=True, deleted_at=None)
+    if post is None or not await Interaction.filter(kind="Like", actor=actor, post=post).exists():
+        return
+    author = await Actor.get_or_none(id=post.author_id)
+    if author is not None:
+        await notify(author, "like", actor, cause, post.url or post.uri, plain_text(post.content, EXCERPT))
 
 
 HANDLERS = {
@@ -221,17 +175,10 @@ async def after_activity(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         return
     if await policy.is_blocked(node, actor.uri):
         return
-    rows: list[Notification] = []
-    token = _GATHERED.set(rows)
     try:
         await handler(node, actor, doc)
     except (vocab.VocabError, ValueError, TypeError, KeyError) as exc:
         log.info("no notification for %s: %s", doc.get("id"), exc)
-    finally:
-        _GATHERED.reset(token)
-    if rows:
-        writer: NotificationWriter = node.extra.setdefault("notification_writer", NotificationWriter())
-        await writer.write(rows)
 
 
 # ------------------------------------------------------------------ reading

@@ -31,6 +31,21 @@ def test_guide_create_prints_its_url_and_list_shows_it(config: Path, tmp_path: P
     assert "<em>prefecture</em>" in guide.content and guide.topic == "residence" and revisions == 1 and created
     status, out, _ = cli(capsys, *c, "guide", "list")
     assert out == ["residence\tfr\tRenewing papers\thttps://asso.example/guides/renewing-papers"]
+    text.write_text("Go to the *prefecture* before eight.\n", encoding="utf-8")
+    url = "https://asso.example/guides/renewing-papers"
+    status, out, err = cli(capsys, *c, "guide", "edit", url, str(text), "--note", "earlier")
+    assert (status, out) == (0, [url]), err
+
+    async def revised() -> tuple[str, list[str], int]:
+        guide = await Guide.get(slug="renewing-papers")
+        notes = [r.note for r in await GuideRevision.filter(guide=guide).order_by("id")]
+        return guide.content, notes, await Activity.filter(kind="Update").count()
+
+    content, notes, updates = in_db(config, revised)
+    assert "before eight" in content and notes == ["", "earlier"] and updates == 1
+    status, _, err = cli(capsys, *c, "guide", "edit", "https://asso.example/guides/nothing", str(text))
+    assert status == 2
+    one_line_error(err, "no guide of this node")
     status, out, _ = cli(capsys, *c, "guide", "list", "--topic", "housing")
     assert (status, out) == (0, [])
 

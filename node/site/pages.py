@@ -29,7 +29,7 @@ from node.core.runtime import VERSION, Node
 from node.core.sanitize import plain_text
 from node.forum.search import search_forum
 from node.guides.search import search_guides
-from node.guides.search import search_guides
+from node.opportunities.search import search_opportunities
 from node.web import auth, meta
 from node.site import pages_feeds as feeds, pages_sitemap as sitemap_pages
 from node.events.pages_common import when_text
@@ -201,7 +201,7 @@ async def about(request: Request) -> Response:
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str  # post | event | initiative | topic (a forum post) | guide | guide
+    kind: str  # post | event | initiative | topic (a forum post) | guide
     title: str
     link: str
     snippet: Markup
@@ -266,9 +266,9 @@ async def search_hits(node: Node, query: str, page: int, wishes: list[str],
     for guide in await search_guides(query, wanted):
         hits.append(Hit("guide", guide.title, guide.link, snippet(guide.text or guide.title, query), guide.moment,
                         guide.language))
-    for guide in await search_guides(query, wanted):
-        hits.append(Hit("guide", guide.title, guide.link, snippet(guide.text or guide.title, query), guide.moment,
-                        guide.language))
+    for found in await search_opportunities(query, wanted):
+        hits.append(Hit("opportunity", found.title, found.link, snippet(found.text or found.title, query), found.moment,
+                        found.language))
     hits.sort(key=lambda h: h.moment, reverse=True)
     start = (page - 1) * PAGE_SIZE
     return hits[start:start + PAGE_SIZE], len(hits) > page * PAGE_SIZE

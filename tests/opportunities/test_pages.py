@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from node.core.models import AuditEntry, Notification
+from node.core.models import AuditEntry, Job, Notification
+from node.core.multilingual import Translation
 from node.opportunities import opportunities
 from node.opportunities.models import Answer, Opportunity
 from tests.conftest import Federation, client_for, member
@@ -181,7 +182,6 @@ async def test_the_expiry_job_closes_it(federation: Federation) -> None:
     row = await post(a)
     with a.ctx:
         await Opportunity.filter(id=row.id).update(expires=datetime.now(timezone.utc) - timedelta(minutes=1))
-        from node.core.models import Job
         await Job.filter(kind=opportunities.EXPIRE_JOB).update(run_at=datetime.now(timezone.utc) - timedelta(minutes=1))
     await federation.settle()
     row = await refreshed(a, row)
@@ -198,3 +198,32 @@ async def test_pages_weigh_under_50_kb_with_their_css(federation: Federation) ->
             page = await anon.get(path)
             assert page.status_code == 200
             assert len(page.content) + len(css.content) < 50_000, (path, len(page.content), len(css.content))
+
+
+async def test_site_search_finds_opportunities_in_every_language(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    await post(a, title="Accountant internship", kind="internship", text="Six months.",
+               translations=(Translation(language="ar", title="تدريب في المحاسبة", text="ستة أشهر في مكتب"),
+                             Translation(language="fr", title="Stage de comptabilité", text="Six mois à Évry.")))
+    async with client_for(a) as anon:
+        arabic = await anon.get("/search", params={"q": "المحاسبة"})
+        french = await anon.get("/search", params={"q": "evry"})  # without its accent
+        nothing = await anon.get("/search", params={"q": "plumber"})
+    assert "تدريب في المحاسبة" in arabic.text and "Opportunity" in arabic.text
+    assert "Stage de comptabilité" in french.text
+    assert "Accountant internship" not in nothing.text
+
+
+async def test_feeds_per_kind(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    await post(a, title="Volunteers for the food bank", kind="volunteering")
+    await post(a, title="Scholarship for engineers", kind="scholarship")
+    async with client_for(a) as anon:
+        atom = await anon.get("/opportunities/volunteering.atom")
+        rss = await anon.get("/opportunities/feed.rss")
+        missing = await anon.get("/opportunities/lottery.atom")
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    assert "Volunteers for the food bank" in atom.text and "Scholarship for engineers" not in atom.text
+    assert "Volunteering offer" in atom.text
+    assert "Volunteers for the food bank" in rss.text and "Scholarship for engineers" in rss.text
+    assert missing.status_code == 404

@@ -266,9 +266,9 @@ async def search_hits(node: Node, query: str, page: int, wishes: list[str],
     for guide in await search_guides(query, wanted):
         hits.append(Hit("guide", guide.title, guide.link, snippet(guide.text or guide.title, query), guide.moment,
                         guide.language))
-    for found in await search_opportunities(query, wanted):
-        hits.append(Hit("opportunity", found.title, found.link, snippet(found.text or found.title, query), found.moment,
-                        found.language))
+    for offer in await search_opportunities(query, wanted):
+        hits.append(Hit("opportunity", offer.title, offer.link, snippet(offer.text or offer.title, query), offer.moment,
+                        offer.language))
     hits.sort(key=lambda h: h.moment, reverse=True)
     start = (page - 1) * PAGE_SIZE
     return hits[start:start + PAGE_SIZE], len(hits) > page * PAGE_SIZE

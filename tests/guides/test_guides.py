@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from node.core.models import Activity, Actor, Notification
+from node.core.models import Activity, Actor, Job, Notification
 from node.core.multilingual import Translation
 from node.core.runtime import Node
 from node.guides import guides, review
 from node.guides.diff import revision_diff
 from node.guides.inputs import GuideError, GuideInput
 from node.guides.models import Guide, GuideRevision
-from node.guides.network import network_guides
+from node.guides.network import network_guides, store_guide
 from node.guides.search import search_guides
 from node.guides.wire import guide_document, is_guide
+from node.accounts.actors import fetch_actor
 from node.web.pages import association_actor
-from tests.conftest import Federation, member
-from tests.helpers import follow_association
+from tests.conftest import Federation, client_for, member
+from tests.helpers import follow_association, logged_in
 
 PAPERS = GuideInput(title="Renewing a residence permit", topic="residence", language="en",
                     source="Book an appointment **three months** before it ends.\n\nSee [[housing-without-guarantor]].",
@@ -123,6 +124,17 @@ async def test_stale_guides_are_flagged_to_editors_once_per_period(federation: F
         assert (await Guide.get(id=guide.id)).reviewed_by == "carla"
         await review.set_default_interval(10)
         assert await review.default_interval() == 10
+        # the daily job: queued by the first guide, it runs the check and queues its next run
+        [first] = await Job.filter(kind=review.REVIEW_JOB, status="queued")
+        await review.job_handlers(a)[review.REVIEW_JOB]({}, 1)
+        runs = await Job.filter(kind=review.REVIEW_JOB, status="queued").order_by("run_at")
+        assert len(runs) == 2 and runs[1].run_at > first.run_at + timedelta(hours=20)
+    async with logged_in(a, "erik", "editor") as http:  # an editor who signs in sees the flag
+        with a.ctx:
+            await Guide.filter(id=guide.id).update(reviewed_at=now - timedelta(days=30), stale_notified_at=None)
+            assert await review.flag_stale(now) == 1
+        page = await http.get("/notifications")
+        assert "The guide Renewing a residence permit is due for review" in page.text
 
 
 async def test_a_guide_and_its_revisions_reach_the_followers_network_section(federation: Federation) -> None:
@@ -143,8 +155,32 @@ async def test_a_guide_and_its_revisions_reach_the_followers_network_section(fed
     await federation.settle()
     with b.ctx:
         assert [g.title for g in await network_guides()] == ["Renewing your permit"]
+    async with client_for(b) as http:
+        listed = await http.get("/guides/network", params={"q": "trois mois"})
+        assert "Renewing your permit" in listed.text
+        assert "Renewing your permit" not in (await http.get("/guides/network", params={"q": "nowhere"})).text
+        shown = await http.get(f"/guides/network/{received[0].id}", params={"lang": "fr"})
+        assert "Renouveler son titre de séjour" in shown.text and "<strong>trois mois</strong>" in shown.text
     with a.ctx:
         await guides.delete_guide(a, await Guide.get(id=guide.id))
     await federation.settle()
     with b.ctx:
+        assert await network_guides() == []
+
+
+async def test_only_guides_of_followed_associations_are_kept(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    b = await federation.add_node("b.test")
+    guide, _ = await new_guide(a)  # b follows nobody on a
+    await federation.settle()
+    with a.ctx:
+        association = await association_actor(a)
+        assert association is not None
+        doc = guide_document(guide, association)
+    plain_article = {k: v for k, v in doc.items() if k != "guideTopic"}
+    assert not is_guide(plain_article) and not is_guide({**doc, "type": "Note"})
+    assert not is_guide({**doc, "guideTopic": "Not a topic!"})
+    with b.ctx:
+        sender = await fetch_actor(b, association.uri)
+        assert await store_guide(b, sender, doc) is None  # not followed
         assert await network_guides() == []

@@ -12,7 +12,7 @@ from node.cli.common import Action, CliError, Subparsers, ensure_association, ru
 from node.core.runtime import Node
 from node.opportunities import opportunities
 from node.opportunities.inputs import OpportunityError, OpportunityInput
-from node.opportunities.models import Opportunity
+from node.opportunities.models import Answer, Opportunity
 
 
 async def create(node: Node, args: argparse.Namespace) -> None:
@@ -39,7 +39,9 @@ async def create(node: Node, args: argparse.Namespace) -> None:
 
 async def list_all(node: Node, args: argparse.Namespace) -> None:
     for row in await Opportunity.filter(local=True).order_by("-published", "-id"):
-        print(f"{row.status}\t{row.kind}\t{row.purpose}\t{row.expires.date().isoformat()}\t{row.title}\t{row.url or row.uri}")
+        answers = await Answer.filter(opportunity=row, from_poster=False).count()
+        print(f"{row.status}\t{row.kind}\t{row.purpose}\t{row.expires.date().isoformat()}\t{answers}\t{row.title}\t"
+              f"{row.url or row.uri}")
 
 
 async def close(node: Node, args: argparse.Namespace) -> None:
@@ -75,7 +77,7 @@ def register(sub: Subparsers) -> None:
     mk.add_argument("--tag", action="append", help="repeat for several tags")
     mk.add_argument("--poster", help="the member who answers go to (default: the association)")
     mk.add_argument("text", help="the description (Markdown)")
-    top_sub.add_parser("list", help="this node's opportunities: status, kind, purpose, expiry, title, URL")
+    top_sub.add_parser("list", help="this node's opportunities: status, kind, purpose, expiry, answers, title, URL")
     cl = top_sub.add_parser("close", help="close an opportunity (filled)")
     cl.add_argument("url")
     top.set_defaults(func=cmd_opportunity)

@@ -32,7 +32,7 @@ def test_create_list_and_close(config: Path, capsys: pytest.CaptureFixture[str])
                            "1999-01-01", "x")
     assert status != 0 and "expiry" in err[0]
     status, out, _ = cli(capsys, *c, "opportunity", "list")
-    assert out == [f"open\tjob\toffer\t{last}\tDriver\t{url}"]
+    assert out == [f"open\tjob\toffer\t{last}\t0\tDriver\t{url}"]
     status, out, err = cli(capsys, *c, "opportunity", "close", url)
     assert status == 0 and out == [f"{url} is now closed"], err
     row, scheduled = in_db(config, stored)

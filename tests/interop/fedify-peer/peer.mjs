@@ -386,7 +386,7 @@ const routes = {
           name: `@${mentioned.preferredUsername}@${host}`,
         }),
       ],
-      tos: [PUBLIC_COLLECTION, mentioned.id],
+      tos: body.direct ? [mentioned.id] : [PUBLIC_COLLECTION, mentioned.id], // direct: a private answer
       url: noteId,
       published,
     });
@@ -395,7 +395,7 @@ const routes = {
       id: new URL(`${noteId.href}/activity`),
       actor: ctx.getActorUri(ACTOR),
       object: note,
-      tos: [PUBLIC_COLLECTION, mentioned.id],
+      tos: body.direct ? [mentioned.id] : [PUBLIC_COLLECTION, mentioned.id],
       published,
     });
     const result = await send(ctx, mentioned, create);

@@ -1082,6 +1082,8 @@ async def bench_page_weight(workdir: Path) -> pageweight.Weight:
             transport = httpx2.ASGITransport(app=create_app(settings, node=node))
             async with httpx2.AsyncClient(transport=transport, base_url=settings.base_url) as http:
                 weight = await pageweight.event_page_weight(http, settings.base_url, page_url, banner_url)
+    except AssertionError as exc:
+        raise BenchError(f"pages: {exc}") from None
     finally:
         await stop_node(node)
     log(f"pages: event page on a phone {weight.total:,} B (banner {weight.banner_name})")

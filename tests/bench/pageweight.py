@@ -99,5 +99,8 @@ async def event_page_weight(http: httpx2.AsyncClient, base_url: str, page_url: s
     chosen = phone_choice(srcset.group(1), sizes.group(1))
     picture = await http.get(chosen.removeprefix(base_url))
     whole = await http.get(banner_url.removeprefix(base_url))
+    for response in (css, picture, whole):
+        if response.status_code != 200:
+            raise AssertionError(f"GET {response.url}: HTTP {response.status_code}")
     return Weight(page.num_bytes_downloaded, css.num_bytes_downloaded, picture.num_bytes_downloaded,
                   chosen.rsplit("/", 1)[1], whole.num_bytes_downloaded, srcset.group(1))

@@ -4,11 +4,14 @@ read is shown as it is: formatting never fails a page."""
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import date, datetime, time, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
@@ -47,6 +50,31 @@ def _aware(value: datetime, tz: Any) -> datetime:
     return value.astimezone(zone) if zone is not None else value
 
 
+NAMED_FORMATS = ("full", "long", "medium", "short")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'" if text else ""
+
+
+_SAMPLE = datetime(2026, 12, 2, 21, 5, 9, tzinfo=timezone.utc)
+
+
+@functools.lru_cache(maxsize=256)
+def _datetime_pattern(format: str, tag: str, locale: Locale) -> babel_dates.DateTimePattern | None:
+    """A named format's date and time patterns joined the way babel's format_datetime joins their
+    results ("{1}, {0}"), parsed once per language: a thread page formats a date per post. None for
+    the few languages whose patterns do not join (an open quote): babel formats those."""
+    glue = str(babel_dates.get_datetime_format(format, locale=locale)).replace("'", "")
+    time_pattern = babel_dates.get_time_format(format, locale=locale).pattern
+    date_pattern = babel_dates.get_date_format(format, locale=locale).pattern
+    parts = re.split(r"(\{[01]\})", glue)
+    joined = "".join(time_pattern if p == "{0}" else date_pattern if p == "{1}" else _literal(p) for p in parts)
+    pattern = babel_dates.parse_pattern(joined)
+    same = pattern.apply(_SAMPLE, locale) == babel_dates.format_datetime(_SAMPLE, format, locale=locale)
+    return pattern if same else None
+
+
 def format_datetime(value: Any, format: str = "medium", tz: Any = None) -> str:
     """A moment in the current language ("21 nov. 2026, 19:00" in French), shown in zone `tz`
     (a zone name or tzinfo; by default the moment's own zone, UTC when it has none)."""
@@ -54,6 +82,11 @@ def format_datetime(value: Any, format: str = "medium", tz: Any = None) -> str:
     if moment is None:
         return "" if value is None else str(value)
     try:
+        if isinstance(moment, datetime) and format in NAMED_FORMATS:
+            locale = current_locale()
+            pattern = _datetime_pattern(format, str(locale), locale)
+            if pattern is not None:
+                return str(pattern.apply(_aware(moment, tz), locale))
         if isinstance(moment, datetime):
             return str(babel_dates.format_datetime(_aware(moment, tz), format, locale=current_locale()))
         if isinstance(moment, date):

@@ -52,7 +52,9 @@ async def readable_topic(request: Request, viewer: Viewer) -> Shown:
     moderator = await access.is_moderator(viewer.user, category)
     opening = await Post.get(id=topic.post_id).prefetch_related("author")
     mine = viewer.actor is not None and opening.author_id == viewer.actor.id
-    if (topic.held or opening.draft) and not (mine or (moderator and not opening.draft)):
+    # A draft is its author's alone; a held topic (a member's is a draft until approved) is also
+    # shown to the category's moderators, with the approval buttons.
+    if (topic.held or opening.draft) and not (mine or (moderator and topic.held)):
         raise PageRefusal(404, *NO_TOPIC)
     if topic.removed_at is not None and not moderator:
         raise PageRefusal(410, *REMOVED)
@@ -139,12 +141,13 @@ async def thread_view(request: Request) -> Response:
         await mark_read(viewer, topic, views[-1]["position"])
     quote, quoted = await quote_of(topic, request, shown.moderator)
     subscribed = viewer.actor is not None and await Subscription.filter(actor=viewer.actor, topic=topic).exists()
+    held = await Entry.get_or_none(topic=topic, position=0) if topic.held and shown.moderator else None
     return no_store(await render(
         request, "forum/thread.html", topic=topic, opening=opening, view=category_view(category, language),
         title=localized(topic.title_map, language, topic.title), posts=views, page=min(page_number(request), pages),
         pages=pages, moderator=shown.moderator, me=viewer.actor, member=viewer.member, quote=quote, quoted=quoted,
         may_reply=await access.may_reply(viewer.user, topic, category), subscribed=subscribed, language=language,
-        og=await thread_meta(request, topic, category, opening, language),
+        og=await thread_meta(request, topic, category, opening, language), held=held,
     ))
 
 

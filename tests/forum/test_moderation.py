@@ -12,7 +12,7 @@ from federation import vocab
 
 from node.accounts.actors import fetch_actor
 from node.cli.forum import topics_listed
-from node.core.models import Activity, AuditEntry, Post, User
+from node.core.models import Activity, Actor, AuditEntry, Post, User
 from node.core.runtime import Node
 from node.forum import moderation, moderation_queue, threads
 from node.forum.access import ForumError, may_reply
@@ -405,3 +405,39 @@ async def test_a_held_remote_forum_reply_is_decided_from_the_admin_queue_too(fed
         assert (await Topic.get(id=topic.id)).reply_count == 1
         assert sorted(await AuditEntry.filter(action__startswith="forum.held.").values_list("action", flat=True)) == [
             "forum.held.approve", "forum.held.reject"]
+
+
+async def test_a_held_topic_opens_for_moderators_with_its_approval_buttons(federation: Federation) -> None:
+    a, category, topic, entry = await _one_node(federation)
+    async with logged_in(a, "newcomer") as author:
+        with a.ctx:
+            jobs = await Category.get(slug="jobs")
+            jobs.approve_new = True
+            await jobs.save()
+            newcomer = await Actor.get(local=True, username="newcomer")
+            held = await threads.start_topic(a, newcomer, jobs, Draft(text="Hire me, I paint", title="Looking for work"))
+            kept = await threads.start_topic(a, newcomer, category, Draft(text="Not yet", title="My draft", publish=False))
+            opening = await Entry.get(topic_id=held.id, position=0)
+            assert held.held and (await Post.get(id=held.post_id)).draft  # a member's held topic is a draft until approved
+        thread = f"/topics/{held.slug}"
+        page = await author.get(thread)  # its author: the notice, no publish button of a draft
+        assert page.status_code == 200 and "waits for a moderator" in page.text
+        assert f'action="{thread}/publish"' not in page.text and 'value="approve"' not in page.text
+    async with client_for(a) as visitor:
+        assert (await visitor.get(thread)).status_code == 404
+    async with logged_in(a, "other") as http:  # another member
+        assert (await http.get(thread)).status_code == 404
+    async with logged_in(a, "mod", "moderator") as http:
+        queue = await http.get("/moderation/forum")
+        assert f'href="{thread}"' in queue.text  # the queue links to the thread page now
+        page = await http.get(thread)
+        assert page.status_code == 200 and "Hire me, I paint" in page.text and "awaiting approval" in page.text
+        assert f'name="id" value="{opening.id}"' in page.text and 'value="approve"' in page.text and 'value="reject"' in page.text
+        assert (await http.get(f"/topics/{kept.slug}")).status_code == 404  # a draft stays its author's
+        token = await csrf_of(http, thread)
+        done = await http.post("/moderation/forum", data={"csrf": token, "id": str(opening.id), "decision": "approve",
+                                                           "back": thread})
+        assert (done.status_code, done.headers["location"]) == (303, thread)
+        assert "awaiting approval" not in (await http.get(thread)).text
+    async with client_for(a) as visitor:
+        assert (await visitor.get(thread)).status_code == 200

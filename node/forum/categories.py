@@ -12,12 +12,14 @@ from tortoise.transactions import in_transaction
 
 from node.accounts.actors import HIDDEN_KIND, create_local_actor
 from node.accounts.members import MemberError, valid_username
-from node.core import audit
+from node.core import audit, i18n
 from node.core.models import Actor, Follow, User
 from node.core.multilingual import normalize_tag
 from node.core.runtime import Node
 from node.forum.access import ForumError
 from node.forum.models import READ_ACCESS, START_POLICIES, Category, CategoryModerator
+
+_l = i18n.lazy  # ForumError messages are translated where a page shows them (str() in its language)
 
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_NAME = 100
@@ -40,22 +42,22 @@ class CategoryInput:
     def checked(self) -> CategoryInput:
         names = {normalize_tag(k): " ".join(v.split()) for k, v in self.names.items() if v.strip()}
         if not names:
-            raise ForumError("A category needs a name.")
+            raise ForumError(_l("A category needs a name."))
         if any(len(v) > MAX_NAME for v in names.values()):
-            raise ForumError(f"A category name has at most {MAX_NAME} characters.")
+            raise ForumError(_l("A category name has at most %(max)s characters.", max=MAX_NAME))
         descriptions = {normalize_tag(k): v.strip() for k, v in self.descriptions.items() if v.strip()}
         if any(len(v) > MAX_DESCRIPTION for v in descriptions.values()):
-            raise ForumError(f"A description has at most {MAX_DESCRIPTION} characters.")
+            raise ForumError(_l("A description has at most %(max)s characters.", max=MAX_DESCRIPTION))
         if self.color and not COLOR.fullmatch(self.color):
-            raise ForumError("A colour is written #rrggbb, e.g. #1f6feb.")
+            raise ForumError(_l("A colour is written #rrggbb, e.g. #1f6feb."))
         if len(self.icon) > 8:
-            raise ForumError("The icon is one emoji.")
+            raise ForumError(_l("The icon is one emoji."))
         if self.start_policy not in START_POLICIES:
-            raise ForumError(f"Who may start topics: one of {', '.join(START_POLICIES)}.")
+            raise ForumError(_l("Who may start topics: one of %(choices)s.", choices=", ".join(START_POLICIES)))
         if self.read_access not in READ_ACCESS:
-            raise ForumError(f"Who may read: one of {', '.join(READ_ACCESS)}.")
+            raise ForumError(_l("Who may read: one of %(choices)s.", choices=", ".join(READ_ACCESS)))
         if not -10_000 <= self.position <= 10_000:
-            raise ForumError("The position is a number between -10000 and 10000.")
+            raise ForumError(_l("The position is a number between -10000 and 10000."))
         return CategoryInput(names, descriptions, self.position, self.color, self.icon, self.start_policy,
                              self.read_access, self.approve_new)
 
@@ -105,12 +107,12 @@ async def create_category(node: Node, slug: str, data: CategoryInput, by: User |
     """A new category, with its Group actor (hidden for a members-only one)."""
     try:
         slug = valid_username(slug).lower()
-    except MemberError as exc:
-        raise ForumError(str(exc).replace("username", "category address")) from None
+    except MemberError:
+        raise ForumError(_l("A category address is 1 to 30 letters, digits or _ (no spaces), and not a reserved name.")) from None
     data = data.checked()
     if slug == node.settings.association.handle.lower() or await Actor.filter(local=True, username__iexact=slug).exists() \
             or await User.filter(username__iexact=slug).exists() or await Category.filter(slug=slug).exists():
-        raise ForumError(f"The address @{slug} is taken (a member or another category has it).")
+        raise ForumError(_l("The address @%(slug)s is taken (a member or another category has it).", slug=slug))
     language = next(iter(data.names))
     async with in_transaction():
         actor = await create_local_actor(node.urls, kind=_actor_kind(data.read_access), username=slug,
@@ -164,7 +166,7 @@ async def set_moderators(category: Category, usernames: list[str], by: User | No
     users = await User.filter(username__in=usernames, disabled=False)
     missing = set(usernames) - {u.username for u in users}
     if missing:
-        raise ForumError(f"No member with the username {', '.join(sorted(missing))}.")
+        raise ForumError(_l("No member with the username %(names)s.", names=", ".join(sorted(missing))))
     async with in_transaction():
         await CategoryModerator.filter(category=category).delete()
         for user in users:

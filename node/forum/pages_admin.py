@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from tortoise.transactions import in_transaction
 
 from node.core import i18n
 from node.core.models import User
@@ -107,8 +108,9 @@ async def new_category(request: Request) -> Response:
     node = node_of(request)
     values = values_from(form, languages_of(node, None))
     try:
-        category = await create_category(node, values["slug"], input_of(values), by=user)
-        await set_moderators(category, usernames(values["moderators"]), by=user)
+        async with in_transaction():  # an unknown moderator leaves no category behind
+            category = await create_category(node, values["slug"], input_of(values), by=user)
+            await set_moderators(category, usernames(values["moderators"]), by=user)
     except ForumError as exc:
         return await form_page(request, None, values, error=str(exc), status=400)
     return admin_access.done(request, "/admin/forum", _l("Category created: %(name)s."), name=category.slug)

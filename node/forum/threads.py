@@ -17,6 +17,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from federation import vocab
+from node.core import i18n
 from node.core.models import Actor, Activity, Post, User
 from node.core.runtime import Node
 from node.forum import subscriptions
@@ -24,6 +25,8 @@ from node.forum.access import ForumError, must_wait
 from node.forum.models import Category, Entry, Revision, Topic
 from node.posts.content import MEMBERS, ContentError, Draft, create_post, delete_post, new_slug, publish_post, update_post
 from node.social.delivery import publish
+
+_l = i18n.lazy  # ForumError messages are translated where a page shows them (str() in its language)
 
 PER_PAGE = 20
 
@@ -55,7 +58,7 @@ async def start_topic(node: Node, author: Actor, category: Category, draft: Draf
     """A new topic; its opening post waits for approval when the category holds newcomers' first
     posts, and stays a draft when the draft says so. Raises ForumError or ContentError."""
     if not draft.title.strip():
-        raise ForumError("A topic needs a title.")
+        raise ForumError(_l("A topic needs a title."))
     held = await must_wait(author, category)
     slug = new_slug()
     draft = await _forum_draft(node, category, replace(draft, kind="Page", in_reply_to=None, url=topic_url(node, slug)),
@@ -78,10 +81,10 @@ async def reply(node: Node, author: Actor, topic: Topic, draft: Draft, parent: P
     replies only from moderators (the pages check who may); raises ForumError or ContentError."""
     category = await Category.get(id=topic.category_id)
     if topic.removed_at is not None:
-        raise ForumError("This topic was removed.")
+        raise ForumError(_l("This topic was removed."))
     target = parent or await Post.get(id=topic.post_id)
     if parent is not None and not await Entry.filter(topic=topic, post=parent).exists():
-        raise ForumError("That post is not in this topic.")
+        raise ForumError(_l("That post is not in this topic."))
     held = await must_wait(author, category)
     draft = replace(draft, kind="Note", title="", titles=(), in_reply_to=target.uri)
     draft = await _forum_draft(node, category, replace(draft, publish=True), slug=topic.slug, held=held)
@@ -173,7 +176,7 @@ async def publish_topic(node: Node, topic: Topic) -> Topic:
     post = await Post.get(id=topic.post_id)
     category = await Category.get(id=topic.category_id)
     if topic.held:
-        raise ForumError("This topic waits for a moderator's approval.")
+        raise ForumError(_l("This topic waits for a moderator's approval."))
     async with in_transaction():
         await publish_post(node, post)
         topic.last_activity_at = post.published
@@ -188,14 +191,14 @@ async def edit(node: Node, editor: Actor, post: Post, draft: Draft) -> Post:
     opening post's."""
     entry = await Entry.get_or_none(post=post)
     if entry is None:
-        raise ForumError("This post is not in the forum.")
+        raise ForumError(_l("This post is not in the forum."))
     if post.deleted_at is not None or entry.removed_at is not None:
-        raise ForumError("This post was removed.")
+        raise ForumError(_l("This post was removed."))
     topic = await Topic.get(id=entry.topic_id)
     category = await Category.get(id=topic.category_id)
     opening = entry.position == 0
     if opening and not draft.title.strip():
-        raise ForumError("A topic needs a title.")
+        raise ForumError(_l("A topic needs a title."))
     draft = replace(draft, kind=post.kind, title=draft.title if opening else "", titles=draft.titles if opening else (),
                     in_reply_to=post.in_reply_to_uri, publish=not post.draft)
     draft = await _forum_draft(node, category, draft, slug=topic.slug, held=False)
@@ -215,7 +218,7 @@ async def delete_own(node: Node, post: Post, by: Actor) -> None:
     Deleting a topic's opening post removes the topic."""
     entry = await Entry.get_or_none(post=post)
     if entry is None:
-        raise ForumError("This post is not in the forum.")
+        raise ForumError(_l("This post is not in the forum."))
     async with in_transaction():
         await delete_post(node, post)
         if entry.removed_at is None:

@@ -279,6 +279,15 @@ async def test_admin_creates_and_edits_categories(federation: Federation) -> Non
         assert bad.status_code == 400 and "#rrggbb" in bad.text
         taken = await http.post("/admin/forum/new", data={**form, "slug": "boss"})
         assert taken.status_code == 400 and "taken" in taken.text
+        french = {"Accept-Language": "fr"}  # the refusals of categories.py in the reader's language
+        bad = await http.post("/admin/forum/new", data={**form, "color": "blue"}, headers=french)
+        assert bad.status_code == 400 and "Une couleur s’écrit #rrggbb" in bad.text
+        taken = await http.post("/admin/forum/new", data={**form, "slug": "boss"}, headers=french)
+        assert taken.status_code == 400 and "L’adresse @boss est déjà prise" in taken.text
+        nobody = await http.post("/admin/forum/new", data={**form, "moderators": "nobody"}, headers=french)
+        assert nobody.status_code == 400 and "Aucun membre n’a le nom d’utilisateur nobody." in nobody.text
+        with a.ctx:
+            assert not await Category.filter(slug="jobs").exists()
         made = await http.post("/admin/forum/new", data=form)
         assert made.status_code == 303 and made.headers["location"] == "/admin/forum"
         listing = await http.get("/admin/forum")

@@ -93,8 +93,19 @@ async def create_guide(node: Node, association: Actor, author: Actor, inp: Guide
             **await _rendered(node, inp))
         await GuideRevision.create(guide=guide, author=author, status="accepted", **_revision_values(inp))
         await send(node, guide, association, "Create")
+        await _relink(node, slug)
     await review_jobs.ensure_review_job(node)
     return guide
+
+
+async def _relink(node: Node, slug: str) -> None:
+    """The guides that linked to `slug` before it existed: rendered again with the link (an Update
+    each, no new revision: their Markdown did not change)."""
+    needle = f"[[{slug}]]"
+    for other in await Guide.filter(local=True, deleted_at=None, source__contains="[["):
+        sources = [other.source, *((other.source_map or {}).values() if isinstance(other.source_map, dict) else ())]
+        if other.slug != slug and any(needle in str(text) for text in sources):
+            await _apply(node, other, input_of(other, (await history(other))[0]))
 
 
 async def _apply(node: Node, guide: Guide, inp: GuideInput) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from node.core.models import AuditEntry, Job, Notification
+from node.core.models import Actor, AuditEntry, Job, Notification
 from node.core.multilingual import Translation
 from node.opportunities import opportunities
 from node.opportunities.models import Answer, Opportunity
@@ -227,3 +227,45 @@ async def test_feeds_per_kind(federation: Federation) -> None:
     assert "Volunteering offer" in atom.text
     assert "Volunteers for the food bank" in rss.text and "Scholarship for engineers" in rss.text
     assert missing.status_code == 404
+
+
+async def test_its_address_answers_the_note_to_activitypub_clients(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    row = await post(a, title="Scholarship for nurses", kind="scholarship")
+    accept = {"Accept": "application/activity+json"}
+    async with client_for(a) as anon:
+        note = await anon.get(slug_path(row), headers=accept)
+        assert note.status_code == 200 and note.json()["type"] == "Note"
+        assert note.json()["opportunityKind"] == "scholarship" and "Scholarship offer" in note.json()["content"]
+        assert "text/html" in (await anon.get(slug_path(row))).headers["content-type"]
+        with a.ctx:
+            await Opportunity.filter(id=row.id).update(status="removed")
+        gone = await anon.get(slug_path(row), headers=accept)
+    assert gone.status_code == 410 and gone.json()["type"] == "Tombstone"
+
+
+async def test_a_member_answers_and_hears_back_by_email_and_notification(federation: Federation, outbox: Outbox) -> None:
+    a = await federation.add_node("a.test")
+    _, password = await member(a, "alice")
+    row = await post(a, "alice")
+    async with logged_in(a, "bob") as bob:
+        token = await csrf_of(bob, slug_path(row))
+        assert 'name="email"' not in (await bob.get(slug_path(row))).text  # a member gives no address
+        sent = await bob.post(f"{slug_path(row)}/answer", data={"csrf": token, "message": "Is it still free?"})
+        assert sent.status_code == 303
+    await federation.settle()
+    with a.ctx:
+        answer = await Answer.get(opportunity_id=row.id)
+    async with login_client(a) as http:
+        await sign_in(http, "alice", password)
+        page = await http.get(f"{slug_path(row)}/answers")
+        assert "Is it still free?" in page.text and "bob@example.org" not in page.text
+        token = await csrf_of(http, f"{slug_path(row)}/answers")
+        await http.post(f"{slug_path(row)}/answers", data={"csrf": token, "answer": str(answer.id), "message": "Yes."})
+    await federation.settle()
+    [mail] = outbox.to("bob@example.org")
+    assert "Yes." in mail[2] and "alice@example.org" not in mail[2]
+    assert "bob@example.org" not in "".join(m[2] for m in outbox.to("alice@example.org"))
+    with a.ctx:
+        bob_actor = await Actor.get(username="bob", local=True)
+        assert await Notification.filter(recipient=bob_actor, kind="opportunity").exists()

@@ -8,7 +8,7 @@ import functools
 import re
 from datetime import date, datetime, time, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -50,7 +50,8 @@ def _aware(value: datetime, tz: Any) -> datetime:
     return value.astimezone(zone) if zone is not None else value
 
 
-NAMED_FORMATS = ("full", "long", "medium", "short")
+Named = Literal["full", "long", "medium", "short"]
+NAMED_FORMATS: tuple[Named, ...] = ("full", "long", "medium", "short")
 
 
 def _literal(text: str) -> str:
@@ -61,7 +62,7 @@ _SAMPLE = datetime(2026, 12, 2, 21, 5, 9, tzinfo=timezone.utc)
 
 
 @functools.lru_cache(maxsize=256)
-def _datetime_pattern(format: str, tag: str, locale: Locale) -> babel_dates.DateTimePattern | None:
+def _datetime_pattern(format: Named, tag: str, locale: Locale) -> babel_dates.DateTimePattern | None:
     """A named format's date and time patterns joined the way babel's format_datetime joins their
     results ("{1}, {0}"), parsed once per language: a thread page formats a date per post. None for
     the few languages whose patterns do not join (an open quote): babel formats those."""
@@ -82,9 +83,10 @@ def format_datetime(value: Any, format: str = "medium", tz: Any = None) -> str:
     if moment is None:
         return "" if value is None else str(value)
     try:
-        if isinstance(moment, datetime) and format in NAMED_FORMATS:
+        named = next((n for n in NAMED_FORMATS if n == format), None)
+        if isinstance(moment, datetime) and named is not None:
             locale = current_locale()
-            pattern = _datetime_pattern(format, str(locale), locale)
+            pattern = _datetime_pattern(named, str(locale), locale)
             if pattern is not None:
                 return str(pattern.apply(_aware(moment, tz), locale))
         if isinstance(moment, datetime):

@@ -77,7 +77,7 @@ async def answer(node: Node, opportunity: Opportunity, *, message: str, name: st
         email = email.strip()
         if not name.strip():
             raise OpportunityError("give your name", (("name", "give your name"),))
-        if not EMAIL.match(email):
+        if len(email) > 320 or not EMAIL.match(email):
             raise OpportunityError("give an email address the poster's reply can reach",
                                    (("email", "give an email address"),))
     _charge(opportunity, [client, email, member.uri if member else ""])

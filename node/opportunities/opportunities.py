@@ -146,7 +146,12 @@ def may_moderate(user: User | None) -> bool:
 
 
 def is_poster(opportunity: Opportunity, user: User | None) -> bool:
-    return user is not None and opportunity.poster_id is not None and opportunity.poster_id == user.actor_id
+    """The member who posted it; for what the association itself posted (the command line), its
+    editors and admins."""
+    if user is None or opportunity.poster_id is None:
+        return False
+    return opportunity.poster_id == user.actor_id or (
+        opportunity.poster_id == opportunity.organizer_id and user.role in PUBLISHING_ROLES)
 
 
 def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:

@@ -269,3 +269,21 @@ async def test_a_member_answers_and_hears_back_by_email_and_notification(federat
     with a.ctx:
         bob_actor = await Actor.get(username="bob", local=True)
         assert await Notification.filter(recipient=bob_actor, kind="opportunity").exists()
+
+
+async def test_editors_read_and_answer_for_what_the_association_posted(federation: Federation, outbox: Outbox) -> None:
+    a = await federation.add_node("a.test")
+    row = await post(a)  # posted by the association itself (as the command line does)
+    async with client_for(a, follow_redirects=False) as anon:
+        token = await csrf_of(anon, slug_path(row))
+        too_long = await anon.post(f"{slug_path(row)}/answer", data={
+            "csrf": token, "name": "Long", "email": "x" * 64 + "@" + "y" * 252 + ".org", "message": "Hello"})
+        assert too_long.status_code == 400
+        await anon.post(f"{slug_path(row)}/answer", data={
+            "csrf": token, "name": "Nadia", "email": "nadia@example.net", "message": "Is the room near a metro?"})
+    async with logged_in(a, "ed", "editor") as editor:
+        page = await editor.get(f"{slug_path(row)}/answers")
+        assert page.status_code == 200 and "Is the room near a metro?" in page.text
+        assert "nadia@example.net" not in page.text
+    async with logged_in(a, "plain") as other:
+        assert (await other.get(f"{slug_path(row)}/answers")).status_code == 403

@@ -13,30 +13,36 @@ Django Axes and Mastodon count):
 During a lock even the right password is refused, and attempts during a lock count for nothing. A
 password reset link still signs the member in, and a new password (`clear_lockout`) lifts every lock;
 a successful login clears its address's count and the account's. Names that are no account are counted
-the same way in memory, so the answers never tell whether an account exists. An IPv6 address counts by
-its /64, the block one host usually holds.
+the same way in the counter store that every process of the node shares (node/core/counters.py: memory
+for one process, Redis with `[limits] storage_url`), so the answers never tell whether an account exists,
+whichever process answers. An IPv6 address counts by its /64, the block one host usually holds.
 
-The rules are pure functions over `Count` values; the database and the in-memory ledger of unknown
-names only load and store them."""
+The rules are pure functions over `Count` values; the database and the counter store only load and
+store them."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-from collections import OrderedDict
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
+from limits.aio.storage import Storage
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from node.accounts.models import LoginFailure
+from node.core.counters import Outage, StorageError, open_storage, storage_uri
 from node.core.models import User
 from node.core.settings import LimitSettings
 
 MAX_LOCK = timedelta(hours=24)
 PRUNE_AFTER = timedelta(hours=24)  # a (account, address) count untouched this long is forgotten
-MAX_PHANTOMS = 10_000
 MAX_ADDRESS = 64
+_stores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = weakref.WeakKeyDictionary()
+_outage = Outage("login lock-out of unknown names")
 
 
 @dataclass
@@ -47,14 +53,6 @@ class Count:
     failures: int = 0
     locked_until: datetime | None = None
     since: datetime | None = None
-
-
-@dataclass
-class Phantoms:
-    """The counts of names that are no account (per process, bounded, least recently used dropped)."""
-
-    pairs: OrderedDict[tuple[str, str], Count] = field(default_factory=OrderedDict)
-    accounts: OrderedDict[str, Count] = field(default_factory=OrderedDict)
 
 
 def client_address(host: str | None) -> str:
@@ -120,21 +118,69 @@ def count_account_failure(account: Count, now: datetime, limits: LimitSettings) 
     return Count(failures=failures, locked_until=locked, since=since)
 
 
-def phantom_attempt(phantoms: Phantoms, name: str, address: str, now: datetime, limits: LimitSettings) -> datetime | None:
-    """A login naming no account, counted like a wrong password for a real one: the lock, if any."""
-    pair = phantoms.pairs.pop((name, address), None) or Count()
-    account = phantoms.accounts.pop(name, None) or Count()
-    phantoms.pairs[(name, address)] = pair
-    phantoms.accounts[name] = account
-    for table in (phantoms.pairs, phantoms.accounts):
-        while len(table) > MAX_PHANTOMS:
-            table.popitem(last=False)
-    locked = active_lock(now, pair, account)
+def phantom_store(state: dict[str, Any] | None, limits: LimitSettings) -> Storage:
+    """The counter store of names that are no account: kept in `state` (the node's `extra`, so that
+    several nodes in one process keep theirs apart), else one per event loop."""
+    if state is None:
+        state = _stores.setdefault(asyncio.get_running_loop(), {})
+    name = f"lockout.store:{storage_uri(limits)}:{limits.key_prefix}"
+    store = state.get(name)
+    if store is None:
+        store = state[name] = open_storage(limits)
+    return store
+
+
+def _stamp(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _moment(stamp: int) -> datetime | None:
+    return datetime.fromtimestamp(stamp / 1000, timezone.utc) if stamp > 0 else None
+
+
+async def _lock_of(store: Storage, name: str, count: int) -> datetime | None:
+    """The lock set when a counter reached `count` (its end is the value; it expires with the lock)."""
+    return _moment(await store.get(f"{name}:lock:{count}")) if count > 0 else None
+
+
+async def _set_lock(store: Storage, name: str, count: int, until: datetime, now: datetime) -> None:
+    """Each count has its own lock key, so two failures counted at once never add their stamps."""
+    seconds = max(1, int((until - now).total_seconds()) + 1)
+    await store.incr(f"{name}:lock:{count}", seconds, amount=_stamp(until))
+
+
+async def _phantom_count(store: Storage, name: str, address: str, now: datetime,
+                         limits: LimitSettings) -> datetime | None:
+    pair_key, account_key = f"lockout:pair:{name}:{address}", f"lockout:account:{name}"
+    pair_failures, account_failures = await store.get(pair_key), await store.get(account_key)
+    locked = active_lock(now, Count(locked_until=await _lock_of(store, pair_key, pair_failures)),
+                         Count(locked_until=await _lock_of(store, account_key, account_failures)))
     if locked is not None:
-        return locked
-    phantoms.pairs[(name, address)] = pair = count_pair_failure(pair, now, limits)
-    phantoms.accounts[name] = account = count_account_failure(account, now, limits)
+        return locked  # attempts during a lock count for nothing
+    failures = await store.incr(pair_key, int(PRUNE_AFTER.total_seconds()))
+    pair = count_pair_failure(Count(failures=failures - 1), now, limits)
+    if pair.locked_until is not None:
+        await _set_lock(store, pair_key, failures, pair.locked_until, now)
+    account = Count()
+    window = account_window(limits)
+    if window is not None:  # a window starts at its first failure and ends with the key
+        counted = await store.incr(account_key, int(window.total_seconds()))
+        if counted >= limits.lockout_account_failures:
+            account = Count(failures=counted, locked_until=now + window)
+            await _set_lock(store, account_key, counted, now + window, now)
     return active_lock(now, pair, account)
+
+
+async def phantom_attempt(store: Storage, name: str, address: str, now: datetime, limits: LimitSettings) -> datetime | None:
+    """A login naming no account, counted like a wrong password for a real one: the lock, if any.
+    While the store does not answer, nothing is counted (and the outage is logged once)."""
+    try:
+        locked = await _phantom_count(store, name, address, now, limits)
+    except StorageError as exc:
+        _outage.failed(exc)
+        return None
+    _outage.ok()
+    return locked
 
 
 async def current_lock(user: User, address: str, now: datetime) -> datetime | None:

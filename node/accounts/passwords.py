@@ -18,7 +18,6 @@ from node.core.settings import LimitSettings
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _dummy: list[str] = []
-_phantoms = lockout.Phantoms()  # unknown names' counts when the caller keeps none
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,8 @@ async def login_attempt(
     user = await _find(login)
     right = check_password(user, password)
     if user is None:
-        phantoms = _phantoms if state is None else state.setdefault("auth.login_phantoms", lockout.Phantoms())
-        until = lockout.phantom_attempt(phantoms, login.strip().lower()[:320], address, now, limits)
+        store = lockout.phantom_store(state, limits)
+        until = await lockout.phantom_attempt(store, login.strip().lower()[:320], address, now, limits)
         return LoginAttempt(None, locked_until=until)
     locked_until = await lockout.current_lock(user, address, now)
     if locked_until is not None:

@@ -2,7 +2,8 @@
 
 The database is copied first (SQLite's online backup API, one step, so a single snapshot; PostgreSQL's
 `pg_dump`, one transaction), then the config file, the media and any key file of the data directory
-are added (see `node.backup.archive`). The archive is written to a private temporary file beside the
+are added (see `node.backup.archive`); with an S3 media store, the bucket's pictures are copied into the
+archive's data/media/ too. The archive is written to a private temporary file beside the
 output (mode 600: it holds the actors' private keys) and linked to its name only once complete, so a
 failure leaves no partial archive behind."""
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from node.backup import postgres
 from node.backup.archive import CONFIG, DATA_PREFIX, DATABASES, BackupError, Manifest, Source, place, write_archive
+from node.core.media_store import S3Store, StoreError
 from node.core.settings import Settings
 
 KEY_SUFFIXES = (".pem", ".key")
@@ -110,6 +112,19 @@ def data_files(data_dir: Path, skip: set[Path]) -> list[Source]:
     return found
 
 
+def bucket_files(settings: Settings, staging: Path) -> list[Source]:
+    """With `[media] storage = "s3"`: every picture of the bucket, copied into the archive as
+    data/media/<file>, exactly where a node on local disk keeps them (`agora restore` puts them back
+    into the store its settings name)."""
+    if settings.media.storage != "s3":
+        return []
+    try:
+        paths = S3Store(settings.media).download_all(staging / "bucket")
+    except StoreError as exc:
+        raise BackupError(f"backup failed, nothing written: {exc}") from None
+    return [Source(f"{DATA_PREFIX}media/{path.name}", path, mode=0o644) for path in paths]
+
+
 def config_sources(settings: Settings) -> list[Source]:
     return [Source(CONFIG, Path(settings.config_path))] if settings.config_path else []
 
@@ -120,8 +135,11 @@ def _write(settings: Settings, output: Path, now: datetime) -> Manifest:
     try:
         with os.fdopen(fd, "wb") as out, tempfile.TemporaryDirectory(
                 prefix=".agora-backup-", dir=output.parent) as staging:
+            local = data_files(settings.data_path, {output.resolve(), tmp.resolve()})
+            bucket = bucket_files(settings, Path(staging))
+            names = {source.name for source in bucket}
             sources = [dump_database(settings, Path(staging)), *config_sources(settings),
-                       *data_files(settings.data_path, {output.resolve(), tmp.resolve()})]
+                       *[source for source in local if source.name not in names], *bucket]
             manifest = Manifest(engine=engine_of(settings), agora_version=agora_version(), base_url=settings.base_url,
                                 created=now.isoformat().replace("+00:00", "Z"))
             manifest = write_archive(out, sources, manifest)

@@ -10,7 +10,11 @@ PostgreSQL database with tables, a base_url other than the archive's (every Acti
 it) are refused before anything is written. The archive is extracted into a staging directory and
 checked whole first (`node.backup.archive.read_archive`); files are then linked into place without
 replacing anything, and the PostgreSQL dump goes in last, in one transaction. On any error what was
-placed is removed again: the target is left as empty as it was found."""
+placed is removed again: the target is left as empty as it was found.
+
+With `[media] storage = "s3"` in the settings restored with, the archive's pictures (data/media/) go into
+that bucket (put first, before anything is placed; a bucket that refuses stops the restore), not onto
+the disk; objects already put stay in the bucket if a later step fails."""
 
 from __future__ import annotations
 
@@ -29,6 +33,10 @@ from typing import Any
 from node.backup import postgres
 from node.backup.archive import CONFIG, DATA_PREFIX, BackupError, Manifest, place, read_archive
 from node.backup.backup import engine_of, sqlite_path
+
+MEDIA_PREFIX = DATA_PREFIX + "media/"
+from node.core.media import CONTENT_TYPES
+from node.core.media_store import S3Store, StoreError
 from node.core.settings import Settings, SettingsError, load_settings, validate
 
 IGNORED = frozenset({"lost+found"})  # what a fresh file system's root holds
@@ -209,8 +217,16 @@ def check_database(settings: Settings) -> None:
 
 def _put_in_place(manifest: Manifest, settings: Settings, staging: Path, data_dir: Path, staged: Path | None,
                   config_path: Path | None, placed: Placed) -> None:
+    pictures = [e.path for e in manifest.files if e.path.startswith(MEDIA_PREFIX) and "/" not in e.path[len(MEDIA_PREFIX):]]
+    if settings.media.storage == "s3" and pictures:  # into the bucket the settings name, not the disk
+        try:
+            S3Store(settings.media).upload_all([staging / name for name in pictures], _content_type)
+        except StoreError as exc:
+            raise BackupError(f"restore failed, nothing restored: {exc}") from None
+    else:
+        pictures = []
     for entry in manifest.files:
-        if entry.path.startswith(DATA_PREFIX):
+        if entry.path.startswith(DATA_PREFIX) and entry.path not in pictures:
             placed.put(staging / entry.path, data_dir / entry.path.removeprefix(DATA_PREFIX))
     if settings.is_sqlite:
         placed.put(staging / manifest.database, sqlite_path(settings))
@@ -218,6 +234,10 @@ def _put_in_place(manifest: Manifest, settings: Settings, staging: Path, data_di
         placed.put(staged, config_path)
     if not settings.is_sqlite:
         postgres.restore(settings.resolved_database_url, staging / manifest.database)
+
+
+def _content_type(name: str) -> str:
+    return CONTENT_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 def resolve_target(request: RestoreRequest) -> tuple[Path, Path | None, Path | None]:

@@ -71,6 +71,15 @@ class MediaSettings:
     max_pixels: int = 40_000_000  # larger images are refused (decompression bombs)
     max_width: int = 1600  # the largest size kept; smaller sizes are made for small screens
     jpeg_quality: int = 82
+    storage: str = "local"  # local (<data_dir>/media) | s3 (an S3-compatible object store)
+    s3_endpoint: str = ""  # e.g. https://s3.fr-par.scw.cloud; empty: AWS's endpoint for s3_region
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = field(default="", repr=False)
+    s3_prefix: str = ""  # object names start with this (e.g. "agora/"), to share a bucket
+    s3_public_url: str = ""  # the bucket's public base URL (or a CDN's); empty: signed URLs
+    s3_url_seconds: int = 3600  # lifetime of a signed URL
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,8 @@ class LimitSettings:
     lockout_base_seconds: int = 60  # doubled at each further failure, up to a day
     lockout_account_failures: int = 50  # wrong passwords from any address that lock the account for everyone
     lockout_account_seconds: int = 3600  # the window they are counted in, and the account lock
+    storage_url: str = ""  # where the counters live: empty (or memory://), this process; redis://host:6379/0
+    key_prefix: str = "agora"  # the counters' names in that store start with this (one per node sharing it)
 
 
 @dataclass(frozen=True)
@@ -253,10 +264,31 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("policy.mode must be open, blocklist or allowlist")
     if not settings.ui.languages:
         raise SettingsError("ui.languages must name at least one language")
+    _validate_shared(settings)
     server = settings.server
     if min(server.header_timeout, server.body_timeout, server.keep_alive_timeout, server.max_connections) <= 0:
         raise SettingsError("server.header_timeout, body_timeout, keep_alive_timeout and max_connections must be positive")
     return settings
+
+
+def _validate_shared(settings: Settings) -> None:
+    """[limits] storage_url and the [media] storage: what several processes share."""
+    url = settings.limits.storage_url.strip()
+    if url and not url.removeprefix("async+").startswith(("memory://", "redis://", "rediss://", "redis+unix://",
+                                                        "redis+sentinel://", "redis+cluster://", "valkey://")):
+        raise SettingsError("limits.storage_url must be empty, memory:// or a redis:// URL")
+    media = settings.media
+    if media.storage not in ("local", "s3"):
+        raise SettingsError('media.storage must be "local" or "s3"')
+    if media.storage == "s3":
+        if not media.s3_bucket:
+            raise SettingsError('media.s3_bucket is needed with media.storage = "s3"')
+        for name in ("s3_endpoint", "s3_public_url"):
+            value = getattr(media, name)
+            if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+                raise SettingsError(f"media.{name} must look like https://host, got {value!r}")
+        if media.s3_url_seconds < 1 or media.s3_url_seconds > 604800:
+            raise SettingsError("media.s3_url_seconds must be between 1 and 604800 (a week)")
 
 
 def load_settings(config: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -58,6 +58,11 @@ def safe_next(target: str) -> str | None:
 async def serve(request: Request) -> Response:
     node = pages.node_of(request)
     name = request.path_params["file"]
+    if media_service.store_of(node).remote:  # an S3 store: send the client to the bucket
+        found = await media_service.object_redirect(node, name)
+        if found is not None:
+            return RedirectResponse(found[0], status_code=302,
+                                    headers={"Cache-Control": found[1], "X-Content-Type-Options": "nosniff"})
     path = media_service.resolve_file(node, name)
     if path is None:
         return Response("Not found", status_code=404, media_type="text/plain",

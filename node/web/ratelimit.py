@@ -1,10 +1,12 @@
 """Rate limits per client IP and per remote host, answered with 429 and Retry-After.
 
-Token buckets kept in memory, per process: a node run as several worker processes (several
-`uvicorn --workers`, or several machines behind a load balancer) gives each process its own buckets,
-so the effective limit is the configured one times the number of processes. The buckets cost a few
-dozen bytes each and are bounded (`MAX_KEYS`, least recently used evicted first), so a flood of
-distinct addresses cannot grow memory without end; evicting a bucket only forgives its past.
+The counters are the `limits` package's sliding window counters, kept in the store of
+node/core/counters.py: this process's memory by default, or Redis when `[limits] storage_url` names
+one, so that several `agora serve` processes (several machines behind a load balancer too) count
+together and a limit holds for the node as a whole. A window counts at most `per_minute` requests in
+the current minute plus the previous minute's count weighed by how much of it still lies in the last
+60 s: a burst of a minute's budget is allowed, then about `per_minute`/60 a second. Counters expire
+with their window, so memory (or Redis) holds only what the last two minutes counted.
 
 What is counted (the `[limits]` settings, per minute; 0 or less turns a limit off):
 - `POST /login`: `login_per_ip_per_minute` per client IP;
@@ -15,79 +17,91 @@ What is counted (the `[limits]` settings, per minute; 0 or less turns a limit of
 - every other POST (forms: password reset requests, invitations, reports, event registrations that
   send email...): `forms_per_ip_per_minute` per IP.
 GET and HEAD requests are not limited. The client IP is `scope["client"]`, already rewritten from
-X-Forwarded-For by the trusted-proxy middleware that runs before this one."""
+X-Forwarded-For by the trusted-proxy middleware that runs before this one. When the store does not
+answer (Redis down), requests are let through and the outage is logged once."""
 
 from __future__ import annotations
 
 import math
 import re
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from node.core.counters import Outage, StorageError, open_storage
 from node.core.settings import LimitSettings, Settings
 
-MAX_KEYS = 50_000
-WINDOW = 60.0  # the limits are per minute
+WINDOW = 60  # the limits are per minute
 _KEY_ID = re.compile(rb'keyid\s*=\s*"([^"]{1,2048})"', re.IGNORECASE)
 _USER_INBOX = re.compile(r"^/users/[^/]+/inbox/?$")
 INBOX_PATHS = frozenset({"/inbox", "/inbox/", "/actor/inbox", "/actor/inbox/"})
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
-
-
 @dataclass(frozen=True)
 class Charge:
-    """One bucket a request draws a token from: its key and its per-minute limit."""
+    """One counter a request adds to: its key, its per-minute limit and the reason given when full."""
 
     key: tuple[str, str]
     per_minute: int
     reason: str
 
 
+def wait_seconds(limit: int, window: float, previous: int, previous_ttl: float, current: int,
+                 current_ttl: float) -> float:
+    """Seconds until a sliding window counter takes one more hit (0: now). `previous_ttl` is what is
+    left of the current window (the previous window's weight), `current_ttl` that plus one window (as
+    `limits` reports them)."""
+    if current >= limit:  # wait for the window to turn, then for the count to weigh less than the limit
+        return max(current_ttl - window, 0.0) + window * max(0.0, 1.0 - limit / current)
+    if previous <= 0:
+        return 0.0
+    return max(0.0, previous_ttl - (limit - current) * window / previous)
+
+
 class Limiter:
-    """Token buckets: each key holds up to `per_minute` tokens and regains them at `per_minute`/60 per
-    second, so a burst of a whole minute's budget is allowed, then a steady rate."""
+    """Sliding window counters over a `limits` storage, several taken all or nothing."""
 
-    def __init__(self, max_keys: int = MAX_KEYS, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_keys = max_keys
-        self.clock = clock
-        self._buckets: OrderedDict[tuple[str, str], _Bucket] = OrderedDict()
+    def __init__(self, storage: Storage | None = None, window: int = WINDOW) -> None:
+        self.storage = storage if storage is not None else open_storage(LimitSettings())
+        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
+        self.window = window
+        self.outage = Outage("rate limits")
 
-    def __len__(self) -> int:
-        return len(self._buckets)
+    def _item(self, charge: Charge) -> RateLimitItem:
+        return RateLimitItemPerSecond(charge.per_minute, self.window)
 
-    def _level(self, charge: Charge, now: float) -> float:
-        bucket = self._buckets.get(charge.key)
-        if bucket is None:
-            return float(charge.per_minute)
-        rate = charge.per_minute / WINDOW
-        return min(float(charge.per_minute), bucket.tokens + (now - bucket.stamp) * rate)
+    async def _wait(self, charge: Charge) -> float:
+        item = self._item(charge)
+        window = await self.storage.get_sliding_window(item.key_for(*charge.key), item.get_expiry())  # type: ignore[attr-defined]
+        return wait_seconds(charge.per_minute, self.window, *window)
 
-    def take(self, charges: Sequence[Charge]) -> tuple[float, str] | None:
-        """Take one token from every bucket, or from none: None when allowed, else (seconds to wait,
-        the reason of the bucket that refused)."""
-        now = self.clock()
+    async def take(self, charges: Sequence[Charge]) -> tuple[float, str] | None:
+        """Count the request in every counter, or in none: None when allowed, else (seconds to wait, the
+        reason of the counter that refused)."""
         active = [c for c in charges if c.per_minute > 0]
-        levels = [self._level(c, now) for c in active]
-        refusals = [((1.0 - level) * WINDOW / c.per_minute, c.reason)
-                    for c, level in zip(active, levels) if level < 1.0]
-        if refusals:
-            return max(refusals)
-        for charge, level in zip(active, levels):
-            self._buckets[charge.key] = _Bucket(level - 1.0, now)
-            self._buckets.move_to_end(charge.key)
-        while len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
+        if not active:
+            return None
+        try:
+            return await self._take(active)
+        except StorageError as exc:
+            self.outage.failed(exc)
+            return None
+
+    async def _take(self, active: list[Charge]) -> tuple[float, str] | None:
+        if len(active) > 1:  # look first, so that a refused request spends nothing
+            full = [c for c in active if not await self.strategy.test(self._item(c), *c.key)]
+            if full:
+                return max([(await self._wait(c), c.reason) for c in full])
+        for charge in active:
+            if not await self.strategy.hit(self._item(charge), *charge.key):
+                return await self._wait(charge), charge.reason
+        self.outage.ok()
         return None
 
 
@@ -132,11 +146,11 @@ class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings, limiter: Limiter | None = None) -> None:
         self.app = app
         self.settings = settings
-        self.limiter = limiter or Limiter()
+        self.limiter = limiter or Limiter(open_storage(settings.limits))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         charges = charges_for(scope, self.settings.limits)
-        refused = self.limiter.take(charges) if charges else None
+        refused = await self.limiter.take(charges) if charges else None
         if refused is None:
             await self.app(scope, receive, send)
             return

@@ -9,11 +9,13 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx2
 import pytest
+import redis
 
 from node.app import create_app
 from node.accounts import lockout, passwords
@@ -325,3 +327,29 @@ async def test_unknown_names_are_answered_alike_across_addresses(a: Node) -> Non
         real = await login(fresh, "ned", "wrong")
         ghost = await login(fresh, "ghost-of-ned", "wrong")
         assert real.status_code == ghost.status_code == 429  # ten counted: both locked for everyone
+
+
+async def test_unknown_names_are_counted_in_the_store_every_process_shares(a: Node) -> None:
+    """Two processes (two states) on one Redis: a name that is no account is locked after as many
+    failures in all as a real account is (whose counts are in the shared database)."""
+    prefix = f"agora-test-{uuid.uuid4().hex[:10]}"
+    limits = dataclasses.replace(LIMITS, storage_url="redis://127.0.0.1:6379/0", key_prefix=prefix)
+    await member(a, "ona")
+    first: dict[str, Any] = {}
+    second: dict[str, Any] = {}
+    try:
+        with a.ctx:
+            answers = []
+            for n in range(4):
+                state = first if n % 2 else second
+                real = await passwords.login_attempt("ona", "wrong", limits, state=state, address="203.0.113.8")
+                ghost = await passwords.login_attempt("ghost-of-ona", "wrong", limits, state=state,
+                                                      address="203.0.113.8")
+                answers.append((real.locked_until is not None, ghost.locked_until is not None))
+        assert answers == [(False, False), (False, False), (True, True), (True, True)]
+        assert lockout.phantom_store(first, limits) is not lockout.phantom_store(second, limits)
+    finally:
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+        client.close()

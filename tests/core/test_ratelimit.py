@@ -1,76 +1,119 @@
-"""Rate limits: token buckets per IP and per remote host on the inbox, per IP on login and forms,
-answered with 429 and Retry-After; GET pages are not limited; memory stays bounded."""
+"""Rate limits: sliding window counters (the `limits` package) per IP and per remote host on the inbox,
+per IP on login and forms, answered with 429 and Retry-After; GET pages are not limited; counters kept
+in Redis are shared by every process that names the same store, and expire with their window; a store
+that does not answer lets requests through."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import uuid
 
 import httpx2
 import pytest
+import redis
 
 from node.app import create_app
+from node.core.counters import open_storage
 from node.core.runtime import Node
 from node.core.settings import LimitSettings
-from node.web.ratelimit import Charge, Limiter, charges_for, key_host
+from node.web.ratelimit import Charge, Limiter, charges_for, key_host, wait_seconds
 from tests.conftest import Federation
 from tests.activitypub.test_inbox import encode, like, remote_b, signed
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def charge(key: str, per_minute: int) -> Charge:
     return Charge(("test", key), per_minute, f"limit of {key}")
 
 
+def redis_limits() -> LimitSettings:
+    """Settings naming the machine's Redis, under a prefix of this test's own."""
+    return LimitSettings(storage_url=REDIS_URL, key_prefix=f"agora-test-{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture
+def shared() -> LimitSettings:
+    limits = redis_limits()
+    yield limits
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"{limits.key_prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
 # ------------------------------------------------------------------ the limiter
 
 
-def test_a_bucket_allows_a_burst_then_refills_at_the_steady_rate() -> None:
-    clock = Clock()
-    limiter = Limiter(clock=clock)
+async def test_a_counter_allows_a_minute_s_budget_then_refuses_with_the_wait() -> None:
+    limiter = Limiter()
     for _ in range(6):
-        assert limiter.take([charge("ip", 6)]) is None
-    refused = limiter.take([charge("ip", 6)])
+        assert await limiter.take([charge("ip", 6)]) is None
+    refused = await limiter.take([charge("ip", 6)])
     assert refused is not None
     wait, reason = refused
-    assert wait == pytest.approx(10.0) and reason == "limit of ip"  # 6 per minute: one every 10 s
-    clock.now += 9.9
-    assert limiter.take([charge("ip", 6)]) is not None
-    clock.now += 0.2
-    assert limiter.take([charge("ip", 6)]) is None
-    assert limiter.take([charge("other", 6)]) is None  # another key has its own bucket
+    assert 0 < wait <= 60 and reason == "limit of ip"
+    assert await limiter.take([charge("other", 6)]) is None  # another key has its own counter
 
 
-def test_several_buckets_are_taken_all_or_nothing() -> None:
-    limiter = Limiter(clock=Clock())
-    assert limiter.take([charge("ip", 1)]) is None
-    assert limiter.take([charge("host", 5), charge("ip", 1)]) is not None
-    for _ in range(5):  # the refused request did not spend the host's tokens
-        assert limiter.take([charge("host", 5)]) is None
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((6, 60, 0, 0.0, 6, 90.0), 30.0),  # all six in this minute: wait for it to turn (30 s left)
+        ((6, 60, 6, 55.0, 1, 115.0), 5.0),  # 6 * 55/60 + 1 = 6.5: in 5 s the old six weigh 5
+        ((6, 60, 6, 10.0, 0, 70.0), 0.0),  # the old six weigh 1 now: room
+        ((10, 60, 0, 0.0, 3, 100.0), 0.0),
+    ],
+)
+def test_the_wait_is_when_the_weighed_count_drops_below_the_limit(args: tuple[int, float, int, float, int, float],
+                                                                 expected: float) -> None:
+    assert wait_seconds(*args) == pytest.approx(expected)
 
 
-def test_a_limit_of_zero_turns_it_off() -> None:
-    limiter = Limiter(clock=Clock())
+async def test_several_counters_are_taken_all_or_nothing() -> None:
+    limiter = Limiter()
+    assert await limiter.take([charge("ip", 1)]) is None
+    assert await limiter.take([charge("host", 5), charge("ip", 1)]) is not None
+    for _ in range(5):  # the refused request did not spend the host's budget
+        assert await limiter.take([charge("host", 5)]) is None
+
+
+async def test_a_limit_of_zero_turns_it_off() -> None:
+    limiter = Limiter()
     for _ in range(1000):
-        assert limiter.take([charge("ip", 0)]) is None
-    assert len(limiter) == 0
+        assert await limiter.take([charge("ip", 0)]) is None
+    assert await limiter.storage.reset() == 0  # nothing was stored
 
 
-def test_memory_is_bounded_and_the_oldest_keys_go_first() -> None:
-    clock = Clock()
-    limiter = Limiter(max_keys=100, clock=clock)
-    assert limiter.take([charge("early", 1)]) is None
-    for n in range(10_000):
-        limiter.take([charge(f"ip{n}", 1)])
-    assert len(limiter) == 100
-    assert limiter.take([charge("early", 1)]) is None  # evicted, so forgiven
-    assert limiter.take([charge("ip9999", 1)]) is not None  # recent, still counted
+async def test_limiters_on_one_redis_count_together(shared: LimitSettings) -> None:
+    """Two limiters (two processes, or two machines) naming the same store share each counter."""
+    first, second = Limiter(open_storage(shared)), Limiter(open_storage(shared))
+    answers = [await (first if n % 2 else second).take([charge("ip", 4)]) for n in range(6)]
+    assert answers[:4] == [None] * 4 and all(a is not None for a in answers[4:])
+    other = Limiter(open_storage(dataclasses.replace(shared, key_prefix=shared.key_prefix + "-other")))
+    assert await other.take([charge("ip", 4)]) is None  # another node's prefix counts apart
+
+
+async def test_counters_in_redis_expire_with_their_window(shared: LimitSettings) -> None:
+    limiter = Limiter(open_storage(shared))
+    await limiter.take([charge("ip", 4)])
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{shared.key_prefix}:*"))
+    ttls = [client.ttl(key) for key in keys]
+    client.close()
+    assert keys and all(0 < ttl <= 2 * 60 for ttl in ttls)
+
+
+async def test_a_store_that_does_not_answer_lets_requests_through_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limits = LimitSettings(storage_url="redis://127.0.0.1:1/0", key_prefix="agora-test-down")
+    limiter = Limiter(open_storage(limits))
+    with caplog.at_level(logging.WARNING, logger="agora.limits"):
+        for _ in range(3):
+            assert await limiter.take([charge("ip", 1)]) is None
+    assert len([r for r in caplog.records if "does not answer" in r.getMessage()]) == 1
 
 
 @pytest.mark.parametrize(
@@ -133,7 +176,7 @@ async def test_login_posts_are_limited_per_ip(a: Node) -> None:
             assert (await first.post("/login", data={"login": "x", "password": "y"})).status_code == 403  # no csrf
         refused = await first.post("/login", data={"login": "x", "password": "y"})
         assert refused.status_code == 429
-        assert 1 <= int(refused.headers["retry-after"]) <= 20
+        assert 1 <= int(refused.headers["retry-after"]) <= 60  # when this minute's window turns
         assert "too many login attempts" in refused.text.lower()
         assert (await first.get("/login")).status_code == 200  # pages are still served
         assert (await second.post("/login", data={"login": "x"})).status_code == 403  # another address
@@ -188,3 +231,13 @@ async def test_the_inbox_is_limited_per_ip_whatever_key_id_is_claimed(federation
                        "Signature": f'keyId="https://fake{n}.example/k",signature="AAAA"'}
             statuses.append((await http.post("/inbox", content=b"{}", headers=headers)).status_code)
     assert 429 not in statuses[:2] and statuses[2] == 429
+
+
+async def test_two_apps_on_one_redis_share_the_login_limit(a: Node, shared: LimitSettings) -> None:
+    """Two `agora serve` processes behind one address: the login limit holds for both together."""
+    limits = dataclasses.replace(shared, login_per_ip_per_minute=3, forms_per_ip_per_minute=1000)
+    settings = dataclasses.replace(a.settings, limits=limits)
+    first, second = create_app(settings, node=a), create_app(settings, node=a)
+    async with http_from(first, a, "198.51.100.60") as one, http_from(second, a, "198.51.100.60") as two:
+        statuses = [(await (one if n % 2 else two).post("/login", data={"login": "x"})).status_code for n in range(5)]
+    assert 429 not in statuses[:3] and statuses[3:] == [429, 429]

@@ -23,8 +23,10 @@ run: venv
 	  --admin-email admin@example.org
 	AGORA_CONFIG=$(CURDIR)/$(DATA)/agora.toml $(BIN)/agora serve --host $(HOST) --port $(PORT)
 
+# tests/scale (two `agora serve` and two `agora worker` processes on PostgreSQL, Redis and an S3 server)
+# runs in the PostgreSQL lane only.
 test: venv browser-deps
-	$(BIN)/pytest tests --ignore=tests/interop -q
+	$(BIN)/pytest tests --ignore=tests/interop --ignore=tests/scale -q
 
 # The browser tests (tests/browser) drive Debian's Chromium with Playwright and run axe-core from npm:
 # installs them when missing (apt-get as root, npm ci). Screenshots go to test-artifacts/screenshots/.

@@ -71,6 +71,7 @@ class Proc:
     popen: subprocess.Popen[bytes]
     log: Path
     port: int | None = None
+    stopped: bool = False  # stopped on purpose (not a crash)
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
@@ -144,7 +145,7 @@ class Cluster:
             if proc.popen.poll() is not None:
                 raise ClusterError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.tail()}")
             if proc.port is None:
-                if "worker" in proc.log.read_text(errors="replace").lower():
+                if re.search(r"worker \S+ running", proc.log.read_text(errors="replace")):
                     return
             else:
                 with contextlib.suppress(httpx2.TransportError):
@@ -154,6 +155,7 @@ class Cluster:
         raise ClusterError(f"{proc.name} not ready within {timeout:.0f} s:\n{proc.tail()}")
 
     def stop(self, proc: Proc) -> None:
+        proc.stopped = True
         if proc.popen.poll() is None:
             proc.popen.terminate()
             try:
@@ -169,7 +171,7 @@ class Cluster:
 
     def check_alive(self) -> None:
         for proc in self.procs:
-            if proc.popen.poll() is not None and proc.name.startswith(("serve", "worker")):
+            if not proc.stopped and proc.popen.poll() is not None:
                 raise ClusterError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.tail()}")
 
 

@@ -22,6 +22,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -149,12 +150,16 @@ def received(sink_port: int) -> dict[str, dict[str, int]]:
 
 def inbox_burst(remote: Remote, ports: tuple[int, int], post_uri: str) -> dict[int, Counter[int]]:
     """2 x LIMIT Likes from one remote host, alternately to each server, inside one minute's window."""
-    if time.time() % 60 > 30:  # the burst stays inside one window of the limit (windows turn on the minute)
+    if time.time() % 60 > 20:  # the burst stays inside one window of the limit (windows turn on the minute)
         time.sleep(60.5 - time.time() % 60)
+    window = int(time.time() // 60)
+    with ThreadPoolExecutor(8) as pool:  # at once, so that it lasts seconds even on a busy machine
+        answers = list(pool.map(lambda n: (ports[n % 2], remote.like(ports[n % 2], f"l{n % 4}", post_uri)),
+                                range(2 * LIMIT)))
+    assert int(time.time() // 60) == window, "the burst lasted over 40 s: the limit's window turned meanwhile"
     statuses: dict[int, Counter[int]] = {port: Counter() for port in ports}
-    for n in range(2 * LIMIT):
-        port = ports[n % 2]
-        statuses[port][remote.like(port, f"l{n % 4}", post_uri)] += 1
+    for port, status in answers:
+        statuses[port][status] += 1
     return statuses
 
 

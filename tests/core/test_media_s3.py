@@ -19,7 +19,7 @@ from node.backup.restore import RestoreRequest, restore_backup
 from node.core import media
 from node.core.runtime import Node
 from node.core.settings import MediaSettings
-from tests.conftest import Federation
+from tests.conftest import PG_URL, Federation, _create_pg_database, _drop_pg_database
 from tests.core.test_media_service import jpeg_with_gps
 from tests.scale.services import ACCESS_KEY, REGION, SECRET_KEY, bucket_objects, new_bucket, s3_server
 
@@ -108,13 +108,17 @@ async def test_backup_copies_the_bucket_and_restore_puts_it_into_the_store_it_na
     with tarfile.open(backup.path) as archive:
         names = set(archive.getnames())
     assert {f"data/media/{name}" for name in row.variants.values()} <= names
-    if not node.settings.is_sqlite:
-        return  # the PostgreSQL restore is tested in tests/cli/test_backup.py; the pictures were checked above
     target = new_bucket(endpoint)
+    empty = await _create_pg_database() if PG_URL else None  # PostgreSQL restores into an empty database
     env = {"AGORA_BASE_URL": node.settings.base_url, "AGORA_SECRET_KEY": "x", "AGORA_MEDIA_STORAGE": "s3",
            "AGORA_MEDIA_S3_ENDPOINT": endpoint, "AGORA_MEDIA_S3_BUCKET": target, "AGORA_MEDIA_S3_ACCESS_KEY": ACCESS_KEY,
            "AGORA_MEDIA_S3_SECRET_KEY": SECRET_KEY, "AGORA_MEDIA_S3_REGION": REGION}
-    restored = restore_backup(RestoreRequest(backup.path, data_dir=tmp_path / "restored", env=env))
+    try:
+        restored = restore_backup(RestoreRequest(backup.path, data_dir=tmp_path / "restored", database_url=empty,
+                                                 env=env))
+    finally:
+        if empty:
+            await _drop_pg_database(empty)
     assert restored.settings.media.s3_bucket == target
     assert bucket_objects(endpoint, target) == bucket_objects(endpoint, bucket)
     assert not (tmp_path / "restored" / "media").exists()  # into the bucket, not onto the disk

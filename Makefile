@@ -6,6 +6,10 @@ DATA   ?= data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# The suite runs on pytest-xdist workers (one per core; TEST_WORKERS=0 runs it in one process). Ungrouped
+# tests go to whichever worker is free; each xdist_group (tests/conftest.py: the browser package) stays on one.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: run test test-postgres test-browser browser-deps interop bench typecheck migrations venv clean
 
@@ -26,7 +30,7 @@ run: venv
 # tests/scale (two `agora serve` and two `agora worker` processes on PostgreSQL, Redis and an S3 server)
 # runs in the PostgreSQL lane only.
 test: venv browser-deps
-	$(BIN)/pytest tests --ignore=tests/interop --ignore=tests/scale -q
+	$(BIN)/pytest tests --ignore=tests/interop --ignore=tests/scale -q $(XDIST)
 
 # The browser tests (tests/browser) drive Debian's Chromium with Playwright and run axe-core from npm:
 # installs them when missing (apt-get as root, npm ci). Screenshots go to test-artifacts/screenshots/.
@@ -37,7 +41,7 @@ test-browser: venv browser-deps
 	$(BIN)/pytest tests/browser -q
 
 test-postgres: venv browser-deps
-	AGORA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests --ignore=tests/interop -q
+	AGORA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests --ignore=tests/interop -q $(XDIST)
 
 interop: venv
 	bash tests/interop/run.sh

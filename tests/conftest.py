@@ -28,6 +28,20 @@ from node.core.settings import AssociationSettings, LimitSettings, Settings, Wor
 
 PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
 
+# `make test` runs the suite on pytest-xdist workers with `--dist loadgroup`: the tests of one group
+# below run on one worker, one after another. The browser package starts two `agora serve` nodes and a
+# Chromium per worker (package fixtures) and writes its logs and screenshots to fixed test-artifacts/
+# paths, so it stays whole.
+TESTS = Path(__file__).resolve().parent
+XDIST_GROUPS = {TESTS / "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for folder, group in XDIST_GROUPS.items():
+            if item.path.is_relative_to(folder):
+                item.add_marker(pytest.mark.xdist_group(group))
+
 
 class Network(httpx2.AsyncBaseTransport):
     """Routes each request to the ASGI app registered for its host; unknown hosts fail to connect."""

@@ -8,25 +8,28 @@ stores). boto3 is synchronous, so every call that touches the network runs in a 
 model takes a while), and is thread-safe. Presigning a URL is a local HMAC, done on the loop.
 
 Both stores speak in file names (`<key>-<width>.<ext>`, see node/core/media.py); the object's name is
-`[media] s3_prefix` + that name."""
+`[media] s3_prefix` + that name.
+
+boto3 is only imported by node/core/media_s3.py, which `S3Store` loads on first use with
+`importlib.import_module(S3_BACKEND)` (a constant name, not a function-level import): a node with
+local storage never pays boto3's ~20 MB of memory."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from node.core.settings import MediaSettings
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # names never change meaning: a new picture, a new key
+S3_BACKEND = "node.core.media_s3"  # boto3's half of S3Store, loaded only when a bucket is used
 
 
 class StoreError(Exception):
@@ -81,18 +84,13 @@ class S3Store:
         self.settings = settings
         self._client: Any = None
         self._lock = threading.Lock()
+        self._backend: ModuleType = importlib.import_module(S3_BACKEND)
+        self._errors: tuple[type[Exception], ...] = self._backend.ERRORS
 
     def _make_client(self) -> Any:
         with self._lock:
             if self._client is None:
-                media = self.settings
-                style = "path" if media.s3_endpoint else "virtual"  # custom stores rarely have wildcard DNS
-                self._client = boto3.session.Session().client(
-                    "s3", endpoint_url=media.s3_endpoint or None, region_name=media.s3_region or None,
-                    aws_access_key_id=media.s3_access_key or None, aws_secret_access_key=media.s3_secret_key or None,
-                    config=Config(signature_version="s3v4", s3={"addressing_style": style}, connect_timeout=10,
-                                  read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}),
-                )
+                self._client = self._backend.make_client(self.settings)
             return self._client
 
     async def client(self) -> Any:
@@ -105,7 +103,7 @@ class S3Store:
         await self.client()
         try:
             return await asyncio.to_thread(call, *args)
-        except (BotoCoreError, ClientError) as exc:
+        except self._errors as exc:
             raise StoreError(f"the object store refused to {what}: {exc}") from exc
 
     async def put(self, files: dict[str, tuple[bytes, str]]) -> None:
@@ -154,7 +152,7 @@ class S3Store:
             for name in names:
                 if name and "/" not in name and not name.startswith("."):
                     write_atomically(directory / name, self._get(name))
-        except (BotoCoreError, ClientError) as exc:
+        except self._errors as exc:
             raise StoreError(f"the object store refused to hand out the pictures: {exc}") from exc
         return sorted(path for path in directory.iterdir() if path.is_file())
 
@@ -164,7 +162,7 @@ class S3Store:
         files = {path.name: (path.read_bytes(), content_type(path.name)) for path in paths}
         try:
             self._put(files)
-        except (BotoCoreError, ClientError) as exc:
+        except self._errors as exc:
             raise StoreError(f"the object store refused the pictures: {exc}") from exc
         return len(files)
 

@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import asyncpg
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 log = logging.getLogger("agora.jobs")
@@ -28,13 +27,23 @@ FIRST_DELAY = 0.1
 SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
 CONNECTION_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE,
                                errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH})
+# asyncpg's exceptions that mean a lost or refused connection, known by name (with their subclasses):
+# importing asyncpg costs ~14 MB, which a node on SQLite would pay for nothing.
+ASYNCPG_UNAVAILABLE = frozenset({
+    "PostgresConnectionError", "InterfaceError",
+    "OperatorInterventionError",  # shutdown, restart, cancel
+    "TooManyConnectionsError",
+    "InternalClientError",  # a connection left mid-protocol by its loss
+})
+
+
+def _asyncpg_unavailable(exc: BaseException) -> bool:
+    return any(cls.__module__.split(".", 1)[0] == "asyncpg" and cls.__name__ in ASYNCPG_UNAVAILABLE
+               for cls in type(exc).__mro__)
 
 
 def _one_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, DBConnectionError,
-                        asyncpg.exceptions.OperatorInterventionError,  # shutdown, restart, cancel
-                        asyncpg.exceptions.TooManyConnectionsError, ConnectionError,
-                        asyncpg.exceptions.InternalClientError)):  # a connection left mid-protocol by its loss
+    if isinstance(exc, (DBConnectionError, ConnectionError)) or _asyncpg_unavailable(exc):
         return True
     if isinstance(exc, (sqlite3.OperationalError, OperationalError, TransactionManagementError)):
         return any(text in str(exc).lower() for text in SQLITE_BUSY)

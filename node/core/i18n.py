@@ -32,6 +32,12 @@ DEFAULT = "en"  # the language of the msgids
 # Right-to-left languages, for tags babel does not know (babel's character_order decides otherwise).
 RTL = frozenset({"ar", "arc", "ckb", "dv", "fa", "ha-arab", "he", "khw", "ks", "ku-arab", "ps", "sd", "syr",
                  "ug", "ur", "yi"})
+# The switcher's entries for the languages the node ships (locales/), named in themselves: drawing the
+# menu on every page would otherwise load babel's locale data of each of them (~1 MB of memory apiece)
+# for a visitor who reads one. Other offered tags are named by babel (tests/core/test_i18n.py checks
+# that this table says what babel says).
+SHIPPED = {"en": ("English", "ltr"), "fr": ("Français", "ltr"), "ar": ("العربية", "rtl"),
+           "es": ("Español", "ltr")}
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 _MAX_HEADER = 1024
 _MAX_RANGES = 32
@@ -163,6 +169,9 @@ class Language:
 def _languages(codes: tuple[str, ...]) -> tuple[Language, ...]:
     out = []
     for code in codes:
+        if code in SHIPPED:
+            out.append(Language(code, *SHIPPED[code]))
+            continue
         name = babel_locale(code).get_display_name(babel_locale(code)) or code
         out.append(Language(code=code, name=name[:1].upper() + name[1:], dir=direction(code)))
     return tuple(out)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from babel import Locale
 from babel.messages.pofile import read_po
 
 from node.core import catalogs, formats, i18n, i18n_jinja
@@ -62,6 +63,17 @@ def test_direction_and_native_names() -> None:
         i18n.Language("en", "English", "ltr"), i18n.Language("fr", "Français", "ltr"),
         i18n.Language("ar", "العربية", "rtl"), i18n.Language("es", "Español", "ltr"),
     )
+
+
+def test_shipped_names_are_babels() -> None:
+    """The switcher's table of shipped languages (kept so the menu loads no locale data) agrees with
+    babel, and a tag outside it is still named by babel."""
+    for code, (name, direction) in i18n.SHIPPED.items():
+        locale = Locale.parse(code)
+        babel_name = locale.get_display_name(locale) or ""
+        assert name == babel_name[:1].upper() + babel_name[1:], code
+        assert direction == ("rtl" if locale.character_order == "right-to-left" else "ltr"), code
+    assert i18n._languages(("de",)) == (i18n.Language("de", "Deutsch", "ltr"),)
 
 
 def test_only_local_paths_are_followed() -> None:

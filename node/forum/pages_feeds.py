@@ -22,10 +22,10 @@ from node.core.sanitize import plain_text
 from node.forum.categories import category_by_slug, category_url, localized
 from node.forum.models import Category, Entry, Topic
 from node.forum.threads import topic_url
-from node.site.pages_feeds import ATOM_TYPE, FEED_SIZE, RSS_TYPE, xml_text
+from node.site.pages_feeds import ATOM_TYPE, FEED_SIZE, RSS_TYPE, feed_response, xml_text
 from node.web.errors import PageRefusal
 from node.web import meta
-from node.web.pages import SECURITY_HEADERS, node_of, templates
+from node.web.pages import node_of
 
 NOT_FOUND = (i18n.lazy("Not found"), i18n.lazy("There is no such feed here."))
 
@@ -65,12 +65,7 @@ async def _render(request: Request, kind: str, *, title: str, description: str, 
         "rss_updated": format_datetime(newest.astimezone(timezone.utc), usegmt=True),
         "atom_updated": vocab.iso(newest), "version": VERSION,
     }
-    context.update(i18n.template_context(request, node, None))
-    response = templates.TemplateResponse(request, f"feeds/{kind}.xml", context, media_type=media_type)
-    response.headers["Content-Type"] = media_type
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["X-Content-Type-Options"] = SECURITY_HEADERS["X-Content-Type-Options"]
-    return response
+    return feed_response(request, node, f"feeds/{kind}.xml", media_type, context)
 
 
 async def thread_meta(request: Request, topic: Topic, category: Category, opening: Post, language: str) -> dict[str, Any] | None:

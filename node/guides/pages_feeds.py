@@ -11,14 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from federation import vocab
-from node.core import i18n
 from node.core.runtime import VERSION
 from node.core.sanitize import plain_text
 from node.guides.models import Guide
 from node.guides.topics import topic
-from node.site.pages_feeds import ATOM_TYPE, RSS_TYPE, xml_text
+from node.site.pages_feeds import ATOM_TYPE, RSS_TYPE, feed_response, xml_text
 from node.web.errors import PageRefusal
-from node.web.pages import SECURITY_HEADERS, node_of, templates
+from node.web.pages import node_of
 
 FEED_SIZE = 20
 
@@ -47,12 +46,7 @@ async def _feed(request: Request, template: str, media_type: str) -> Response:
         "icon": None, "items": items, "rss_updated": format_datetime(newest, usegmt=True),
         "atom_updated": vocab.iso(newest), "version": VERSION,
     }
-    context.update(i18n.template_context(request, node, None))
-    response = templates.TemplateResponse(request, template, context, media_type=media_type)
-    response.headers["Content-Type"] = media_type
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["X-Content-Type-Options"] = SECURITY_HEADERS["X-Content-Type-Options"]
-    return response
+    return feed_response(request, node, template, media_type, context)
 
 
 async def rss(request: Request) -> Response:

@@ -18,8 +18,9 @@ from node.core.runtime import VERSION
 from node.opportunities.network import board
 from node.opportunities.opportunities import utcnow
 from node.opportunities.pages_common import KIND_LABELS
+from node.site.pages_feeds import feed_response
 from node.web.errors import PageRefusal
-from node.web.pages import SECURITY_HEADERS, node_of, templates
+from node.web.pages import node_of
 
 FEED_SIZE = 50
 TYPES = {"rss": ("feeds/rss.xml", "application/rss+xml; charset=utf-8"),
@@ -61,10 +62,5 @@ async def feed(request: Request) -> Response:
         "icon": None, "items": items, "rss_updated": format_datetime(newest.astimezone(timezone.utc), usegmt=True),
         "atom_updated": vocab.iso(newest), "version": VERSION,
     }
-    context.update(i18n.template_context(request, node, None))
     template, media_type = TYPES[fmt]
-    response = templates.TemplateResponse(request, template, context, media_type=media_type)
-    response.headers["Content-Type"] = media_type
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["X-Content-Type-Options"] = SECURITY_HEADERS["X-Content-Type-Options"]
-    return response
+    return feed_response(request, node, template, media_type, context)

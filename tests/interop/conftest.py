@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
-from .harness import AgoraNode, FedifyPeer, SnacPeer
+from .harness import AgoraNode, FedifyPeer, SnacPeer, wait_for
 
 _REQUIRED = ("INTEROP_RUN_DIR", "FEDIFY_URL", "SNAC_BIN", "SNAC_DATA", "SNAC_USER", "SNAC_PASSWORD", "SNAC_URL")
 
@@ -74,3 +74,29 @@ def agora(request: pytest.FixtureRequest, run_dir: Path) -> Iterator[AgoraNode]:
 def state() -> dict:
     """Shared state between the ordered steps of one test module."""
     return {}
+
+
+# Helpers the ordered step modules share (imported from here: ``from .conftest import need, ...``).
+
+def need(state: dict, *keys: str) -> None:
+    """Skip this step when a step it builds on failed (did not leave ``keys`` in ``state``)."""
+    missing = [k for k in keys if k not in state]
+    if missing:
+        pytest.skip(f"prerequisite step failed (no {', '.join(missing)})")
+
+
+def everyone(agora: AgoraNode, fedify: FedifyPeer, snac: SnacPeer) -> Callable[[], str]:
+    """What ``wait_for`` prints when it gives up: the state and logs of the node and both peers."""
+    return lambda: "\n".join((agora.diagnose(), fedify.diagnose(), snac.diagnose()))
+
+
+def follow_the_association(agora: AgoraNode, fedify: FedifyPeer, snac: SnacPeer) -> None:
+    """Fedify and snac follow the association and both follows are accepted (2 followers)."""
+    fedify.call("POST", "follow", {"target": agora.actor})
+    snac.cli("follow", snac.user, f"@{agora.acct}")
+    wait_for(lambda: next((r for r in fedify.received("Accept") if r["actor"] == agora.actor), None),
+             "the Fedify peer to receive the association's Accept", diagnose=everyone(agora, fedify, snac))
+    wait_for(lambda: (snac.following(agora.actor) or {}).get("type") == "Accept",
+             "snac to confirm it follows the association", diagnose=everyone(agora, fedify, snac))
+    wait_for(lambda: agora.followers()[0] == 2 or None, "the association to have 2 followers",
+             diagnose=everyone(agora, fedify, snac))

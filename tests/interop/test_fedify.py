@@ -11,15 +11,10 @@ import uuid
 
 import pytest
 
+from .conftest import need
 from .harness import AgoraNode, FedifyPeer, get_ap, wait_for
 
 pytestmark = pytest.mark.interop
-
-
-def need(state: dict, *keys: str) -> None:
-    missing = [k for k in keys if k not in state]
-    if missing:
-        pytest.skip(f"prerequisite step failed (no {', '.join(missing)})")
 
 
 def both(agora: AgoraNode, fedify: FedifyPeer):

@@ -11,21 +11,12 @@ import uuid
 
 import pytest
 
+from .conftest import everyone, need
 from .harness import AgoraNode, FedifyPeer, SnacPeer, ids_of, wait_for
 
 pytestmark = pytest.mark.interop
 
 SLUG = "housing"
-
-
-def need(state: dict, *keys: str) -> None:
-    missing = [k for k in keys if k not in state]
-    if missing:
-        pytest.skip(f"prerequisite step failed (no {', '.join(missing)})")
-
-
-def everyone(agora: AgoraNode, fedify: FedifyPeer, snac: SnacPeer):
-    return lambda: "\n".join((agora.diagnose(), fedify.diagnose(), snac.diagnose()))
 
 
 def category_actor(agora: AgoraNode) -> str:

@@ -12,31 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import everyone, follow_the_association, need
 from .harness import AgoraNode, FedifyPeer, SnacPeer, wait_for
 
 pytestmark = pytest.mark.interop
 
 
-def need(state: dict, *keys: str) -> None:
-    missing = [k for k in keys if k not in state]
-    if missing:
-        pytest.skip(f"prerequisite step failed (no {', '.join(missing)})")
-
-
-def everyone(agora: AgoraNode, fedify: FedifyPeer, snac: SnacPeer):
-    return lambda: "\n".join((agora.diagnose(), fedify.diagnose(), snac.diagnose()))
-
-
 def test_fedify_and_snac_follow_the_association(agora: AgoraNode, fedify: FedifyPeer, snac: SnacPeer,
                                                 state: dict) -> None:
-    fedify.call("POST", "follow", {"target": agora.actor})
-    snac.cli("follow", snac.user, f"@{agora.acct}")
-    wait_for(lambda: next((r for r in fedify.received("Accept") if r["actor"] == agora.actor), None),
-             "the Fedify peer to receive the association's Accept", diagnose=everyone(agora, fedify, snac))
-    wait_for(lambda: (snac.following(agora.actor) or {}).get("type") == "Accept",
-             "snac to confirm it follows the association", diagnose=everyone(agora, fedify, snac))
-    wait_for(lambda: agora.followers()[0] == 2 or None, "the association to have 2 followers",
-             diagnose=everyone(agora, fedify, snac))
+    follow_the_association(agora, fedify, snac)
     state["followed"] = True
 
 

@@ -10,15 +10,13 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import Page
 
 from tests.browser.conftest import (
     ADMIN, EDITOR, ContextFactory, Made, SharedPage, form_error, make_context, screenshot, submit,
 )
-from tests.browser.test_browser_a11y import FAILING_IMPACTS, describe, run_axe
-from tests.browser.test_layout import OVERFLOW
+from tests.browser.page_checks import axe_failures, wider_than_a_phone
 
-PHONE = {"width": 360, "height": 740}
 TITLE = "Renting a flat without a guarantor"
 ARABIC_TITLE = "استئجار شقة بدون كفيل"
 
@@ -75,45 +73,21 @@ def test_history_compares_the_two_revisions(new_context: ContextFactory, guide: 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_guide_pages_pass_axe(shared_page: SharedPage, guide: Made, language: str) -> None:
-    found = []
-    for name, who, path in _pages(guide):
-        page = shared_page(as_user=who, language=language, bypass_csp=True)
-        response = page.goto(path)
-        assert response is not None and response.status == 200, f"{name}: {path} answered {response.status if response else None}"
-        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
-        failing = [v for v in run_axe(page) if v["impact"] in FAILING_IMPACTS]
-        if failing:
-            found.append(f"{name} ({language}, {path}):\n{describe(failing)}")
+    found = axe_failures(shared_page, _pages(guide), language)
     assert not found, "serious or critical accessibility violations:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_guide_pages_fit_a_phone(browser: Any, agora: Any, sessions: dict[str, dict[str, Any]], guide: Made,
                                  language: str) -> None:
-    wide = []
-    contexts: dict[str | None, BrowserContext] = {}
-    try:
-        for name, who, path in _pages(guide):
-            if who not in contexts:
-                contexts[who] = make_context(browser, agora.base_url, sessions[who] if who else None, viewport=PHONE)
-                contexts[who].add_cookies([{"name": "lang", "value": language, "url": agora.base_url}])
-            page = contexts[who].pages[0] if contexts[who].pages else contexts[who].new_page()
-            page.goto(path)
-            seen = page.evaluate(OVERFLOW)
-            assert seen["lang"] == language, f"{path} is not in {language}"
-            if seen["scroll"] > seen["width"]:
-                wide.append(f"{name} ({language}): {seen['scroll']} px wide (widest: {seen['widest']})")
-            if name in ("index", "guide", "edit", "topic-all"):
-                screenshot(page, f"guides-{name}-{language}-phone")
-        if language == "ar":
-            page = contexts[None].pages[0]
-            page.goto(re.sub(r"^https?://[^/]+", "", guide.url))
-            assert page.locator("h1").inner_text() == ARABIC_TITLE
-            assert page.locator("article.guide").get_attribute("dir") == "rtl" or \
-                page.evaluate("document.documentElement.dir") == "rtl"
-    finally:
-        for context in contexts.values():
-            context.close()
+    def arabic(page: Page) -> None:
+        page.goto(re.sub(r"^https?://[^/]+", "", guide.url))
+        assert page.locator("h1").inner_text() == ARABIC_TITLE
+        assert page.locator("article.guide").get_attribute("dir") == "rtl" or \
+            page.evaluate("document.documentElement.dir") == "rtl"
+
+    wide = wider_than_a_phone(browser, agora, sessions, _pages(guide), language, shot_prefix="guides",
+                              shots=("index", "guide", "edit", "topic-all"), arabic=arabic)
     assert not wide, "guide pages wider than a phone:\n" + "\n".join(wide)
 
 

@@ -11,13 +11,11 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import Page
 
 from tests.browser.conftest import EDITOR, ContextFactory, Made, SharedPage, form_error, make_context, screenshot, submit
-from tests.browser.test_browser_a11y import FAILING_IMPACTS, describe, run_axe
-from tests.browser.test_layout import OVERFLOW
+from tests.browser.page_checks import PHONE, axe_failures, wider_than_a_phone
 
-PHONE = {"width": 360, "height": 740}
 TITLE = "Kitchen helper wanted in Montreuil"
 ARABIC_TITLE = "مطلوب مساعد مطبخ في مونتروي"
 VISITOR_EMAIL = "samir.private@example.net"
@@ -74,40 +72,17 @@ def _pages(opportunity: Made) -> list[tuple[str, str | None, str]]:
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_opportunity_pages_pass_axe(shared_page: SharedPage, opportunity: Made, language: str) -> None:
-    found = []
-    for name, who, path in _pages(opportunity):
-        page = shared_page(as_user=who, language=language, bypass_csp=True)
-        response = page.goto(path)
-        assert response is not None and response.status == 200, f"{name}: {path} answered {response.status if response else None}"
-        assert page.evaluate("document.documentElement.dir") == ("rtl" if language == "ar" else "ltr")
-        failing = [v for v in run_axe(page) if v["impact"] in FAILING_IMPACTS]
-        if failing:
-            found.append(f"{name} ({language}, {path}):\n{describe(failing)}")
+    found = axe_failures(shared_page, _pages(opportunity), language)
     assert not found, "serious or critical accessibility violations:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_opportunity_pages_fit_a_phone(browser: Any, agora: Any, sessions: dict[str, dict[str, Any]],
                                        opportunity: Made, language: str) -> None:
-    wide = []
-    contexts: dict[str | None, BrowserContext] = {}
-    try:
-        for name, who, path in _pages(opportunity):
-            if who not in contexts:
-                contexts[who] = make_context(browser, agora.base_url, sessions[who] if who else None, viewport=PHONE)
-                contexts[who].add_cookies([{"name": "lang", "value": language, "url": agora.base_url}])
-            page = contexts[who].pages[0] if contexts[who].pages else contexts[who].new_page()
-            page.goto(path)
-            seen = page.evaluate(OVERFLOW)
-            assert seen["lang"] == language, f"{path} is not in {language}"
-            if seen["scroll"] > seen["width"]:
-                wide.append(f"{name} ({language}): {seen['scroll']} px wide (widest: {seen['widest']})")
-            screenshot(page, f"opportunities-{name}-{language}-phone")
-        if language == "ar":
-            page = contexts[None].pages[0]
-            page.goto(re.sub(r"^https?://[^/]+", "", opportunity.url))
-            assert page.locator("h1").inner_text() == ARABIC_TITLE
-    finally:
-        for context in contexts.values():
-            context.close()
+    def arabic(page: Page) -> None:
+        page.goto(re.sub(r"^https?://[^/]+", "", opportunity.url))
+        assert page.locator("h1").inner_text() == ARABIC_TITLE
+
+    wide = wider_than_a_phone(browser, agora, sessions, _pages(opportunity), language, shot_prefix="opportunities",
+                              arabic=arabic)
     assert not wide, "opportunity pages wider than a phone:\n" + "\n".join(wide)

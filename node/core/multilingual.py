@@ -154,6 +154,20 @@ def choose(available: Sequence[str], wishes: Sequence[str]) -> str | None:
     return None
 
 
+# The names babel gives the languages offered in the language fields (node/web/pages.LANGUAGE_CHOICES),
+# and whether each is written right to left: naming them through babel loads each one's whole locale
+# data (about 18 MB for these 21, kept for the process's life) on the first page with a comment box.
+# tests/core/test_language_names.py checks the table against babel; other tags still ask babel.
+ENDONYMS: dict[str, tuple[str, bool]] = {
+    "en": ("English", False), "fr": ("français", False), "ar": ("العربية", True), "es": ("español", False),
+    "pt": ("português", False), "fa": ("فارسی", True), "ti": ("ትግርኛ", False), "am": ("አማርኛ", False),
+    "so": ("Soomaali", False), "uk": ("українська", False), "de": ("Deutsch", False), "it": ("italiano", False),
+    "tr": ("Türkçe", False), "ru": ("русский", False), "sw": ("Kiswahili", False), "wo": ("Wolof", False),
+    "ln": ("lingála", False), "ha": ("Hausa", False), "ur": ("اردو", True), "bn": ("বাংলা", False),
+    "zh": ("中文", False),
+}
+
+
 @functools.lru_cache(maxsize=256)
 def _locale(tag: str) -> Locale | None:
     if tag.lower() in ("und", "zxx", "mul"):
@@ -166,12 +180,16 @@ def _locale(tag: str) -> Locale | None:
 
 def language_name(tag: str) -> str:
     """The language's name in itself ("français", "العربية"), or the tag when babel does not know it."""
+    if tag in ENDONYMS:
+        return ENDONYMS[tag][0]
     found = _locale(tag)
     name = found.get_display_name(found) if found is not None else None
     return name or tag
 
 
 def direction(tag: str) -> str:
+    if tag in ENDONYMS:
+        return "rtl" if ENDONYMS[tag][1] else "ltr"
     found = _locale(tag)
     return "rtl" if found is not None and found.character_order == "right-to-left" else "ltr"
 

@@ -14,7 +14,7 @@ from node.accounts.actors import HIDDEN_KIND, create_local_actor
 from node.accounts.members import MemberError, valid_username
 from node.core import audit, i18n
 from node.core.models import Actor, Follow, User
-from node.core.multilingual import normalize_tag
+from node.core.multilingual import choose, normalize_tag
 from node.core.runtime import Node
 from node.forum.access import ForumError
 from node.forum.models import READ_ACCESS, START_POLICIES, Category, CategoryModerator
@@ -66,15 +66,8 @@ def localized(values: dict[str, str] | None, language: str | None, fallback: str
     """The text in the reader's language, else the first one written."""
     if not values:
         return fallback
-    if language:
-        tag = normalize_tag(language)
-        if tag in values:
-            return values[tag]
-        base = tag.split("-")[0]
-        for key, value in values.items():
-            if key.split("-")[0] == base:
-                return value
-    return next(iter(values.values()))
+    tag = choose(list(values), [normalize_tag(language)] if language else [])
+    return values[tag] if tag is not None else next(iter(values.values()))
 
 
 def category_url(node: Node, slug: str) -> str:

@@ -21,7 +21,7 @@ from federation import vocab
 from node.core.models import Actor, Interaction, Post
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
-from node.forum import moderation, subscriptions, threads
+from node.forum import freshness, moderation, subscriptions, threads
 from node.forum.access import must_wait, remote_may_start
 from node.forum.models import Category, Entry, Revision, Topic
 from node.policy import policy
@@ -220,6 +220,7 @@ async def receive_delete(node: Node, actor: Actor, activity: Doc) -> bool:
             await Topic.filter(id=entry.topic_id, removed_at=None).update(removed_at=now)
         await threads.recount(entry.topic_id)
         await recount_likes(entry.topic_id)
+    freshness.changed()
     if post.in_reply_to_id:
         await interactions.recount(post.in_reply_to_id)
     if was_visible:

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from node.core import i18n, multilingual
 from node.core.models import Actor, Post
 from node.core.sanitize import plain_text
-from node.forum import access, subscriptions, threads
+from node.forum import access, pages_cache, subscriptions, threads
 from node.forum.categories import localized
 from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic
 from node.forum.pages_feeds import thread_meta
@@ -126,7 +126,12 @@ async def quote_of(topic: Topic, request: Request, moderator: bool) -> tuple[str
 
 
 async def thread_view(request: Request) -> Response:
-    """GET /topics/<slug> in HTML: the thread in order, one page of it, and the reply form."""
+    """GET /topics/<slug> in HTML: the thread in order, one page of it, and the reply form (a
+    visitor's from pages_cache.py when it was rendered a moment ago)."""
+    return await pages_cache.visitor_page(request, rendered_thread)
+
+
+async def rendered_thread(request: Request) -> Response:
     viewer = await viewer_of(request)
     shown = await readable_topic(request, viewer)
     topic, category, opening = shown.topic, shown.category, shown.opening

@@ -38,6 +38,10 @@ from node.initiatives import pages as initiative_pages
 from node.opportunities import answers as opportunity_answers, opportunities as opportunity_jobs, routes as opportunity_routes
 from node.guides import pages as guide_pages, review as guide_review
 from node.forum import pages_routes as forum_web
+from node.mailing import jobs as mailing_jobs, pages as mailing_pages
+from node.newsletters import jobs as newsletter_jobs, pages as newsletter_pages
+from node.polls import jobs as poll_jobs, pages as poll_pages
+from node.assembly import jobs as assembly_jobs, pages as assembly_pages
 from node.web import auth, comments as comment_pages, language, media_routes, pages
 from node.moderation import pages as moderation_pages
 from node.policy import pages as policy_pages
@@ -123,6 +127,8 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     table.update(opportunity_jobs.job_handlers(node))
     table.update(opportunity_answers.job_handlers(node))
     table.update(guide_review.job_handlers(node))
+    for feature in (mailing_jobs, newsletter_jobs, poll_jobs, assembly_jobs):
+        table.update(feature.job_handlers(node))
     return table
 
 
@@ -242,6 +248,7 @@ def create_app(
             *initiative_pages.routes(), *opportunity_routes.routes(), *guide_pages.routes(),
             *ical_routes.routes(),
             *forum_web.routes(),
+            *mailing_pages.routes(), *newsletter_pages.routes(), *poll_pages.routes(), *assembly_pages.routes(),
             *(r for r in federation if r not in hot),
             *post_pages.routes(),
             *login_pages.routes(),

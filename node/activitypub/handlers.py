@@ -17,7 +17,8 @@ from node.moderation import handlers as moderation
 from node.forum import handlers as forum
 from node.opportunities import handlers as opportunities
 from node.guides import handlers as guides
+from node.polls import handlers as polls
 
-FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, opportunities, guides)
+FEATURES: tuple[ModuleType, ...] = (accounts, social, events, initiatives, policy, moderation, forum, opportunities, guides, polls)
 
 __all__ = ["FEATURES", "dispatch"]

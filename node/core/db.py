@@ -23,6 +23,10 @@ MODELS_MODULES = (
     "node.forum.models",
     "node.opportunities.models",
     "node.guides.models",
+    "node.mailing.models",
+    "node.newsletters.models",
+    "node.polls.models",
+    "node.assembly.models",
 )
 MIGRATIONS_MODULE = "node.migrations"
 

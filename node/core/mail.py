@@ -9,6 +9,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from urllib.parse import urlsplit
@@ -36,7 +37,10 @@ def sender(settings: Settings) -> str:
     return formataddr((_one_line(settings.association.name), f"noreply@{host}"))
 
 
-def build_message(settings: Settings, to: str, subject: str, text: str) -> EmailMessage:
+def build_message(settings: Settings, to: str, subject: str, text: str, *, html: str | None = None,
+                  headers: Mapping[str, str] | None = None) -> EmailMessage:
+    """A message from the node: plain text, and with `html` an HTML alternative (multipart/alternative);
+    `headers` are added as they are (List-Unsubscribe...), each on one line."""
     host = urlsplit(settings.base_url).hostname or "localhost"
     message = EmailMessage()
     try:
@@ -48,8 +52,20 @@ def build_message(settings: Settings, to: str, subject: str, text: str) -> Email
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=host)
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        try:
+            message[name] = _one_line(value)
+        except (ValueError, TypeError) as exc:
+            raise MailError(f"cannot write the header {name!r}: {exc}") from None
     message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
+
+
+def _text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return part.get_content() if isinstance(part, EmailMessage) else ""
 
 
 def _deliver(mail: MailSettings, message: EmailMessage) -> None:
@@ -67,10 +83,16 @@ def _deliver(mail: MailSettings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-async def send_mail(settings: Settings, to: str, subject: str, text: str) -> None:
-    """Send a plain-text message; MailError when the server cannot take it."""
-    message = build_message(settings, to, subject, text)
+async def send_mail(settings: Settings, to: str, subject: str, text: str, *, html: str | None = None,
+                    headers: Mapping[str, str] | None = None) -> None:
+    """Send a message (plain text, with `html` also HTML); MailError when the server cannot take it."""
+    await send_message(settings, build_message(settings, to, subject, text, html=html, headers=headers))
+
+
+async def send_message(settings: Settings, message: EmailMessage) -> None:
+    """Hand a built message to the mail server; MailError when it cannot take it."""
     if not settings.mail.host:
+        text = _text_of(message)
         log.warning("no mail server configured ([mail] host), message not sent.\nTo: %s\nSubject: %s\n\n%s",
                     message["To"], message["Subject"], text)
         return

@@ -63,6 +63,10 @@ class MailSettings:
     password: str = field(default="", repr=False)
     from_address: str = ""
     starttls: bool = True
+    per_minute: int = 120  # messages handed to the server per minute, all senders of this node together
+    bounce_threshold: int = 3  # hard bounces after which an address gets nothing more
+    bounce_mailbox: str = ""  # a Maildir or mbox file the bounces arrive in; empty: none read
+    webhook_secret: str = field(default="", repr=False)  # of POST /mail/webhook (bounces, complaints); empty: off
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError("worker.stale_after_seconds must be longer than worker.heartbeat_seconds")
     if not 0 < settings.mail.port < 65536:
         raise SettingsError("mail.port must be between 1 and 65535")
+    if settings.mail.per_minute < 1 or settings.mail.bounce_threshold < 1:
+        raise SettingsError("mail.per_minute and mail.bounce_threshold must be at least 1")
     if settings.policy.mode not in ("open", "blocklist", "allowlist"):
         raise SettingsError("policy.mode must be open, blocklist or allowlist")
     if not settings.ui.languages:

@@ -1,0 +1,1 @@
+"""Votes of the general assembly: members only, never federated, open or secret ballots, proxies."""

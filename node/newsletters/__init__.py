@@ -1,0 +1,1 @@
+"""Newsletters: mailings editors write, preview, test, schedule and send, throttled and resumable."""

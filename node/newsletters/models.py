@@ -1,0 +1,3 @@
+"""The newsletters tables (Tortoise models of the app "models", alongside node/core/models.py)."""
+
+from __future__ import annotations

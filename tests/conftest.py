@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from node.core.db import run_migrations
 from node.core.models import Actor
 from node.core.runtime import Node
 from node.core.settings import AssociationSettings, LimitSettings, Settings, WorkerSettings
+from tests.mailserver import MailServer
 
 PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
 
@@ -182,6 +183,17 @@ async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
         yield fed
     finally:
         await fed.close()
+
+
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """A real SMTP server on loopback that keeps what it receives (tests/mailserver.py)."""
+    server = MailServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from node.initiatives import pages as initiative_pages
 from node.opportunities import answers as opportunity_answers, opportunities as opportunity_jobs, routes as opportunity_routes
 from node.guides import pages as guide_pages, review as guide_review
 from node.forum import pages_routes as forum_web
-from node.mailing import jobs as mailing_jobs, pages as mailing_pages
+from node.mailing import bounce_jobs, jobs as mailing_jobs, pages as mailing_pages, routes_bounces
 from node.newsletters import jobs as newsletter_jobs, pages as newsletter_pages
 from node.polls import jobs as poll_jobs, pages as poll_pages
 from node.assembly import jobs as assembly_jobs, pages as assembly_pages
@@ -127,7 +127,7 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     table.update(opportunity_jobs.job_handlers(node))
     table.update(opportunity_answers.job_handlers(node))
     table.update(guide_review.job_handlers(node))
-    for feature in (mailing_jobs, newsletter_jobs, poll_jobs, assembly_jobs):
+    for feature in (mailing_jobs, bounce_jobs, newsletter_jobs, poll_jobs, assembly_jobs):
         table.update(feature.job_handlers(node))
     return table
 
@@ -248,7 +248,7 @@ def create_app(
             *initiative_pages.routes(), *opportunity_routes.routes(), *guide_pages.routes(),
             *ical_routes.routes(),
             *forum_web.routes(),
-            *mailing_pages.routes(), *newsletter_pages.routes(), *poll_pages.routes(), *assembly_pages.routes(),
+            *mailing_pages.routes(), *routes_bounces.routes(), *newsletter_pages.routes(), *poll_pages.routes(), *assembly_pages.routes(),
             *(r for r in federation if r not in hot),
             *post_pages.routes(),
             *login_pages.routes(),

@@ -18,12 +18,12 @@ from node.cli import (
     server as cli_server, users as cli_users,
 )
 from node.cli import guide as cli_guide
-from node.cli import mailing as cli_mailing, poll as cli_poll, subscribers as cli_subscribers, vote as cli_vote
+from node.cli import bounces as cli_bounces, mailing as cli_mailing, poll as cli_poll, subscribers as cli_subscribers, vote as cli_vote
 from node.cli.common import CliError
 from node.core.settings import SettingsError
 
 GROUPS = (cli_server, cli_users, cli_posts, cli_followers, cli_events, cli_initiatives, cli_opportunity, cli_federation,
-          cli_members, cli_forum, cli_guide, cli_subscribers, cli_mailing, cli_poll, cli_vote, cli_backup, cli_config)
+          cli_members, cli_forum, cli_guide, cli_subscribers, cli_bounces, cli_mailing, cli_poll, cli_vote, cli_backup, cli_config)
 """In the order `agora --help` lists them."""
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -85,6 +86,22 @@ async def run_migrations(settings: Settings) -> None:
 async def open_database(settings: Settings) -> TortoiseContext:
     """A Tortoise context bound to this node's database; `activate(ctx)` around any query."""
     ctx = TortoiseContext()
+    forget_statements_of_another_dialect(database_url(settings))
     with activate(ctx):
         await ctx.init(config=tortoise_config(settings))
     return ctx
+
+
+_dialect = {"last": ""}
+
+
+def forget_statements_of_another_dialect(url: str) -> None:
+    """Tortoise keeps each model's INSERT statement in a process-wide cache keyed by connection name
+    and table, not by dialect: a process that opened a SQLite database and then a PostgreSQL one under
+    the same connection name ("default") would send SQLite's `?` placeholders to PostgreSQL (a syntax
+    error in `bulk_create`; seen in `make bench`, whose phases use both). Opening a database of another
+    dialect than the last one empties that cache; it is filled again on the next insert."""
+    dialect = url.split(":", 1)[0]
+    if _dialect["last"] and _dialect["last"] != dialect:
+        EXECUTOR_CACHE.clear()
+    _dialect["last"] = dialect

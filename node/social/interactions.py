@@ -19,6 +19,16 @@ async def recount(post_id: int) -> None:
     await Post.filter(id=post_id).update(like_count=likes, announce_count=boosts, reply_count=replies)
 
 
+COUNTERS = {"Like": "like_count", "Announce": "announce_count"}
+
+
+async def recount_kind(post_id: int, kind: str) -> None:
+    """Recount one kind of interaction of a post (a Like or an Undo of one changes only the likes:
+    two statements instead of recount's four, on the inbox's busiest path)."""
+    total = await Interaction.filter(post_id=post_id, kind=kind).count()
+    await Post.filter(id=post_id).update(**{COUNTERS[kind]: total})
+
+
 async def interact(actor: Actor, doc: Mapping[str, Any], kind: str) -> None:
     """A Like or an Announce (`kind`) of one of the posts we have; the same one again changes nothing."""
     ref = vocab.id_of(doc.get("object"))
@@ -29,13 +39,16 @@ async def interact(actor: Actor, doc: Mapping[str, Any], kind: str) -> None:
         await Interaction.create(uri=doc["id"], kind=kind, actor=actor, post=post)
     except IntegrityError:
         return  # the same like or boost again
-    await recount(post.id)
+    await recount_kind(post.id, kind)
 
 
 async def withdraw(actor: Actor, uri: str) -> None:
     """An Undo of one of the actor's likes or boosts."""
     interaction = await Interaction.get_or_none(uri=uri, actor=actor)
     if interaction is not None:
-        post_id = interaction.post_id
+        post_id, kind = interaction.post_id, interaction.kind
         await interaction.delete()
-        await recount(post_id)
+        if kind in COUNTERS:
+            await recount_kind(post_id, kind)
+        else:
+            await recount(post_id)

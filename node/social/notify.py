@@ -19,6 +19,7 @@ from node.policy import policy
 from node.core.models import Actor, Follow, Interaction, Notification, Post, User
 from node.events.models import Event, Participation
 from node.initiatives.models import Initiative, Support
+from node.mailing import notify_mail
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
 
@@ -43,12 +44,14 @@ async def notify(recipient: Actor, kind: str, source: Actor | None, cause: str, 
     if source is not None and source.id == recipient.id:
         return None
     try:
-        return await Notification.create(
+        row = await Notification.create(
             recipient=recipient, kind=kind, source=source, object_uri=object_uri, text=text[:2000],
             dedupe_key=dedupe_key(cause, recipient, kind),
         )
     except IntegrityError:
         return None  # the same activity again
+    await notify_mail.notified(row)  # by email too, when the member chose this kind
+    return row
 
 
 async def _local_actor(uri: str | None) -> Actor | None:

@@ -67,10 +67,11 @@ async def scan(node: Node, now: datetime | None = None) -> int:
     """Queue the items published since the watermark for the instant subscribers; how many jobs were
     queued. The first scan only sets the watermark (a new list does not mail the node's history)."""
     until = (now or utcnow()) - GRACE
-    since = _moment(await site_settings.get(WATERMARK))
+    stored = await site_settings.get(WATERMARK)
+    since = _moment(stored.get("at")) if isinstance(stored, dict) else None
     if since is None or since >= until:
         if since is None:
-            await site_settings.put(WATERMARK, until.isoformat())
+            await site_settings.put(WATERMARK, {"at": until.isoformat()})
         return 0
     queued = 0
     found = await published_between(node, since, until)
@@ -82,7 +83,7 @@ async def scan(node: Node, now: datetime | None = None) -> int:
                     key = f"{ITEM_JOB} {subscriber.id} {item.kind} {item.id}"
                     payload = {"subscriber": subscriber.id, "kind": item.kind, "item": item.id, "key": key}
                     queued += await jobs.enqueue(ITEM_JOB, payload, dedupe_key=key) is not None
-    await site_settings.put(WATERMARK, until.isoformat())
+    await site_settings.put(WATERMARK, {"at": until.isoformat()})
     if queued:
         node.wake_worker()
     return queued

@@ -51,7 +51,7 @@ class Item:
         """Title, excerpt and details in `language` when the item has it, else in its own."""
         picked = multilingual.shown(self.language, [language], self.title, ("", None), self.text)
         excerpt = plain_text(picked.content, EXCERPT)
-        title = plain_text(picked.title, TITLE) or plain_text(picked.content, TITLE)
+        title = _short(" ".join(picked.title.split())) or plain_text(picked.content, TITLE)  # titles are plain text
         when = formats.format_datetime(self.start, "medium", tz=self.timezone) if self.start is not None else ""
         category = _localized(self.category_names, language)
         return Shown(title=title, excerpt=excerpt, url=self.url, when=when, category=category,
@@ -67,6 +67,10 @@ class Shown:
     category: str  # a forum topic's category
     language: str
     dir: str
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= TITLE else text[: TITLE - 1].rstrip() + "…"
 
 
 def _localized(values: Mapping[str, Any] | None, language: str) -> str:

@@ -71,6 +71,7 @@ class Draft:
     titles: tuple[tuple[str, str], ...] = ()  # (language, title) of the other languages
     group: str | None = None  # the forum category's Group actor (`audience`), addressed too
     url: str | None = None  # the page that shows it, when not the post's own (a topic's thread page)
+    question: dict[str, Any] | None = None  # a poll's Question fields (node/polls), merged into its document
 
     def validate(self) -> None:
         if not self.text.strip():
@@ -217,6 +218,11 @@ def note_document(node: Node, post: Post, author: Actor) -> dict[str, Any]:
         doc["audience"] = group
     elif author.kind == "Group":
         doc["audience"] = author.uri
+    question = data.get("question") if post.local else None
+    if isinstance(question, dict):  # a poll (node/polls): a Question, whose summary would be a content warning
+        doc.update(question)
+        if not post.summary:
+            doc.pop("summary", None)
     return doc
 
 
@@ -295,6 +301,8 @@ def _data(post: Post | None, draft: Draft, rendered: Rendered) -> dict[str, Any]
         data["name_map"] = names
     if draft.group:
         data["audience"] = draft.group
+    if draft.question is not None:
+        data["question"] = draft.question
     return data or None
 
 

@@ -1,0 +1,75 @@
+"""Other servers' polls: their `Question` stored with its options and counts (and refreshed by each
+`Update`), and our members' votes in them, sent as Mastodon does: one `Create{Note}` per chosen option,
+with the option as `name`, to the poll's author only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from federation import polls as wire
+from node.core import i18n
+from node.core.models import Actor, Post
+from node.core.runtime import Node
+from node.polls.inputs import PollError
+from node.polls.models import Poll, PollVote
+from node.polls.polls import add_vote, checked_choices, sync
+from node.social.delivery import publish
+
+log = logging.getLogger("agora.polls")
+
+
+async def store_question(post: Post, obj: Mapping[str, Any]) -> Poll | None:
+    """A received post's poll, from its Question (created, or replaced by a newer version's counts).
+    When the options change, our members' votes are dropped, as Mastodon does (they may vote again)."""
+    try:
+        question = wire.parse_question(obj)
+    except wire.PollError as exc:
+        log.info("question %s has no poll: %s", post.uri, exc)
+        return None
+    options: list[dict[str, Any]] = [{"name": o.name, "count": o.count or 0} for o in question.options]
+    voters = question.voters_count
+    if voters is None:  # Misskey and older servers send no votersCount: a single-choice poll's total
+        voters = 0 if question.multiple else sum(o.count or 0 for o in question.options)
+    values: dict[str, Any] = {"multiple": question.multiple, "options": options, "voters_count": voters,
+              "ends_at": question.end_time, "closed_at": question.closed, "local": False}
+    async with in_transaction():
+        poll = await Poll.select_for_update().get_or_none(post_id=post.id)
+        if poll is None:
+            poll = await Poll.create(post_id=post.id, **values)
+        else:
+            if [o.get("name") for o in poll.options] != [o["name"] for o in options] or poll.multiple != question.multiple:
+                await PollVote.filter(poll_id=poll.id).delete()
+            await Poll.filter(id=poll.id).update(**values)
+            poll = await Poll.get(id=poll.id)
+        await sync(poll, post)
+    return poll
+
+
+def vote_id(voter: Actor, poll: Poll, choice: int) -> str:
+    return f"{voter.uri}#votes/{poll.id}-{choice}"
+
+
+async def vote_there(node: Node, poll: Poll, post: Post, voter: Actor, choices: list[int]) -> None:
+    """A member votes in another server's poll: recorded here (the counts shown go up at once, until
+    the author's next Update says better) and sent to the poll's author."""
+    chosen = checked_choices(poll, choices)
+    author = await Actor.get(id=post.author_id)
+    async with in_transaction():
+        locked = await Poll.select_for_update().get(id=poll.id)
+        if await PollVote.filter(poll_id=locked.id, actor_id=voter.id).exists():
+            raise PollError(i18n.gettext("You have already voted in this poll."))
+        options = [dict(o) for o in locked.options]
+        for choice in chosen:
+            uri = vote_id(voter, locked, choice)
+            await add_vote(locked, voter, choice, uri)
+            options[choice]["count"] = int(options[choice].get("count") or 0) + 1
+            doc = wire.vote_activity(uri, voter.uri, post.uri, author.uri, str(options[choice]["name"]))
+            await publish(node, voter, doc, followers=False, recipients=[author.uri])
+        locked.options = options
+        locked.voters_count += 1
+        await Poll.filter(id=locked.id).update(options=options, voters_count=locked.voters_count)
+        await sync(locked, post)

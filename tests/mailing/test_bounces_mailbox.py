@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from node.app import start_node, stop_node
 from node.core import jobs
 from node.core.models import Job
 from node.core.runtime import Node
@@ -165,3 +166,14 @@ async def test_no_mailbox_no_job_and_a_missing_one_is_an_error_not_a_crash(node:
         await Job.filter(kind=bounce_jobs.MAILBOX_JOB, status="queued").update(run_at=jobs.utcnow())
         assert await node.extra["worker"].drain() == 1
         assert not await Job.filter(kind=bounce_jobs.MAILBOX_JOB, status="queued").exists()  # the chain ended
+
+
+async def test_a_node_started_with_a_mailbox_queues_its_first_run(node: Node, tmp_path: Path) -> None:
+    settings = dataclasses.replace(node.settings, mail=dataclasses.replace(node.settings.mail,
+                                                                           bounce_mailbox=str(tmp_path / "Maildir")))
+    second = await start_node(settings)
+    try:
+        with second.ctx:
+            assert await Job.filter(kind=bounce_jobs.MAILBOX_JOB, status="queued").count() == 1
+    finally:
+        await stop_node(second)

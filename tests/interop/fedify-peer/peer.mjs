@@ -29,6 +29,7 @@ import {
   Note,
   Person,
   PUBLIC_COLLECTION,
+  Question,
   Undo,
 } from "@fedify/vocab";
 import { configure, getConsoleSink } from "@logtape/logtape";
@@ -147,6 +148,32 @@ function typeName(obj) {
   return obj?.constructor?.typeId?.href?.split("#").pop() ?? obj?.constructor?.name ?? null;
 }
 
+// A received poll as the tests read it: its kind (oneOf = one choice, anyOf = several), each option's
+// name and count (`replies.totalItems`), votersCount, endTime and closed (FEP-9967, as Mastodon).
+async function pollOf(question) {
+  const options = [];
+  const kinds = [["oneOf", "getExclusiveOptions"], ["anyOf", "getInclusiveOptions"]];
+  for (const [kind, getter] of kinds) {
+    for await (const option of question[getter]({ suppressError: true })) {
+      let replies = null;
+      try {
+        replies = await option.getReplies({ suppressError: true });
+      } catch {
+        replies = null;
+      }
+      options.push({ kind, name: langString(option.name), count: replies?.totalItems ?? null });
+    }
+  }
+  const closed = question.closed;
+  return {
+    multiple: options.length > 0 && options.every((o) => o.kind === "anyOf"),
+    options,
+    votersCount: question.voters ?? null,
+    endTime: question.endTime?.toString() ?? null,
+    closed: closed == null ? null : String(closed),
+  };
+}
+
 async function describe(ctx, activity) {
   const raw = await activity.toJsonLd({ format: "compact" });
   // Only look at an embedded object: never dereference (ours would 404 for
@@ -173,6 +200,13 @@ async function describe(ctx, activity) {
     verified: true, // inbox listeners only run after Fedify verified the request
     raw,
   };
+  if (object instanceof Question) {
+    try {
+      entry.poll = await pollOf(object);
+    } catch (error) {
+      entry.poll = { error: String(error?.message ?? error) };
+    }
+  }
   if (entry.type === "Accept" || entry.type === "Reject" || entry.type === "Undo") {
     entry.innerType = object ? typeName(object) : null;
     entry.innerObject = object?.objectId?.href ?? null;
@@ -415,6 +449,37 @@ const routes = {
       to: recipient.id,
     });
     return json(202, await send(ctx, recipient, like));
+  },
+
+  // Vote in a poll (a Question) the way Mastodon does: one Create{Note} per choice, the Note with
+  // `name` = the option, `inReplyTo` = the question, no content, addressed to the poll's author only.
+  "POST /_control/vote": async (ctx, _url, body) => {
+    const choices = Array.isArray(body.choices) ? body.choices : body.choice ? [body.choice] : [];
+    if (!body.question || choices.length === 0) throw new HttpError(400, "question and choice(s) required");
+    const question = await lookup(ctx, body.question);
+    if (!(question instanceof Question)) throw new HttpError(400, `${body.question} is not a Question`);
+    const author = await authorOf(ctx, question);
+    const votes = [];
+    for (const choice of choices) {
+      const noteId = ctx.getObjectUri(Note, { identifier: ACTOR, id: randomUUID() });
+      const note = new Note({
+        id: noteId,
+        attribution: ctx.getActorUri(ACTOR),
+        name: String(choice),
+        replyTarget: question.id,
+        to: author.id,
+        published: Temporal.Now.instant(),
+      });
+      notes.set(noteId.href, note);
+      const create = new Create({
+        id: new URL(`${noteId.href}/activity`),
+        actor: ctx.getActorUri(ACTOR),
+        object: note,
+        to: author.id,
+      });
+      votes.push({ ...(await send(ctx, author, create)), note: noteId.href, choice: String(choice) });
+    }
+    return json(202, { question: question.id.href, poll: await pollOf(question), votes });
   },
 
   "POST /_control/join": async (ctx, _url, body) => {

@@ -275,8 +275,10 @@ async def counts() -> Counts:
                    active=await Subscriber.filter(status="active").count(),
                    unsubscribed=await Subscriber.filter(status="unsubscribed").count())
     for kinds in await Subscriber.filter(status="active").values_list("kinds", flat=True):
-        for kind in kinds if isinstance(kinds, list) else []:
-            found.by_kind[kind] = found.by_kind.get(kind, 0) + 1
+        listed: list[Any] = kinds if isinstance(kinds, list) else []
+        for kind in listed:
+            if isinstance(kind, str):
+                found.by_kind[kind] = found.by_kind.get(kind, 0) + 1
     return found
 
 

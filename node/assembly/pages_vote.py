@@ -31,20 +31,20 @@ async def member(request: Request) -> User:
 
 async def vote_for(request: Request) -> tuple[User, Vote]:
     """The member and the vote of the address; the same 404 as an unknown page for visitors, for
-    drafts (except to admins) and for unknown votes."""
+    drafts not announced yet (no opening time; admins see them) and for unknown votes."""
     user = await auth.current_user(request)
     vote = await votes.find(request.path_params["vote_id"]) if user is not None else None
-    if user is None or vote is None or (vote.status == "draft" and user.role != "admin"):
+    if user is None or vote is None or not votes.visible(vote, user):
         raise HTTPException(404)
     return user, vote
 
 
 async def index(request: Request) -> Response:
     user = await member(request)
-    listed = await votes.listed(include_drafts=False)
+    listed = [v for v in await votes.listed(include_drafts=True) if votes.visible(v, user)]
     for vote in listed:
         await votes.current(vote)
-    return no_store(await render(request, "assembly/index.html", open_votes=[v for v in listed if v.status == "open"],
+    return no_store(await render(request, "assembly/index.html", open_votes=[v for v in listed if v.status != "closed"],
                                  past_votes=[v for v in listed if v.status == "closed"]))
 
 

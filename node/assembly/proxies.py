@@ -57,7 +57,7 @@ async def _check_no_chain(vote: Vote, giver: User, holder: User) -> None:
                                           name=holder.username), status=409)
     held = await Proxy.filter(vote_id=vote.id, holder_id=holder.id, status__in=HOLDING).count()
     if held >= vote.max_proxies:
-        raise VoteError(i18n.lazy_gettext("%(name)s already holds %(num)s proxies, the most this vote allows.",
+        raise VoteError(i18n.lazy_gettext("%(name)s already holds the most proxies this vote allows (%(num)s).",
                                           name=holder.username, num=held), status=409)
 
 

@@ -205,6 +205,12 @@ async def listed(include_drafts: bool) -> list[Vote]:
     return await query.order_by("-closes_at", "-id").limit(500)
 
 
+def visible(vote: Vote, user: User) -> bool:
+    """Members see open and closed votes, and drafts announced with an opening time (to give proxies
+    before it opens); admins see every draft."""
+    return vote.status != "draft" or vote.opens_at is not None or user.role == "admin"
+
+
 async def history(vote: Vote) -> list[AuditEntry]:
     return await AuditEntry.filter(target=target(vote), action__startswith="vote.").order_by("created_at", "id")
 

@@ -14,6 +14,8 @@ from node.core import jobs
 from node.core.models import Job
 from node.core.runtime import Node
 from node.mailing import bounce_jobs, bounces_mailbox, suppression
+from node.mailing.bounces import parse_bytes
+from node.mailing.bounces_record import record
 from node.mailing.models import Subscriber, Suppression
 
 SAMPLES = Path(__file__).parent / "bounce_samples"
@@ -177,3 +179,20 @@ async def test_a_node_started_with_a_mailbox_queues_its_first_run(node: Node, tm
             assert await Job.filter(kind=bounce_jobs.MAILBOX_JOB, status="queued").count() == 1
     finally:
         await stop_node(second)
+
+
+async def test_a_complaint_that_hides_the_address_finds_the_subscriber_by_the_list_token(node: Node) -> None:
+    data = sample("yahoo_arf.eml", **{"Original-Rcpt-To: <annoyed@yahoo.com>\n": "",
+                                      "To: annoyed@yahoo.com": "To: redacted@yahoo.com, other@yahoo.com"})
+    report = parse_bytes(data)
+    assert [(e.email, e.token) for e in report.events] == [("", "Q7mP2xY9kL4vN8rT3wBz")]
+    with node.ctx:
+        await Subscriber.create(email="hidden@yahoo.com", token="Q7mP2xY9kL4vN8rT3wBz", status="active")
+        tally = await record(node, report.events, report.ref)
+        assert tally.complaints == 1
+        assert (await Subscriber.get(email="hidden@yahoo.com")).status == "unsubscribed"
+        assert await suppression.blocked("hidden@yahoo.com")
+        assert (await record(node, parse_bytes(sample("yahoo_arf.eml", Q7mP2xY9kL4vN8rT3wBz="unknown-token-0000000",
+                                                      **{"Original-Rcpt-To: <annoyed@yahoo.com>\n": "",
+                                                         "To: annoyed@yahoo.com": "To: a@x.org, b@x.org"})).events)
+                ).complaints == 0  # nobody to name: nothing recorded

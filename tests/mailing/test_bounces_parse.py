@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from node.mailing.bounces import MAX_BYTES, Event, classify, parse_bytes
+from node.mailing.bounces_webhook import WebhookError, events_of
 
 SAMPLES = Path(__file__).parent / "bounce_samples"
 
@@ -115,3 +116,21 @@ def test_samples_with_garbage_spliced_in_never_raise(junk: bytes, name: str) -> 
     data = sample(name)
     cut = len(junk) * 7 % max(1, len(data))
     parse_bytes(data[:cut] + junk + data[cut:])
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["events", "type", "email", "hard", "id", "Type", "Message", "RecordType",
+                                         "Email", "notificationType", "bounce", "bouncedRecipients", "emailAddress",
+                                         "complaint", "complainedRecipients", "mail", "x"]), inner, max_size=5),
+                    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON)
+def test_webhook_bodies_are_read_or_refused_never_crash(body: object) -> None:
+    try:
+        items = events_of(body)
+    except WebhookError:
+        return
+    assert all(event.email and event.kind in ("bounce", "complaint") for event, _ in items)

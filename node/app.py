@@ -147,6 +147,7 @@ async def start_node(settings: Settings, transport: httpx2.AsyncBaseTransport | 
             node.instance_signer = signer_for(await ensure_instance_actor(urls))
             await policy_jobs.ensure_refresh_jobs(node)
             await bounce_jobs.ensure_mailbox_job(node)  # the bounce mailbox's chain, when one is set
+            await mailing_jobs.ensure_jobs(node)  # the mailing list's scan and digest chains
     except BaseException:
         await stop_node(node)
         raise

@@ -53,3 +53,14 @@ async def on_question(node: Node, actor: Actor, doc: Doc, obj: Doc) -> bool:
     if vocab.type_of(doc) == "Create" and not post.held:
         await relay_to_group(node, actor, post)
     return True
+
+
+@handles_object("Update", stage=FIRST)
+async def on_question_update(node: Node, actor: Actor, doc: Doc, obj: Doc) -> bool:
+    """New counts of a question stored already: its poll row follows them, whichever feature then
+    applies the edit to the post (the timeline, a followed forum category). Never claims the Update."""
+    if wire.is_question(obj):
+        post = await Post.get_or_none(uri=vocab.id_of(obj), local=False, author_id=actor.id, deleted_at=None)
+        if post is not None:
+            await remote.store_question(post, obj)
+    return False

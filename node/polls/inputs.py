@@ -17,7 +17,12 @@ UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class PollError(ValueError):
-    """A poll or a vote that cannot be taken as given; the message says why."""
+    """A poll or a vote that cannot be taken as given; the message says why. `status`: 409 when the
+    vote came too late or a second time, 400 for a malformed one."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def parse_duration(value: str) -> timedelta:

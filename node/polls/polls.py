@@ -105,7 +105,7 @@ def checked_choices(poll: Poll, choices: list[int]) -> list[int]:
     if len(chosen) > 1 and not poll.multiple:
         raise PollError(i18n.gettext("This poll takes one choice."))
     if ended(poll):
-        raise PollError(i18n.gettext("This poll has ended."))
+        raise PollError(i18n.gettext("This poll has ended."), 409)
     return chosen
 
 
@@ -131,7 +131,7 @@ async def vote_here(node: Node, poll: Poll, post: Post, voter: Actor, choices: l
     async with in_transaction():
         locked = await Poll.select_for_update().get(id=poll.id)
         if await PollVote.filter(poll_id=locked.id, actor_id=voter.id).exists():
-            raise PollError(i18n.gettext("You have already voted in this poll."))
+            raise PollError(i18n.gettext("You have already voted in this poll."), 409)
         for choice in chosen:
             await add_vote(locked, voter, choice)
         await recount(locked)

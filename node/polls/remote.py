@@ -4,6 +4,7 @@ with the option as `name`, to the poll's author only."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -16,15 +17,18 @@ from node.core.models import Actor, Post
 from node.core.runtime import Node
 from node.polls.inputs import PollError
 from node.polls.models import Poll, PollVote
-from node.polls.polls import add_vote, checked_choices, sync
+from node.polls import view
+from node.polls.polls import add_vote, checked_choices
 from node.social.delivery import publish
 
 log = logging.getLogger("agora.polls")
 
 
 async def store_question(post: Post, obj: Mapping[str, Any]) -> Poll | None:
-    """A received post's poll, from its Question (created, or replaced by a newer version's counts).
-    When the options change, our members' votes are dropped, as Mastodon does (they may vote again)."""
+    """A received post's poll row, from its Question (created, or replaced by a newer version's counts).
+    Pages read the counts from the post itself (node/polls/view.py); the row keeps who voted here, and
+    is refreshed before a vote (`current`). When the options change, our members' votes are dropped, as
+    Mastodon does (they may vote again)."""
     try:
         question = wire.parse_question(obj)
     except wire.PollError as exc:
@@ -45,8 +49,30 @@ async def store_question(post: Post, obj: Mapping[str, Any]) -> Poll | None:
                 await PollVote.filter(poll_id=poll.id).delete()
             await Poll.filter(id=poll.id).update(**values)
             poll = await Poll.get(id=poll.id)
-        await sync(poll, post)
     return poll
+
+
+async def current(post: Post) -> Poll | None:
+    """Another server's post's poll, as its document last said (None: it has none)."""
+    doc = view.question_doc_of(post)
+    return await store_question(post, doc) if doc is not None else None
+
+
+def _counted(data: dict[str, Any], chosen: list[int]) -> dict[str, Any]:
+    """The post's document with our member's vote counted, until the author's next Update."""
+    data = copy.deepcopy(data)
+    key = "anyOf" if "anyOf" in data and "oneOf" not in data else "oneOf"
+    items = data.get(key)
+    for choice in chosen:
+        item = items[choice] if isinstance(items, list) and choice < len(items) else None
+        if isinstance(item, dict):
+            found = item.get("replies")
+            replies: dict[str, Any] = found if isinstance(found, dict) else {"type": "Collection"}
+            replies["totalItems"] = int(replies.get("totalItems") or 0) + 1
+            item["replies"] = replies
+    if isinstance(data.get("votersCount"), int):
+        data["votersCount"] += 1
+    return data
 
 
 def vote_id(voter: Actor, poll: Poll, choice: int) -> str:
@@ -61,7 +87,7 @@ async def vote_there(node: Node, poll: Poll, post: Post, voter: Actor, choices: 
     async with in_transaction():
         locked = await Poll.select_for_update().get(id=poll.id)
         if await PollVote.filter(poll_id=locked.id, actor_id=voter.id).exists():
-            raise PollError(i18n.gettext("You have already voted in this poll."))
+            raise PollError(i18n.gettext("You have already voted in this poll."), 409)
         options = [dict(o) for o in locked.options]
         for choice in chosen:
             uri = vote_id(voter, locked, choice)
@@ -72,4 +98,5 @@ async def vote_there(node: Node, poll: Poll, post: Post, voter: Actor, choices: 
         locked.options = options
         locked.voters_count += 1
         await Poll.filter(id=locked.id).update(options=options, voters_count=locked.voters_count)
-        await sync(locked, post)
+        post.data = _counted(dict(post.data or {}), chosen)
+        await Post.filter(id=post.id).update(data=post.data)

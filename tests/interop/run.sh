@@ -207,7 +207,7 @@ export AGORA_BIN="${AGORA_BIN:-$ROOT/.venv/bin/agora}"
 [[ -x "$PYTEST" ]] || die "$PYTEST not found (run 'make test' first to create .venv)"
 
 # the harness self-test first: if the peers cannot talk to each other, the rest means little
-SELECT=(tests/interop/test_peers.py tests/interop/test_fedify.py tests/interop/test_snac.py tests/interop/test_forum.py tests/interop/test_guides.py tests/interop/test_opportunities.py)
+SELECT=(tests/interop/test_peers.py tests/interop/test_fedify.py tests/interop/test_snac.py tests/interop/test_forum.py tests/interop/test_guides.py tests/interop/test_opportunities.py tests/interop/test_polls.py)
 if [[ "${INTEROP_PEERS_ONLY:-}" == 1 ]]; then
   SELECT=(tests/interop/test_peers.py)
 elif [[ ! -x "$AGORA_BIN" ]]; then

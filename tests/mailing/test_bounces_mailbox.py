@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import mailbox
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ def sample(name: str, **replace: str) -> bytes:
     return data
 
 
-def with_mail(node: Node, **changes: object) -> None:
+def with_mail(node: Node, **changes: Any) -> None:
     node.settings = dataclasses.replace(node.settings, mail=dataclasses.replace(node.settings.mail, **changes))
 
 

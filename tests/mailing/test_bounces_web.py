@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+from typing import Any
 
 from node.core.models import AuditEntry
 from node.core.runtime import Node
@@ -18,7 +19,7 @@ SECRET = "s3cret-of-the-relay"
 GOOD = {"Authorization": f"Bearer {SECRET}"}
 
 
-def with_mail(node: Node, **changes: object) -> None:
+def with_mail(node: Node, **changes: Any) -> None:
     node.settings = dataclasses.replace(node.settings, mail=dataclasses.replace(node.settings.mail, **changes))
 
 

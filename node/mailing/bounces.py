@@ -193,7 +193,9 @@ def _dsn_events(message: Message) -> list[Event]:
         if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
             continue
         for block in _blocks(part):
-            addr = address_of(str(block.get("Final-Recipient", "") or block.get("Original-Recipient", "") or ""))
+            # the address we sent to (a forward's bounce names its final one too)
+            addr = address_of(str(block.get("Original-Recipient", "") or "")) or \
+                address_of(str(block.get("Final-Recipient", "") or ""))
             if not addr:
                 continue
             status = _clean(str(block.get("Status", "") or ""))

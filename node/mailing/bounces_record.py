@@ -30,15 +30,14 @@ class Tally:
 
 
 async def address_for(event: Event) -> str:
-    """The address an event is about: its own, else the subscriber named by the list token of the
-    original message (complaint loops that hide the recipient's address)."""
-    if event.email:
-        return event.email
+    """The address an event is about: the subscriber named by the list token of the returned message
+    when there is one (the message went to them: a forward bounces under another address, complaint
+    loops hide the recipient's), else the event's own."""
     if event.token:
         subscriber = await Subscriber.get_or_none(token=event.token)
         if subscriber is not None:
             return subscriber.email
-    return ""
+    return event.email
 
 
 async def record(node: Node, events: Iterable[Event], ref: str = "", source: str = "") -> Tally:

@@ -15,7 +15,7 @@ from node.core import jobs
 from node.core.models import Job
 from node.core.runtime import Node
 from node.mailing import bounce_jobs, bounces_mailbox, suppression
-from node.mailing.bounces import parse_bytes
+from node.mailing.bounces import Event, parse_bytes
 from node.mailing.bounces_record import record
 from node.mailing.models import Subscriber, Suppression
 
@@ -193,6 +193,10 @@ async def test_a_complaint_that_hides_the_address_finds_the_subscriber_by_the_li
         assert tally.complaints == 1
         assert (await Subscriber.get(email="hidden@yahoo.com")).status == "unsubscribed"
         assert await suppression.blocked("hidden@yahoo.com")
+        forwarded = Event("bounce", "final.box@elsewhere.example", True, "550", "Q7mP2xY9kL4vN8rT3wBz")
+        await record(node, [forwarded], "<fwd>")  # the returned message went to the token's subscriber
+        assert not await Suppression.filter(email="final.box@elsewhere.example").exists()
+        assert (await Suppression.get(email="hidden@yahoo.com")).detail.endswith("[ref <fwd>]")
         assert (await record(node, parse_bytes(sample("yahoo_arf.eml", Q7mP2xY9kL4vN8rT3wBz="unknown-token-0000000",
                                                       **{"Original-Rcpt-To: <annoyed@yahoo.com>\n": "",
                                                          "To: annoyed@yahoo.com": "To: a@x.org, b@x.org"})).events)

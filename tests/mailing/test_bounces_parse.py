@@ -134,3 +134,11 @@ def test_webhook_bodies_are_read_or_refused_never_crash(body: object) -> None:
     except WebhookError:
         return
     assert all(event.email and event.kind in ("bounce", "complaint") for event, _ in items)
+
+
+def test_a_forwarded_recipient_bounces_under_the_address_we_sent_to() -> None:
+    data = sample("postfix_dsn.eml").replace(b"Final-Recipient: rfc822; nobody@example.org",
+                                             b"Final-Recipient: rfc822; real.box@elsewhere.example")
+    data = data.replace(b"Original-Recipient: rfc822;nobody@example.org", b"Original-Recipient: rfc822;alias@example.org")
+    [event] = parse_bytes(data).events
+    assert event.email == "alias@example.org"

@@ -8,8 +8,9 @@ Mondays: one job per subscriber of that frequency and period (dedupe key with th
 gathers the items since the subscriber's last digest and sends one message, or none when nothing is
 new, and then records the period's end (`last_digest_at`), so a job that runs again sends nothing.
 
-Each chain (scan, daily, weekly) reschedules itself; `ensure_jobs` restores a missing link (at node
-start, and when a subscriber is confirmed)."""
+Each chain (scan, daily, weekly) reschedules itself; `ensure_chains` restores a missing link, at node
+start and whenever a subscriber row is saved active (a Tortoise post_save listener: confirmation, a
+member's choices, the command line all save the row)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from tortoise.signals import post_save
 
 from node.core import i18n, jobs, site_settings
 from node.core.models import Job
@@ -195,10 +198,6 @@ async def send_digest(node: Node, payload: Mapping[str, Any], attempt: int) -> N
 # ------------------------------------------------------------------ the chains
 
 
-async def _has_job(kind: str) -> bool:
-    return await Job.filter(kind=kind, status__in=["queued", "running"]).exists()
-
-
 async def schedule_scan(run_at: datetime) -> None:
     await jobs.enqueue(SCAN_JOB, {}, run_at=run_at, dedupe_key=f"{SCAN_JOB} {int(run_at.timestamp()) // 60}")
 
@@ -208,23 +207,40 @@ async def schedule_digest(frequency: str, end: datetime) -> None:
                        dedupe_key=f"{CHAINS[frequency]} {end.date().isoformat()}")
 
 
-async def ensure_jobs(node: Node, now: datetime | None = None) -> int:
-    """The scan and digest chains exist once there is an active subscriber (call at node start and
-    when a subscriber is confirmed). Returns how many links were queued."""
+async def ensure_chains(now: datetime | None = None) -> int:
+    """The scan and digest chains exist once there is an active subscriber. Returns how many links
+    were queued."""
     if not await Subscriber.filter(status="active").exists():
         return 0
     now = now or utcnow()
+    running = set(await Job.filter(kind__in=[SCAN_JOB, *CHAINS.values()], status__in=["queued", "running"])
+                  .values_list("kind", flat=True))
     queued = 0
-    if not await _has_job(SCAN_JOB):
+    if SCAN_JOB not in running:
         await schedule_scan(now + SCAN_EVERY)
         queued += 1
     for frequency, kind in CHAINS.items():
-        if not await _has_job(kind):
+        if kind not in running:
             await schedule_digest(frequency, next_run(frequency, now))
             queued += 1
+    return queued
+
+
+async def ensure_jobs(node: Node, now: datetime | None = None) -> int:
+    """ensure_chains at node start (and wherever a node is at hand)."""
+    queued = await ensure_chains(now)
     if queued:
         node.wake_worker()
     return queued
+
+
+@post_save(Subscriber)
+async def _subscriber_saved(sender: type[Subscriber], row: Subscriber, created: bool, using_db: Any,
+                            update_fields: Any) -> None:
+    """An address became active (confirmed, a member's own choices, an import, the command line):
+    the chains start, in the same transaction, without each of those places having to ask."""
+    if row.status == "active":
+        await ensure_chains()
 
 
 def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:

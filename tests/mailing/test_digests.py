@@ -126,7 +126,9 @@ async def test_the_chains_exist_once_there_is_a_subscriber_and_keep_going(federa
     with node.ctx:
         assert await digests.ensure_jobs(node, now) == 0  # no subscriber: no jobs (and none at start)
         assert not await Job.filter(kind__startswith="mail.").exists()
-        await subscriber("ana@example.org", ["posts"])
+        await subscriber("ana@example.org", ["posts"], status="pending")
+        assert not await Job.filter(kind__startswith="mail.").exists()
+        await Subscriber.filter(email="ana@example.org").update(status="active")  # (no save: no listener)
         assert await digests.ensure_jobs(node, now) == 3
         assert await digests.ensure_jobs(node, now) == 0
         [daily] = await Job.filter(kind=digests.DAILY_JOB)
@@ -140,3 +142,16 @@ async def test_the_chains_exist_once_there_is_a_subscriber_and_keep_going(federa
         assert following.run_at > datetime.now(timezone.utc) and following.run_at.hour == 7
         await handlers[digests.SCAN_JOB]({}, 1)
         assert await Job.filter(kind=digests.SCAN_JOB, status="queued").count() == 2
+
+
+async def test_a_subscriber_saved_active_starts_the_chains(federation: Federation) -> None:
+    node = await federation.add_node("a.test")
+    with node.ctx:
+        row = await subscriber("bo@example.org", ["events"], status="pending")
+        assert not await Job.filter(kind__startswith="mail.").exists()
+        row.status = "active"  # what a confirmation does
+        await row.save(update_fields=["status"])
+        assert {j.kind for j in await Job.filter(kind__startswith="mail.")} == {
+            digests.SCAN_JOB, digests.DAILY_JOB, digests.WEEKLY_JOB}
+        await subscriber("cy@example.org", ["posts"])
+        assert await Job.filter(kind__startswith="mail.").count() == 3

@@ -8,14 +8,16 @@
 - The common non-standard bounces (Exim, qmail, old Sendmail: plain text with "550 ..." and the
   address; Exim's X-Failed-Recipients header), as a best effort.
 
-Bounded: a message over MAX_BYTES is not parsed, and nothing here raises on malformed input: what
-cannot be read is a `Report` with no events."""
+Bounded: a message over MAX_BYTES is not parsed, only the first PARSE_BYTES of others are (the report
+parts come before the returned message), with at most MAX_BOUNDARIES multipart boundaries; nothing here
+raises on malformed input: what cannot be read is a `Report` with no events."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -25,6 +27,8 @@ from typing import Literal
 MAX_BYTES = 2_000_000  # larger messages are not bounces worth reading
 MAX_RECIPIENTS = 50  # events read from one message
 MAX_TEXT = 30_000  # characters of a plain-text bounce searched
+PARSE_BYTES = 256_000  # of a message, parsed
+MAX_BOUNDARIES = 10  # a report has a few multipart levels; thousands only make the parser slow
 COMPLAINT_TYPES = ("abuse", "fraud")
 
 Kind = Literal["bounce", "complaint"]
@@ -73,8 +77,11 @@ def parse_bytes(data: bytes) -> Report:
     """The bounces and complaints of one raw message; never raises."""
     if len(data) > MAX_BYTES:
         return Report(ref=digest(data[:65536]))
+    head = data[:PARSE_BYTES]  # the report comes first; a cut original message parses all the same
+    if head.lower().count(b"boundary=") > MAX_BOUNDARIES:  # nested parts cost the parser quadratic time
+        return Report(ref=digest(data))
     try:
-        message = email.message_from_bytes(data, policy=email.policy.compat32)
+        message = email.message_from_bytes(head, policy=email.policy.compat32)
     except Exception:
         return Report(ref=digest(data))
     return parse_message(message, fallback_ref=digest(data))
@@ -128,7 +135,7 @@ def address_of(value: str) -> str:
 
 
 def _parts(message: Message) -> list[Message]:
-    return [part for part in message.walk()][:200]
+    return list(itertools.islice(message.walk(), 200))
 
 
 def _blocks(part: Message) -> list[Message]:

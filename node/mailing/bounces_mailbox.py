@@ -144,7 +144,7 @@ async def _read_locked(node: Node, box: mailbox.Mailbox, path: str, run: Run, li
     run.more = len(keys) > limit
     for key in keys[:limit]:
         data = await asyncio.to_thread(read_bounded, box, key)
-        report = parse_bytes(data) if data else Report(ref=digest(data))
+        report = await asyncio.to_thread(parse_bytes, data) if data else Report(ref=digest(data))
         run.read += 1
         if report.events:
             run.tally.add(await record(node, report.events, report.ref, source=f"mailbox {report.format}"))

@@ -142,3 +142,13 @@ def test_a_forwarded_recipient_bounces_under_the_address_we_sent_to() -> None:
     data = data.replace(b"Original-Recipient: rfc822;nobody@example.org", b"Original-Recipient: rfc822;alias@example.org")
     [event] = parse_bytes(data).events
     assert event.email == "alias@example.org"
+
+
+def test_deeply_nested_parts_are_refused_before_parsing() -> None:
+    nested = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (i, i) for i in range(3000))
+    assert parse_bytes(nested).events == ()
+
+
+def test_a_long_returned_message_is_cut_and_the_report_still_read() -> None:
+    data = sample("gmail_dsn.eml").replace(b"Please confirm your subscription.", b"long line\n" * 100_000)
+    assert [e.email for e in parse_bytes(data).events] == ["no.such.person@gmail.com"]

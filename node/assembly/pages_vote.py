@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -55,7 +56,7 @@ async def vote_page(request: Request, status: int = 200, **extra: Any) -> Respon
                 and await proxies.eligible(vote, user) and not (standing.voter and standing.voter.voted))
     return await admin_access.page(
         request, "assembly/vote.html", status=status, vote=vote, standing=standing, may_give=may_give,
-        text_html=site_settings.markdown_html(vote.text) if vote.text.strip() else "",
+        text_html=Markup(site_settings.markdown_html(vote.text)) if vote.text.strip() else "",  # sanitized
         quorum=quorum_text(vote.quorum_percent, vote.quorum_count),
         record=await ballots.open_record(vote) if vote.status == "closed" else [], **extra)
 

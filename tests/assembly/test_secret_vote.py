@@ -24,7 +24,7 @@ ROLES = ["admin", "moderator", "editor", "member"]
 async def _made_and_opened(node: Node) -> int:
     async with session(node, "boss01") as boss:
         response = await post(boss, "/admin/votes", {
-            "action": "create", "title": "Approve the accounts of 2026", "text": "The **accounts** are attached.",
+            "action": "create", "title": "Approve the accounts of 2026", "text": "The **accounts** are attached. <script>alert(1)</script>",
             "options": "", "max_choices": "1", "abstain": "on", "roles": ROLES, "ballot": "secret", "quorum": "50%",
             "majority": "simple", "max_proxies": "1", "closes_at": soon().strftime("%Y-%m-%dT%H:%M")})
         assert response.status_code == 303, response.text
@@ -62,6 +62,7 @@ async def test_fifty_members_a_secret_ballot_two_proxies_and_a_missed_quorum(nod
     async with session(node, "m02") as m02:  # the holder votes for themselves, then separately for m01
         page = (await m02.get(f"/votes/{vote_id}")).text
         assert "Ballot for m01 (you hold their proxy)" in page and "Your ballot" in page
+        assert "<strong>accounts</strong> are attached." in page and "<script>alert" not in page
         response = await post(m02, f"/votes/{vote_id}/ballot", {"choice": "0"})
         assert response.status_code == 200, response.text
         own_receipt = _receipt(response.text)
@@ -111,10 +112,10 @@ async def test_fifty_members_a_secret_ballot_two_proxies_and_a_missed_quorum(nod
     async with session(node, "m02") as m02:
         page = (await m02.get(f"/votes/{vote_id}")).text
         assert "Quorum not reached" in page and "40.0 % (20 ballots of 50 eligible voters, proxies included)" in page
-        assert re.search(r"For</td><td class=\"num\">12<", page) and re.search(r"Against</td><td class=\"num\">6<", page)
+        assert re.search(r"In favour</td><td class=\"num\">12<", page) and re.search(r"Opposed</td><td class=\"num\">6<", page)
         assert "m05" not in page and "Who voted what" not in page  # a secret ballot names nobody
         response = await post(m02, f"/votes/{vote_id}/receipt", {"code": proxy_receipt.lower().replace("-", " ")})
-        assert response.status_code == 200 and "Your ballot is in the count, with the choice: For" in response.text
+        assert response.status_code == 200 and "Your ballot is in the count, with the choice: In favour" in response.text
         response = await post(m02, f"/votes/{vote_id}/receipt", {"code": "AAAA-BBBB-CCCC-DDDD"})
         assert response.status_code == 404 and "No ballot of this vote has that receipt code." in response.text
         response = await post(m02, f"/votes/{vote_id}/ballot", {"choice": "0", "for": ""})

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from node.core import i18n
 from node.mailing import pages_account, pages_admin, subscribers
 from node.mailing.pages_common import FORM_LIMIT, category_choices, read_choices
 from node.mailing.models import FREQUENCIES, KINDS, Subscriber
@@ -22,7 +23,7 @@ from node.web.forms import FormTooLarge, FormUnreadable, checked_form, no_store,
 from node.web.pages import node_of, render
 
 ONE_CLICK_LIMIT = 4096  # RFC 8058's body is "List-Unsubscribe=One-Click"
-UNKNOWN = ("Link not valid", "This link is not valid any more. Subscribe again from the home page if you wish.")
+UNKNOWN = (i18n.lazy("Link not valid"), i18n.lazy("This link is not valid any more. Subscribe again from the home page if you wish."))
 
 
 async def subscriber_of(request: Request) -> Subscriber:

@@ -9,7 +9,8 @@ every CONFIRM_INTERVAL.
 The token is the secret of the preference and unsubscribe links: no sign-in is needed there.
 A member's own address is managed from /account/email (`member_row`): their row is linked to the
 account and active from the start (the account's address is verified), with no list kinds chosen
-until they choose some.
+until they choose some; it stays active there (their notification emails need it), while the
+unsubscribe link of any message turns everything off.
 
 Choices: `kinds` of models.KINDS; `categories` the public forum categories chosen (with "forum" in
 kinds; "forum" with no category means every public category); `frequency` of FREQUENCIES;
@@ -27,6 +28,7 @@ from email.headerregistry import Address
 from typing import Any
 
 from markupsafe import escape
+from tortoise.exceptions import IntegrityError
 
 from node.core import i18n, jobs
 from node.core.mail import MailError, send_message
@@ -150,13 +152,17 @@ async def subscribe(node: Node, email: str, choices: Choices) -> None:
             row.status, row.unsubscribed_at = "pending", None
         _apply(row, choices)
     due = row.confirm_sent_at is None or now() - row.confirm_sent_at >= CONFIRM_INTERVAL
-    if due and not await suppression.blocked(address):
+    send = due and not await suppression.blocked(address)
+    if send:
         row.confirm_sent_at = now()
-        await row.save()
+    if send or row.id is None or row.status != "active":
+        try:
+            await row.save()
+        except IntegrityError:  # the same new address, submitted twice at once: the other request sends
+            return
+    if send:
         await jobs.enqueue(CONFIRM_JOB, {"subscriber": row.id})
         node.wake_worker()
-    elif row.id is None or row.status != "active":
-        await row.save()
 
 
 async def confirm(token: str) -> Subscriber | None:
@@ -200,8 +206,12 @@ async def member_row(node: Node, user: User) -> Subscriber:
             await row.save(update_fields=["user_id"])
             return row
         language = i18n.supported(node, user.locale) or i18n.supported(node, node.settings.association.language)
-        return await Subscriber.create(email=address, token=new_token(), status="active", source="account",
-                                       language=language or i18n.DEFAULT, kinds=[], confirmed_at=now(), user_id=user.id)
+        try:
+            return await Subscriber.create(email=address, token=new_token(), status="active", source="account",
+                                           language=language or i18n.DEFAULT, kinds=[], confirmed_at=now(),
+                                           user_id=user.id)
+        except IntegrityError:  # two first visits at once: the other one made it
+            return await Subscriber.get(email=address)
     if row.email != address and address and not await Subscriber.filter(email=address).exists():
         row.email = address  # the member changed their account's address
         await row.save(update_fields=["email"])
@@ -209,15 +219,13 @@ async def member_row(node: Node, user: User) -> Subscriber:
 
 
 async def save_member_choices(row: Subscriber, choices: Choices, *, unsubscribe_all: bool = False) -> Subscriber:
-    """A member saves their choices on /account/email: active with them, or unsubscribed from the list
-    (their notification emails, `notify_kinds`, are kept as chosen)."""
+    """A member saves their choices on /account/email (with `unsubscribe_all`, no list kinds at all).
+    Their row stays active: the notification emails they chose (`notify_kinds`) go on."""
     _apply(row, choices)
     if unsubscribe_all:
         row.kinds, row.categories = [], []
-        row.status, row.unsubscribed_at = "unsubscribed", now()
-    else:
-        row.status, row.unsubscribed_at = "active", None
-        row.confirmed_at = row.confirmed_at or now()
+    row.status, row.unsubscribed_at = "active", None
+    row.confirmed_at = row.confirmed_at or now()
     await row.save()
     return row
 

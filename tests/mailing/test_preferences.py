@@ -126,7 +126,7 @@ async def test_a_member_manages_their_own_address_and_notification_emails(federa
         with node.ctx:
             left = await Subscriber.get(id=row.id)
             assert await Subscriber.filter(user_id=user.id).count() == 1
-        assert (left.status, left.kinds, left.notify_kinds) == ("unsubscribed", [], ["reply"])
+        assert (left.status, left.kinds, left.notify_kinds) == ("active", [], ["reply"])  # notifications go on
     async with client_for(node, follow_redirects=False) as visitor:
         assert (await visitor.get("/account/email")).headers["location"] == "/login"
 

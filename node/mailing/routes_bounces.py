@@ -43,6 +43,8 @@ async def webhook(request: Request) -> Response:
         items = events_of(msgspec.json.decode(body))
     except msgspec.DecodeError as exc:
         return _answer(400, error=f"the body is not JSON: {exc}")
+    except RecursionError:  # msgspec's answer to [[[[...]]]]
+        return _answer(400, error="the body is not JSON: nested too deeply")
     except WebhookError as exc:
         return _answer(400, error=str(exc))
     tally = Tally()

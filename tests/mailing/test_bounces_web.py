@@ -49,7 +49,7 @@ async def test_bad_bodies_are_400_with_a_reason(node: Node) -> None:
         (b'{"events": [{"type": "bounce", "email": "nobody"}]}', "not an email address"),
         (b'{"events": [{"type": "bounce", "email": "a@example.org", "hard": "yes"}]}', '"hard"'),
         (b'{"something": "else"}', "unknown format"), (b'{"Type": "Notification", "Message": "{oops"}', "not JSON"),
-        ("\ufeff".encode() + b"\xff\xfe", "not JSON"),
+        ("\ufeff".encode() + b"\xff\xfe", "not JSON"), (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ]
     async with client_for(node) as http:
         for body, reason in cases:

@@ -21,7 +21,10 @@ async def import_bounces(node: Node, args: argparse.Namespace) -> None:
         raise CliError(f"{args.file}: {exc.strerror or exc}") from None
     except ListError as exc:
         raise CliError(f"{args.file}: {exc}") from None
-    result = await import_list(node, text, block=args.block, source=f"import {Path(args.file).name}")
+    try:
+        result = await import_list(node, text, block=args.block, source=f"import {Path(args.file).name}")
+    except ListError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
     await audit.record(None, "bounces.import", args.file, by="cli", bounces=result.bounces, soft=result.soft,
                        complaints=result.complaints, skipped=result.skipped)
     print(f"{result.bounces} bounces, {result.soft} soft bounces, {result.complaints} complaints imported; "

@@ -16,6 +16,7 @@ from node.mailing.bounces import address_of
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 100_000
+MAX_WEB_ROWS = 5_000  # an upload on the admin page (more: `agora bounces import`)
 TYPES = {"bounce": "bounce", "hard": "bounce", "hard_bounce": "bounce", "": "bounce", "soft": "soft",
          "soft_bounce": "soft", "complaint": "complaint", "spam": "complaint", "abuse": "complaint"}
 
@@ -45,10 +46,13 @@ def decode(data: bytes) -> str:
     raise ListError("the list is not text")  # pragma: no cover - cp1252 decodes almost anything
 
 
-def rows_of(text: str) -> list[tuple[int, str, str, str]]:
-    """(line number, address or "", type or "?", detail) of each line that is not blank or a comment."""
-    lines = [(n, line) for n, line in enumerate(text.splitlines()[:MAX_ROWS + 1], 1)
+def rows_of(text: str, max_rows: int = MAX_ROWS) -> list[tuple[int, str, str, str]]:
+    """(line number, address or "", type or "?", detail) of each line that is not blank or a comment;
+    ListError over `max_rows` such lines."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]
+    if len(lines) > max_rows + 1:
+        raise ListError(f"the list has more than {max_rows} lines")
     sample = "\n".join(line for _, line in lines[:20])
     delimiter = max(",;\t", key=sample.count) if any(c in sample for c in ",;\t") else ","
     columns = {"email": 0, "type": 1, "detail": 2}
@@ -74,9 +78,11 @@ def rows_of(text: str) -> list[tuple[int, str, str, str]]:
     return out
 
 
-async def import_list(node: Node, text: str, *, block: bool = False, source: str = "import") -> Imported:
+async def import_list(node: Node, text: str, *, block: bool = False, source: str = "import",
+                      max_rows: int = MAX_ROWS) -> Imported:
+    """Record each line of the list (ListError, and nothing recorded, over `max_rows` lines)."""
     result = Imported()
-    for number, email, kind, detail in rows_of(text):
+    for number, email, kind, detail in rows_of(text, max_rows):
         if not email or kind == "?":
             result.skipped += 1
             if len(result.skipped_lines) < 20:

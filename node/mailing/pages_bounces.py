@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from node.core import audit, i18n
 from node.mailing import suppression
-from node.mailing.bounces_import import MAX_BYTES, ListError, decode, import_list
+from node.mailing.bounces_import import MAX_BYTES, MAX_WEB_ROWS, ListError, decode, import_list
 from node.web.admin_access import admin_form, done, flash, page, staff
 from node.web.forms import FORM_MARGIN, FormTooLarge, FormUnreadable, read_form, text_field
 from node.web.pages import node_of
@@ -66,7 +66,13 @@ async def import_submit(request: Request) -> Response:
         flash(request, "Nothing was imported: %(reason)s", error=True, reason=str(exc))
         return RedirectResponse(HOME, status_code=303)
     form = await read_form(request, MAX_BYTES + FORM_MARGIN, files=1)
-    result = await import_list(node_of(request), text, block=form.get("block") == "1", source=f"import {source}")
+    try:
+        result = await import_list(node_of(request), text, block=form.get("block") == "1", source=f"import {source}",
+                                   max_rows=MAX_WEB_ROWS)
+    except ListError as exc:
+        flash(request, "Nothing was imported: %(reason)s (a longer list goes in with `agora bounces import`).",
+              error=True, reason=str(exc))
+        return RedirectResponse(HOME, status_code=303)
     await audit.record(user, "bounces.import", source, bounces=result.bounces, soft=result.soft,
                        complaints=result.complaints, skipped=result.skipped)
     return done(request, HOME, "Imported %(bounces)s bounces, %(soft)s soft bounces and %(complaints)s complaints; "

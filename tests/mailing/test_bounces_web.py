@@ -157,10 +157,14 @@ async def test_admin_lists_lifts_and_imports(node: Node) -> None:
         response = await http.post("/admin/bounces/import", data={"csrf": token, "text": ""})
         assert response.status_code == 303
         assert "Nothing was imported" in (await http.get("/admin/bounces")).text
+        many = "".join(f"n{i}@example.org\n" for i in range(5002))
+        response = await http.post("/admin/bounces/import", data={"csrf": token, "text": many})
+        assert "more than 5000 lines" in (await http.get(response.headers["location"])).text
         response = await http.post("/admin/bounces/lift", data={"csrf": token, "email": "never@example.org"})
         assert "No suppression for never@example.org" in (await http.get(response.headers["location"])).text
     with node.ctx:
         assert await suppression.blocked("imported@example.org") and await suppression.blocked("angry@example.org")
         assert not await Suppression.filter(email="spam@example.org").exists()
+        assert not await Suppression.filter(email="n0@example.org").exists()
         assert await AuditEntry.filter(action="bounces.lift", target="spam@example.org").exists()
         assert await AuditEntry.filter(action="bounces.import").exists()

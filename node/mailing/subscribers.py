@@ -111,12 +111,14 @@ async def public_categories() -> list[Category]:
 async def clean_choices(node: Node, kinds: Iterable[str], categories: Iterable[str], frequency: str,
                         language: str, notify_kinds: Iterable[str] | None = None) -> Choices:
     """What a form asked for, checked: unknown kinds and categories that are not public are left out
-    (a category chosen brings "forum" with it), an unknown frequency is refused, a language the node
-    does not offer becomes the association's."""
+    (a category chosen brings "forum" with it; "forum" itself means every public category), an unknown
+    frequency is refused, a language the node does not offer becomes the association's."""
     chosen = {k for k in kinds if k in KINDS}
     public = {c.id for c in await public_categories()}
     ids = sorted({int(c) for c in categories if isinstance(c, str) and c.isdigit() and len(c) < 19} & public)
-    if ids:
+    if "forum" in chosen:
+        ids = []  # the whole forum asked for: every public category
+    elif ids:
         chosen.add("forum")
     if frequency not in FREQUENCIES:
         raise SubscriberError(_("Choose how often: each item, a daily digest or a weekly digest."))

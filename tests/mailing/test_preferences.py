@@ -177,3 +177,26 @@ async def test_the_admin_searches_imports_and_exports(federation: Federation) ->
         export = await http.get("/admin/subscribers/export.csv")
         assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
         assert "new@example.org,en,posts events,weekly,active,import" in export.text
+
+
+async def test_the_whole_forum_wins_over_some_categories(federation: Federation) -> None:
+    node = await federation.add_node("a.test")
+    row = await subscriber(node)
+    with node.ctx:
+        housing = await Category.create(slug="housing", name_map={"en": "Housing"})
+    async with client_for(node) as http:
+        page = await http.get("/mail/preferences/tok-ana")
+        await http.post("/mail/preferences/tok-ana", data={"csrf": token_in(page.text), "kinds": ["forum"],
+                                                            "category": str(housing.id), "frequency": "weekly"})
+        with node.ctx:
+            assert ((await Subscriber.get(id=row.id)).categories) == []
+        page = await http.get("/mail/preferences/tok-ana")
+        assert 'name="kinds" value="forum" checked' in page.text
+        await http.post("/mail/preferences/tok-ana", data={"csrf": token_in(page.text), "category": str(housing.id),
+                                                            "frequency": "weekly"})
+        with node.ctx:
+            saved = await Subscriber.get(id=row.id)
+        assert (saved.kinds, saved.categories) == (["forum"], [housing.id])
+        page = await http.get("/mail/preferences/tok-ana")
+        assert 'name="kinds" value="forum" checked' not in page.text
+        assert f'name="category" value="{housing.id}" checked' in page.text

@@ -245,8 +245,12 @@ async def _subscriber_saved(sender: type[Subscriber], row: Subscriber, created: 
 
 def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
     async def scan_job(payload: Mapping[str, Any], attempt: int) -> None:
+        """Never retried itself (a retry would start a second chain): the next scan, a minute later,
+        starts from the same watermark."""
         try:
             await scan(node)
+        except Exception as exc:
+            log.warning("mailing scan failed, the next one covers the same items: %s", exc)
         finally:
             await schedule_scan(utcnow() + SCAN_EVERY)
 

@@ -5,6 +5,22 @@ from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
+async def ballots_without_rowid(apps, schema_editor):
+    """On SQLite, the ballots table is rebuilt WITHOUT ROWID (it is still empty): its rows are then
+    stored in the order of their random keys, not in the order they were cast."""
+    client = schema_editor.client
+    if client.capabilities.dialect != "sqlite":
+        return
+    rows = await client.execute_query_dict(
+        "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'assembly_ballots' AND sql IS NOT NULL")
+    table = next(r["sql"] for r in rows if r["type"] == "table")
+    indexes = [r["sql"] for r in rows if r["type"] == "index"]
+    await client.execute_script("DROP TABLE assembly_ballots")
+    await client.execute_script(table + " WITHOUT ROWID")
+    for index in indexes:
+        await client.execute_script(index)
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0012_polls')]
 
@@ -78,4 +94,5 @@ class Migration(migrations.Migration):
             options={'table': 'assembly_voters', 'app': 'models', 'unique_together': (('vote', 'user'),), 'pk_attr': 'id', 'table_description': 'One eligible member of one vote, from the snapshot taken when it opened. `voted` says only that'},
             bases=['Model'],
         ),
+        ops.RunPython(ballots_without_rowid, ops.RunPython.noop),
     ]

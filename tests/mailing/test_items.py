@@ -14,11 +14,14 @@ from node.core.models import Job
 from node.core.runtime import Node
 from node.forum import threads
 from node.forum.categories import CategoryInput, create_category
-from node.mailing import digests
+from node.mailing import digests, items
 from node.mailing.models import Subscriber, Suppression
-from node.posts.content import Draft
+from node.opportunities.models import Opportunity
+from node.posts.content import Draft, create_post
+from node.web.pages import association_actor
 from tests.conftest import Federation, member
 from tests.helpers import publish, publish_event, publish_initiative
+from tests.opportunities.common import post as post_opportunity
 from tests.mailserver import MailServer, html_part, text_part, use_mail_server
 
 
@@ -169,3 +172,28 @@ async def test_an_item_gone_before_its_job_runs_is_not_sent(federation: Federati
         await post.save(update_fields=["deleted_at"])
     await node.extra["worker"].drain()
     assert not mail_server.messages
+
+
+async def test_only_what_the_public_sees_published_here_is_an_item(federation: Federation) -> None:
+    node = await federation.add_node("a.test")
+    since = datetime.now(timezone.utc) - timedelta(seconds=1)
+    shown = await publish(node, "A public post")
+    await publish(node, "For members only", visibility="members")
+    await publish(node, "Unlisted", visibility="unlisted")
+    await publish_event(node, name="Cancelled evening", status="CANCELLED")
+    await publish_event(node, name="Draft evening", draft=True)
+    await publish_initiative(node, title="A draft initiative", draft=True)
+    open_one = await post_opportunity(node, title="Room for a student")
+    waiting = await post_opportunity(node, title="Waiting for approval")
+    with node.ctx:
+        asso = await association_actor(node)
+        assert asso is not None
+        await create_post(node, asso, Draft(text="A reply", in_reply_to=shown.uri))
+        await create_post(node, asso, Draft(text="Not yet", publish=False))
+        await Opportunity.filter(id=waiting.id).update(status="pending")
+        found = await items.published_between(node, since, datetime.now(timezone.utc))
+        assert [(i.kind, i.id) for i in found] == [("posts", shown.id), ("opportunities", open_one.id)]
+        assert await items.load(node, "opportunities", waiting.id) is None
+        assert (await items.load(node, "opportunities", open_one.id)) == found[1]
+        await Opportunity.filter(id=open_one.id).update(status="closed")
+        assert await items.load(node, "opportunities", open_one.id) is None

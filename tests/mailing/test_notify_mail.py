@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from email.message import EmailMessage
+from typing import Any
 
 from node.core.models import Actor, Job, Notification, Post, User
 from node.core.runtime import Node
@@ -20,7 +21,7 @@ from tests.conftest import Federation, member
 from tests.mailserver import MailServer, html_part, text_part, use_mail_server
 
 
-async def own_row(actor: Actor, notify_kinds: list[str], **values: object) -> Subscriber:
+async def own_row(actor: Actor, notify_kinds: list[str], **values: Any) -> Subscriber:
     user = await User.get(actor_id=actor.id)
     values = {"status": "active", "language": "en", **values}
     return await Subscriber.create(email=user.email, token=secrets.token_urlsafe(16), user=user, source="account",

@@ -204,6 +204,8 @@ async def test_a_proxy_given_before_opening_is_void_when_its_giver_is_not_in_the
     async with session(node, "m03") as m03:
         assert (await post(m03, f"/votes/{vote.id}/proxy", {"holder": "m02"})).status_code == 303
     with node.ctx:
+        job = await Job.get(kind=votes.OPEN_JOB)
+        assert job.payload == {"vote": vote.id} and job.run_at == vote.opens_at
         await User.filter(username="m03").update(role="editor")
         await votes.open_due(now=soon(1) + timedelta(seconds=1))
         assert (await Vote.get(id=vote.id)).status == "open"
@@ -216,9 +218,11 @@ async def test_a_proxy_given_before_opening_is_void_when_its_giver_is_not_in_the
 async def test_refused_forms_get_clear_4xx_pages(node: Node) -> None:
     with node.ctx:
         await crowd(node, 2)
-    vote = await open_vote(node, abstain=False)
+    vote = await open_vote(node, abstain=False, max_proxies=0)
     path = f"/votes/{vote.id}"
     async with session(node, "m01") as m01:
+        response = await post(m01, f"{path}/proxy", {"holder": "m02"})
+        assert response.status_code == 403 and "This vote allows no proxies." in response.text
         for data, status, text in (({"choice": "7"}, 400, "That choice is not one of this"),
                                    ({"choice": "x"}, 400, "That choice is not one of this"),
                                    ({}, 400, "Choose an option"),

@@ -20,6 +20,9 @@ from node.forum.access import ForumError
 from node.forum.models import Category, Entry, Topic
 from node.forum.pages import Viewer, category_view, language_of, readable_category, small_number, viewer_of
 from node.forum.pages_thread import own_entry, readable_topic
+from node.polls import inputs as poll_inputs
+from node.polls.inputs import PollError, PollInput
+from node.polls.polls import with_poll
 from node.posts.content import MAX_ATTACHMENTS, ContentError, Draft
 from node.web import compose
 from node.web.editor import Editor, form_page
@@ -34,7 +37,7 @@ LABELS = {"title": _l("Title"), "text": _l("Text"), "language": _l("Language cod
 class ForumEditor(Editor[Draft]):
     """What the forum's three forms share: the post's fields, its images, its preview."""
 
-    refusals = (ContentError, ForumError)
+    refusals = (ContentError, ForumError, PollError)
     titled = False  # a topic's opening post has a title (one per language)
     mode = "reply"
 
@@ -104,18 +107,37 @@ class TopicEditor(ForumEditor):
         super().__init__(request, form, author)
         self.category = category
         self.view = view
+        self.poll: PollInput | None = None
+
+    async def draft(self) -> Draft:
+        draft = await super().draft()
+        self.poll = poll_inputs.poll_from_form(self.form)  # a topic may open with a poll (a Question)
+        if self.poll is not None and self.keeps_draft:
+            raise PollError(i18n.gettext("A post with a poll is published at once, not kept as a draft."))
+        return draft
 
     async def save(self, draft: Draft) -> str:
-        topic = await threads.start_topic(self.node, self.author, self.category, self.complete(draft, publish=not self.keeps_draft))
-        return f"/topics/{topic.slug}"
+        complete = self.complete(draft, publish=not self.keeps_draft)
+        started: list[Topic] = []
+
+        async def start(version: Draft) -> Post:
+            started.append(await threads.start_topic(self.node, self.author, self.category, version))
+            return await Post.get(id=started[0].post_id)
+
+        if self.poll is not None:
+            await with_poll(complete, self.poll, start)
+        else:
+            await start(complete)
+        return f"/topics/{started[0].slug}"
 
     def context(self) -> dict[str, Any]:
-        return topic_context(self.view)
+        return {**topic_context(self.view), "poll_form": poll_inputs.form_values(self.form)}
 
 
 def topic_context(view: dict[str, Any]) -> dict[str, Any]:
     return {"mode": "topic", "view": view, "action": f"/forum/{view['slug']}/new", "heading": i18n.gettext(
-        "New topic in %(name)s", name=view["name"]), "drafts": True, "titled": True}
+        "New topic in %(name)s", name=view["name"]), "drafts": True, "titled": True,
+        "poll_form": poll_inputs.form_values(None)}
 
 
 class ReplyEditor(ForumEditor):

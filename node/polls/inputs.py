@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from datetime import timedelta
 
 from federation.polls import MAX_OPTION, MAX_OPTIONS, MIN_OPTIONS
@@ -59,3 +60,29 @@ class PollInput:
 def options_from(values: list[str]) -> tuple[str, ...]:
     """The options typed in the form's fields, blanks left out."""
     return tuple(v.strip() for v in values if v.strip())
+
+
+DURATIONS = ("5m", "1h", "6h", "1d", "3d", "7d")  # offered by the compose forms
+FORM_OPTIONS = 5  # option fields the compose forms show (the command line takes up to MAX_OPTIONS)
+
+
+def form_values(form: Any) -> dict[str, Any]:
+    """The poll fields of a compose form (a FormData, or None) as typed, to show them again."""
+    options = [str(v) for v in form.getlist("poll_option")] if form is not None else []
+    options += [""] * (FORM_OPTIONS - len(options))
+    duration = str(form.get("poll_duration") or "1d") if form is not None else "1d"
+    return {"options": options[:MAX_OPTIONS], "multiple": bool(form and form.get("poll_multiple")),
+            "hide_totals": bool(form and form.get("poll_hide_totals")), "duration": duration,
+            "durations": DURATIONS}
+
+
+def poll_from_form(form: Any) -> PollInput | None:
+    """The poll a compose form adds (None: its option fields are empty). Raises PollError."""
+    options = options_from([str(v) for v in form.getlist("poll_option")])
+    if not options:
+        return None
+    given = PollInput(options=options, multiple=bool(form.get("poll_multiple")),
+                      duration=parse_duration(str(form.get("poll_duration") or "1d")),
+                      hide_totals=bool(form.get("poll_hide_totals")))
+    given.validate()
+    return given

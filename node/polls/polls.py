@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -60,20 +61,26 @@ async def sync(poll: Poll, post: Post) -> None:
     await Post.filter(id=post.id).update(data=data)
 
 
-async def create_poll_post(node: Node, author: Actor, draft: Draft, given: PollInput) -> Post:
-    """A post with a poll: published (its `Create` carries the `Question`) with the poll's row and the
-    job that closes it. Raises PollError or ContentError."""
+async def with_poll(draft: Draft, given: PollInput, make: Callable[[Draft], Awaitable[Post]]) -> Post:
+    """`make` publishes the draft (a post, a forum topic) carrying the poll's Question fields, so that its
+    `Create` is a Question; the poll's row and the job that closes it go in the same transaction.
+    Raises PollError, or what `make` raises."""
     given.validate()
     ends = utcnow() + given.duration
     poll = Poll(local=True, multiple=given.multiple, options=[{"name": o, "count": 0} for o in given.options],
                 voters_count=0, hide_totals=given.hide_totals, ends_at=ends)
     draft = replace(draft, question=wire.question_fields(question_of(poll)))
     async with in_transaction():
-        post = await create_post(node, author, draft)
+        post = await make(draft)
         poll.post_id = post.id
         await poll.save()
         await jobs.enqueue(CLOSE_JOB, {"poll": poll.id}, run_at=ends, dedupe_key=f"poll-close:{poll.id}")
     return post
+
+
+async def create_poll_post(node: Node, author: Actor, draft: Draft, given: PollInput) -> Post:
+    """A post with a poll, published. Raises PollError or ContentError."""
+    return await with_poll(draft, given, lambda complete: create_post(node, author, complete))
 
 
 async def poll_of(post: Post) -> Poll | None:

@@ -25,6 +25,9 @@ from node.initiatives.inputs import InitiativeError
 from node.events.models import Event
 from node.forum.pages_thread import thread_location
 from node.initiatives.models import Initiative
+from node.polls import inputs as poll_inputs
+from node.polls.inputs import PollError, PollInput
+from node.polls.polls import create_poll_post
 from node.web import compose
 from node.web.editor import Editor, association_author, form_page
 from node.web.errors import PageRefusal
@@ -75,21 +78,25 @@ async def post_page(request: Request) -> Response:
 
 async def compose_page(request: Request, *, values: dict[str, str], rows: list[dict[str, str]],
                        slots: list[compose.Slot], post: Post | None = None, error: str | None = None,
-                       preview: list[dict[str, Any]] | None = None, status: int = 200) -> Response:
+                       preview: list[dict[str, Any]] | None = None, status: int = 200,
+                       form: FormData | None = None) -> Response:
     action = f"/posts/{post.uri.rsplit('/', 1)[-1]}/edit" if post is not None else "/compose"
+    poll_form = poll_inputs.form_values(form) if post is None else None  # a poll is added to a new post only
     return await form_page(request, "compose.html", status=status, values=values, rows=rows, slots=slots,
-                           post=post, error=error, preview=preview, action=action, max_images=MAX_ATTACHMENTS)
+                           post=post, error=error, preview=preview, action=action, max_images=MAX_ATTACHMENTS,
+                           poll_form=poll_form)
 
 
 class PostEditor(Editor[Draft]):
     """The compose or edit form. Its images are stored by a preview (or "add a language") and by a
     save once every check passed; a refused post stores nothing (not even its images)."""
 
-    refusals = (ContentError,)
+    refusals = (ContentError, PollError)
 
     def __init__(self, request: Request, form: FormData, author: Actor, post: Post | None) -> None:
         super().__init__(request, form, author)
         self.post = post
+        self.poll: PollInput | None = None
         self.values = compose.post_values(form, self.node.settings.association.language)
         self.images = compose.Images()
         self.stored: list[tuple[int, Media, str]] | None = None
@@ -97,6 +104,9 @@ class PostEditor(Editor[Draft]):
     async def draft(self) -> Draft:
         draft = compose.draft_of(self.values, self.rows)
         self.images = await compose.images_of(self.node, self.author, self.form)
+        self.poll = poll_inputs.poll_from_form(self.form) if self.post is None else None
+        if self.poll is not None and self.keeps_draft:
+            raise PollError(i18n.gettext("A post with a poll is published at once, not kept as a draft."))
         return draft
 
     async def checked(self, draft: Draft) -> Draft:
@@ -114,7 +124,9 @@ class PostEditor(Editor[Draft]):
         post = self.post
         publish = not self.keeps_draft or (post is not None and not post.draft)
         complete = compose.with_images(self.node, draft, self.stored or [], publish=publish)
-        if post is None:
+        if post is None and self.poll is not None:
+            post = await create_poll_post(self.node, self.author, complete, self.poll)
+        elif post is None:
             post = await create_post(self.node, self.author, complete)
         else:
             post = await update_post(self.node, post, complete)
@@ -126,7 +138,7 @@ class PostEditor(Editor[Draft]):
                    preview: list[dict[str, Any]] | None = None) -> Response:
         slots = await compose.slots_after(self.node, self.author, self.form, self.stored)
         return await compose_page(self.request, status=status, error=error, values=self.values, rows=self.rows,
-                                  post=self.post, preview=preview, slots=slots)
+                                  post=self.post, preview=preview, slots=slots, form=self.form)
 
 
 async def compose_form(request: Request) -> Response:

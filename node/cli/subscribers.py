@@ -11,7 +11,7 @@ from pathlib import Path
 
 from node.cli.common import Action, CliError, Subparsers, run_action
 from node.core.runtime import Node
-from node.mailing import subscribers, subscribers_csv
+from node.mailing import subscriber_list, subscribers_csv
 from node.mailing.models import Subscriber
 from node.mailing.subscribers import SubscriberError
 
@@ -32,7 +32,7 @@ async def list_subscribers(node: Node, args: argparse.Namespace) -> None:
         if len(rows) < PAGE:
             break
         offset += PAGE
-    found = await subscribers.counts()
+    found = await subscriber_list.counts()
     print(f"{found.active} active, {found.pending} pending, {found.unsubscribed} unsubscribed", file=sys.stderr)
 
 

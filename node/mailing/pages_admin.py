@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from node.core import i18n
-from node.mailing import subscribers, subscribers_csv
+from node.mailing import subscriber_list, subscribers_csv
 from node.mailing.models import KINDS
 from node.mailing.subscribers import SubscriberError
 from node.web.admin_access import admin_form, page, staff
@@ -25,8 +25,8 @@ async def _list_page(request: Request, status: int = 200, **context: object) -> 
     wanted = request.query_params.get("status", "")
     number = request.query_params.get("page", "1")
     current = int(number) if number.isdigit() and len(number) < 7 else 1
-    rows, more = await subscribers.search(query, wanted, current)
-    return await page(request, "mailing/admin_subscribers.html", status=status, rows=rows, counts=await subscribers.counts(),
+    rows, more = await subscriber_list.search(query, wanted, current)
+    return await page(request, "mailing/admin_subscribers.html", status=status, rows=rows, counts=await subscriber_list.counts(),
                       kinds=KINDS, q=query, wanted=wanted, newer=current - 1 if current > 1 else None,
                       older=current + 1 if more else None, **context)
 

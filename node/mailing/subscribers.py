@@ -22,7 +22,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.headerregistry import Address
 from typing import Any
@@ -60,18 +60,6 @@ class Choices:
     frequency: str = "weekly"
     language: str = "en"
     notify_kinds: tuple[str, ...] | None = None  # None: left as they are (only members choose them)
-
-
-@dataclass
-class Counts:
-    pending: int = 0
-    active: int = 0
-    unsubscribed: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return self.pending + self.active + self.unsubscribed
 
 
 def now() -> datetime:
@@ -275,29 +263,3 @@ def job_handlers(node: Node) -> dict[str, jobs.JobHandler]:
             await send_confirmation(node, subscriber, attempt)
 
     return {CONFIRM_JOB: confirmation}
-
-
-# ------------------------------------------------------------------ the admin's list
-
-
-async def counts() -> Counts:
-    found = Counts(pending=await Subscriber.filter(status="pending").count(),
-                   active=await Subscriber.filter(status="active").count(),
-                   unsubscribed=await Subscriber.filter(status="unsubscribed").count())
-    for kinds in await Subscriber.filter(status="active").values_list("kinds", flat=True):
-        listed: list[Any] = kinds if isinstance(kinds, list) else []
-        for kind in listed:
-            if isinstance(kind, str):
-                found.by_kind[kind] = found.by_kind.get(kind, 0) + 1
-    return found
-
-
-async def search(query: str, status: str = "", page: int = 1, per_page: int = 50) -> tuple[list[Subscriber], bool]:
-    """Rows whose address contains `query` (and with `status`), newest first: (page, more after it)."""
-    rows = Subscriber.all()
-    if query.strip():
-        rows = rows.filter(email__icontains=query.strip().lower()[:MAX_EMAIL])
-    if status in ("pending", "active", "unsubscribed"):
-        rows = rows.filter(status=status)
-    found = await rows.order_by("-id").offset((max(page, 1) - 1) * per_page).limit(per_page + 1)
-    return found[:per_page], len(found) > per_page

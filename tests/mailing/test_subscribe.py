@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx2
 
+from node.core.jobs import utcnow
 from node.core.models import Job
 from node.core.runtime import Node
 from node.forum.models import Category
@@ -173,3 +174,22 @@ async def test_a_blocked_address_gets_nothing_and_the_same_answer(federation: Fe
         assert answer.status_code == 200 and "Check your inbox" in answer.text
     await federation.settle()
     assert mail_server.to("spam@example.org") == []
+
+
+async def test_a_mail_server_outage_delays_the_confirmation_and_loses_nothing(federation: Federation,
+                                                                               mail_server: MailServer) -> None:
+    node = await mailing_node(federation, mail_server)
+    mail_server.stop()
+    async with client_for(node) as http:
+        assert (await subscribe(http, "eve@example.org")).status_code == 200
+    await federation.settle()
+    with node.ctx:
+        [job] = await Job.filter(kind=subscribers.CONFIRM_JOB)
+        assert job.status == "queued" and job.attempts == 1 and job.last_error
+        await Job.filter(id=job.id).update(run_at=utcnow())  # its retry is due
+    mail_server.start()
+    await federation.settle()
+    [message] = mail_server.to("eve@example.org")
+    assert CONFIRM.search(text_part(message))
+    with node.ctx:
+        assert (await Job.get(id=job.id)).status == "done"

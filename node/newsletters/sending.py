@@ -12,7 +12,8 @@ wait of the throttle longer than SHORT_WAIT, the end of a run, a mail server tha
 the job is requeued for later with its attempt given back, so waiting never makes it dead). Per
 recipient: claim it (`queued` -> `sending`, with this run's claim, committed), check the address is
 not blocked or unsubscribed, wait for the throttle's turn, compose (the subscriber row's token makes
-the unsubscribe links: a member without one gets one), then the two halves of the SMTP transaction:
+the unsubscribe links: a member without one gets one; both read for a batch of BATCH recipients at
+once), then the two halves of the SMTP transaction:
 
     1. MAIL, RCPT, DATA and the whole message except the final dot (node/core/mail.Connection.begin);
        the server keeps nothing until it reads the dot;
@@ -60,7 +61,7 @@ from node.core.mail import Connection, MailRefused, MailUnavailable
 from node.core.models import Job
 from node.core.multilingual import Translation
 from node.core.runtime import Node
-from node.mailing import suppression, throttle
+from node.mailing import throttle
 from node.mailing.models import Subscriber, Suppression
 from node.newsletters import audience
 from node.newsletters.mailings import MailingError, Version, message_for, translations_of, version_for
@@ -75,6 +76,7 @@ SHORT_WAIT = 2.0  # a throttle wait this short is slept inside the run
 MAX_ATTEMPTS = 5  # temporary refusals of one recipient before it is failed
 RETRY_DELAY = 300.0  # seconds before a temporarily refused recipient is tried again
 OUTAGE_DELAY = 30.0  # seconds before a run after the mail server could not be reached
+BATCH = 50  # recipients read at once, with their blocked addresses and mailing-list rows
 
 
 def utcnow() -> datetime:
@@ -200,9 +202,9 @@ class Run:
         await Job.filter(dedupe_key=self.key, status="running").update(attempts=F("attempts") - 1)
         raise jobs.RetryLater(reason, max(0.0, delay))
 
-    async def next_row(self) -> MailingRecipient | None:
+    async def next_rows(self) -> list[MailingRecipient]:
         return await (MailingRecipient.filter(mailing_id=self.mailing.id, status="queued")
-                      .filter(Q(next_at__isnull=True) | Q(next_at__lte=utcnow())).order_by("id").first())
+                      .filter(Q(next_at__isnull=True) | Q(next_at__lte=utcnow())).order_by("id").limit(BATCH))
 
     async def go(self) -> None:
         left = await MailingRecipient.filter(mailing_id=self.mailing.id, status="sending").update(status="queued", claim=None)
@@ -212,8 +214,8 @@ class Run:
         connection = Connection(self.node.settings)
         try:
             while True:
-                row = await self.next_row()
-                if row is None:
+                rows = await self.next_rows()
+                if not rows:
                     waiting = await (MailingRecipient.filter(mailing_id=self.mailing.id, status="queued")
                                      .order_by("next_at").first())
                     if waiting is not None and waiting.next_at is not None:
@@ -221,9 +223,13 @@ class Run:
                                          (waiting.next_at - utcnow()).total_seconds())
                     await _finish(self.node, self.mailing)
                     return
-                if time.monotonic() > self.deadline:
-                    await self.later("the next batch of the mailing", 0.0)
-                await self.one(connection, row)
+                emails = [row.email for row in rows]
+                blocked = await _blocked(emails)
+                found = {row.email: row for row in await Subscriber.filter(email__in=emails)}
+                for row in rows:
+                    if time.monotonic() > self.deadline:
+                        await self.later("the next batch of the mailing", 0.0)
+                    await self.one(connection, row, row.email in blocked, found.get(row.email))
         finally:
             await connection.close()
 
@@ -243,15 +249,16 @@ class Run:
             await MailingRecipient.filter(id=row.id).update(subscriber_id=found.id)
         return found
 
-    async def one(self, connection: Connection, row: MailingRecipient) -> None:
+    async def one(self, connection: Connection, row: MailingRecipient, blocked: bool, subscriber: Subscriber | None) -> None:
+        """One recipient; `blocked` and `subscriber` were read for its batch (at most BATCH messages ago)."""
         claimed = await MailingRecipient.filter(id=row.id, status="queued").update(
             status="sending", claim=self.claim, attempts=F("attempts") + 1)
         if not claimed:
             return
-        if await suppression.blocked(row.email):
+        if blocked:
             await self.mark(row, "skipped", "blocked address")
             return
-        subscriber = await self.subscriber_of(row)
+        subscriber = subscriber or await self.subscriber_of(row)
         if subscriber.status == "unsubscribed":
             await self.mark(row, "skipped", "unsubscribed")
             return

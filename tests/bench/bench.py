@@ -77,6 +77,14 @@ try:
 except ImportError:  # not written yet
     fanout_pg = None
 
+# HOOK (newsletters, issue 14): tests/bench/mail.py is the phase "mail": `await mail_bench.run(workdir,
+# children, args)` sends a newsletter to a local aiosmtpd server (emails queued and sent per second);
+# `mail_bench.rows(result)` and `mail_bench.details(result)` as above.
+try:
+    import mail as mail_bench  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # not written yet
+    mail_bench = None
+
 # Targets (from the performance issues; issue 15's table).
 TARGET_FANOUT_RATIO = 0.50  # deliveries/s >= 50 % of the raw signing rate
 TARGET_INBOX_ACCEPTED = 1500.0  # signed POSTs answered 202 per second
@@ -1114,6 +1122,7 @@ class Results:
     reads: Any = None
     pages: Any = None
     fanout_pg: Any = None
+    mail: Any = None
 
 
 async def run_phases(args: argparse.Namespace, workdir: Path, children: Children) -> Results:
@@ -1130,6 +1139,8 @@ async def run_phases(args: argparse.Namespace, workdir: Path, children: Children
         out.pages = await bench_page_weight(workdir)
     if "fanout_pg" in args.only and fanout_pg is not None:
         out.fanout_pg = await fanout_pg.run(workdir, children, args)
+    if "mail" in args.only and mail_bench is not None:
+        out.mail = await mail_bench.run(workdir, children, args)
     return out
 
 
@@ -1140,6 +1151,9 @@ def extra_rows(results: Results) -> tuple[list[Row], list[str]]:
     if fanout_pg is not None and results.fanout_pg is not None:
         table += [Row(*r) for r in fanout_pg.rows(results.fanout_pg)]
         notes += fanout_pg.details(results.fanout_pg)
+    if mail_bench is not None and results.mail is not None:
+        table += [Row(*r) for r in mail_bench.rows(results.mail)]
+        notes += mail_bench.details(results.mail)
     return table, notes
 
 
@@ -1158,8 +1172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--reads-seconds", type=float, default=5.0, help="reads: seconds of each wrk round (default 5)")
     p.add_argument("--reads-workers", type=int, default=len(os.sched_getaffinity(0)),
                    help="reads: agora serve --workers (default: the number of cores)")
-    p.add_argument("--only", default="sign,fanout,inbox,ld,reads,pages,fanout_pg", type=lambda s: set(s.split(",")),
-                   help="phases to run (comma-separated: sign,fanout,inbox,ld,reads,pages,fanout_pg)")  # fmt: skip
+    p.add_argument("--only", default="sign,fanout,inbox,ld,reads,pages,fanout_pg,mail", type=lambda s: set(s.split(",")),
+                   help="phases to run (comma-separated: sign,fanout,inbox,ld,reads,pages,fanout_pg,mail)")  # fmt: skip
     p.add_argument("--strict", action="store_true", help="exit with status 3 when a target is missed")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = p.parse_args(argv)

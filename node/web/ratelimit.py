@@ -14,6 +14,9 @@ What is counted (the `[limits]` settings, per minute; 0 or less turns a limit of
   `inbox_per_host_per_minute` per remote host, the host being read, without verifying anything, from
   the keyId of the `Signature` (draft-cavage) or `Signature-Input` (RFC 9421) header. A sender that
   names another server's key only spends that server's budget, which is why the IP is counted too;
+- one-click unsubscribes (`/mail/unsubscribe/<token>`, RFC 8058: the mailbox provider posts them, from
+  a few addresses for all its users) and the mail relay's webhook (`/mail/webhook`): the inboxes'
+  `inbox_per_ip_per_minute` per IP, since the few senders speak for many people;
 - every other POST (forms: password reset requests, invitations, reports, event registrations that
   send email...): `forms_per_ip_per_minute` per IP.
 GET and HEAD requests are not limited. The client IP is `scope["client"]`, already rewritten from
@@ -119,6 +122,9 @@ def key_host(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+MAIL_SERVICE_PATHS = ("/mail/unsubscribe/", "/mail/webhook")
+
+
 def is_inbox(path: str) -> bool:
     return path in INBOX_PATHS or _USER_INBOX.match(path) is not None
 
@@ -139,6 +145,8 @@ def charges_for(scope: Scope, limits: LimitSettings) -> list[Charge]:
             charges.append(Charge(("inbox-host", host), limits.inbox_per_host_per_minute,
                                   f"too many deliveries from {host}"))
         return charges
+    if path.startswith(MAIL_SERVICE_PATHS):
+        return [Charge(("mail-ip", ip), limits.inbox_per_ip_per_minute, "too many requests from your address")]
     return [Charge(("forms", ip), limits.forms_per_ip_per_minute, "too many form submissions from your address")]
 
 

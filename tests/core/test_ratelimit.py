@@ -148,6 +148,10 @@ def test_what_is_counted() -> None:
         keys = [c.key for c in charges_for(scope("POST", path, signature), limits)]
         assert keys == [("inbox-ip", "203.0.113.9"), ("inbox-host", "b.test")]
     assert [c.key for c in charges_for(scope("POST", "/inbox"), limits)] == [("inbox-ip", "203.0.113.9")]
+    for path in ("/mail/unsubscribe/t0k3n", "/mail/webhook"):  # a mailbox provider or relay speaks for many
+        [mail] = charges_for(scope("POST", path), limits)
+        assert mail.key == ("mail-ip", "203.0.113.9") and mail.per_minute == limits.inbox_per_ip_per_minute
+    assert [c.key for c in charges_for(scope("POST", "/mail/subscribe"), limits)] == [("forms", "203.0.113.9")]
 
 
 # ------------------------------------------------------------------ in the app

@@ -4,12 +4,13 @@ quorum ("50%" or a number), the majority rule, the closing time ("2d", "36h" or 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from node.accounts.roles import ROLES
 from node.core import i18n
+from node.core.multilingual import normalize_tag
 
 MAJORITIES = ("simple", "absolute", "two-thirds")
 KINDS = ("motion", "choice")
@@ -48,7 +49,7 @@ class VoteInput:
     majority: str = "simple"
     max_proxies: int = 1
     opens_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    translations: tuple[tuple[str, str, str], ...] = ()  # (language, title, text) in other languages
 
     @property
     def kind(self) -> str:
@@ -118,12 +119,32 @@ def clean_options(lines: list[str]) -> tuple[str, ...]:
     return options
 
 
+MAX_TRANSLATIONS = 4
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$")
+
+
+def clean_translations(rows: list[tuple[str, str, str]]) -> tuple[tuple[str, str, str], ...]:
+    """The filled rows of other languages, their tags normalised; a row needs a language and a title."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for language, title, text in rows:
+        if not (language.strip() or title.strip() or text.strip()):
+            continue
+        if not LANGUAGE.match(language.strip()) or not title.strip():
+            raise VoteError("Each other language needs its language tag (like ar or fr) and its title.")
+        tag = normalize_tag(language)
+        found[tag] = (tag, title.strip(), text)
+    if len(found) > MAX_TRANSLATIONS:
+        raise VoteError(i18n.lazy_gettext("At most %(num)s other languages.", num=MAX_TRANSLATIONS))
+    return tuple(found.values())
+
+
 def validate(inp: VoteInput, now: datetime | None = None) -> None:
     """Raises VoteError when the vote cannot be made as given."""
     moment = now or utcnow()
     if not inp.title.strip():
         raise VoteError("A vote needs a title.")
-    if len(inp.title) > MAX_TITLE or len(inp.text) > MAX_TEXT:
+    if any(len(title) > MAX_TITLE or len(text) > MAX_TEXT for _, title, text in inp.translations) or (
+            len(inp.title) > MAX_TITLE or len(inp.text) > MAX_TEXT):
         raise VoteError("The title or the text is too long.")
     if inp.majority not in MAJORITIES:
         raise VoteError(i18n.lazy_gettext("The majority is one of %(rules)s.", rules=", ".join(MAJORITIES)))

@@ -21,6 +21,7 @@ class Vote(Model):
     id = fields.BigIntField(primary_key=True)
     title = fields.CharField(max_length=300)
     text = fields.TextField(default="")  # Markdown, shown sanitized
+    translations: fields.JSONField[Any] = fields.JSONField(default=dict)  # {language: {"title", "text"}}
     kind = fields.CharField(max_length=8, default="motion")  # motion (adopted or rejected) | choice
     options: fields.JSONField[Any] = fields.JSONField(default=list)  # the option labels, in order
     max_choices = fields.IntField(default=1)  # more than 1 for elections of several seats

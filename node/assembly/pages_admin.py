@@ -14,10 +14,25 @@ from starlette.routing import Route
 
 from node.accounts.roles import ROLES
 from node.assembly import votes
-from node.assembly.inputs import MAJORITIES, MAX_PROXIES, VoteError, VoteInput, clean_options, parse_quorum, parse_when, quorum_text
+from node.assembly.inputs import (
+    MAJORITIES, MAX_PROXIES, VoteError, VoteInput, clean_options, clean_translations, parse_quorum, parse_when, quorum_text,
+)
 from node.assembly.models import Vote
 from node.web import admin_access
 from node.web.forms import text_field
+
+
+TRANSLATION_ROWS = 2  # other languages the form offers
+
+
+def _translation_rows(form: FormData | None, vote: Vote | None) -> list[dict[str, str]]:
+    if form is not None:
+        return [{"language": text_field(form, f"tr{i}_language"), "title": text_field(form, f"tr{i}_title"),
+                 "text": str(form.get(f"tr{i}_text") or "")} for i in range(TRANSLATION_ROWS)]
+    rows = [{"language": k, "title": str(v.get("title", "")), "text": str(v.get("text", ""))}
+            for k, v in (vote.translations if vote is not None else {}).items() if isinstance(v, dict)]
+    rows += [{"language": "", "title": "", "text": ""}] * TRANSLATION_ROWS
+    return rows[:max(TRANSLATION_ROWS, len(rows) - TRANSLATION_ROWS)]
 
 
 def _number(form: FormData, name: str, default: int) -> int:
@@ -44,6 +59,8 @@ def vote_input(form: FormData, default_proxies: int) -> VoteInput:
         quorum_percent=percent, quorum_count=count, majority=text_field(form, "majority") or "simple",
         max_proxies=_number(form, "max_proxies", default_proxies),
         opens_at=parse_when(opens) if opens else None, closes_at=parse_when(closes),
+        translations=clean_translations([(text_field(form, f"tr{i}_language"), text_field(form, f"tr{i}_title"),
+                                          str(form.get(f"tr{i}_text") or "")) for i in range(TRANSLATION_ROWS)]),
     )
 
 
@@ -53,6 +70,10 @@ def _local(moment: datetime | None) -> str:
 
 def form_values(vote: Vote | None, form: FormData | None, default_proxies: int) -> dict[str, Any]:
     """What the form shows: the submitted values again, the vote's, or the defaults of a new vote."""
+    return {**_values(vote, form, default_proxies), "translations": _translation_rows(form, vote)}
+
+
+def _values(vote: Vote | None, form: FormData | None, default_proxies: int) -> dict[str, Any]:
     if form is not None:
         return {"title": text_field(form, "title"), "text": str(form.get("text") or ""),
                 "options": str(form.get("options") or ""), "max_choices": text_field(form, "max_choices"),

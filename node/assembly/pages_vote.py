@@ -12,12 +12,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from node.core import site_settings
+from node.core import i18n, site_settings
 from node.core.models import User
 from node.assembly import ballots, proxies, votes
 from node.assembly.inputs import VoteError, quorum_text
 from node.assembly.models import Vote
-from node.web import admin_access, auth
+from node.web import admin_access, auth, pages
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store, text_field
 from node.web.pages import render
@@ -56,9 +56,18 @@ async def vote_page(request: Request, status: int = 200, **extra: Any) -> Respon
                 and await proxies.eligible(vote, user) and not (standing.voter and standing.voter.voted))
     return await admin_access.page(
         request, "assembly/vote.html", status=status, vote=vote, standing=standing, may_give=may_give,
-        text_html=Markup(site_settings.markdown_html(vote.text)) if vote.text.strip() else "",  # sanitized
+        text_html=await text_html(request, vote),
         quorum=quorum_text(vote.quorum_percent, vote.quorum_count),
         record=await ballots.open_record(vote) if vote.status == "closed" else [], **extra)
+
+
+async def text_html(request: Request, vote: Vote) -> Markup:
+    """The motion's text in the reader's language when the admin gave one (sanitized HTML)."""
+    await i18n.activate_request(request, pages.node_of(request))
+    translated = vote.translations.get(i18n.current()) if isinstance(vote.translations, dict) else None
+    source = str(translated.get("text") or "") if isinstance(translated, dict) else ""
+    source = source if source.strip() else vote.text
+    return Markup(site_settings.markdown_html(source)) if source.strip() else Markup("")
 
 
 def refused(exc: VoteError, title: str) -> PageRefusal:

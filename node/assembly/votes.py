@@ -45,7 +45,8 @@ async def set_default_max_proxies(user: User | None, value: int) -> None:
 
 def _columns(inp: VoteInput) -> dict[str, Any]:
     return {
-        "title": inp.title.strip(), "text": inp.text, "kind": inp.kind, "options": list(inp.labels),
+        "title": inp.title.strip(), "text": inp.text, "kind": inp.kind,
+        "translations": {language: {"title": title, "text": text} for language, title, text in inp.translations}, "options": list(inp.labels),
         "max_choices": inp.max_choices, "abstain": inp.abstain, "roles": list(inp.roles), "secret": inp.secret,
         "quorum_percent": inp.quorum_percent, "quorum_count": inp.quorum_count, "majority": inp.majority,
         "max_proxies": inp.max_proxies, "opens_at": inp.opens_at, "closes_at": inp.closes_at,
@@ -73,7 +74,8 @@ async def create_vote(user: User | None, inp: VoteInput) -> Vote:
 
 
 def _audited(columns: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in columns.items() if k != "text"}
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in columns.items()
+            if k not in ("text", "translations")}
 
 
 async def edit_vote(user: User | None, vote: Vote, inp: VoteInput) -> Vote:
@@ -85,6 +87,8 @@ async def edit_vote(user: User | None, vote: Vote, inp: VoteInput) -> Vote:
     changed = {k: v for k, v in _audited(new).items() if _audited({k: getattr(vote, k)})[k] != v}
     if new["text"] != vote.text:
         changed["text"] = "changed"
+    if new["translations"] != vote.translations:
+        changed["translations"] = sorted(new["translations"])
     async with in_transaction():
         await Vote.filter(id=vote.id, status="draft").update(**new)
         await audit.record(user, "vote.edit", target(vote), by=by_of(user), changed=changed)

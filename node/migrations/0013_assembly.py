@@ -33,6 +33,7 @@ class Migration(migrations.Migration):
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('title', fields.CharField(max_length=300)),
                 ('text', fields.TextField(default='', unique=False)),
+                ('translations', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('kind', fields.CharField(default='motion', max_length=8)),
                 ('options', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('max_choices', fields.IntField(default=1)),

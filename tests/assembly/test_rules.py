@@ -237,3 +237,28 @@ async def test_refused_forms_get_clear_4xx_pages(node: Node) -> None:
         assert (await post(m01, "/votes/999999/ballot", {"choice": "0"})).status_code == 404
     async with client_for(node) as visitor:
         assert (await visitor.post(f"{path}/ballot", data={"choice": "0"})).status_code == 404
+
+
+async def test_a_vote_in_another_language_is_shown_in_the_readers_language(node: Node) -> None:
+    with node.ctx:
+        await crowd(node, 1)
+        await crowd(node, 1, prefix="boss", role="admin")
+    form = {"action": "create", "title": "Approve the accounts", "text": "The *accounts*.", "roles": ["member"],
+            "ballot": "secret", "majority": "simple", "closes_at": soon().strftime("%Y-%m-%dT%H:%M")}
+    async with session(node, "boss01") as boss:
+        response = await post(boss, "/admin/votes", {**form, "tr0_language": "ar", "tr0_title": ""})
+        assert response.status_code == 400 and "needs its language tag" in response.text
+        response = await post(boss, "/admin/votes", {**form, "tr0_language": "AR", "tr0_title": "الموافقة على الحسابات",
+                                                     "tr0_text": "*الحسابات*."})
+        assert response.status_code == 303, response.text
+        vote_id = int(response.headers["location"].rsplit("/", 1)[1])
+        assert 'value="الموافقة على الحسابات"' in (await boss.get(f"/admin/votes/{vote_id}")).text  # the draft's form
+        assert (await post(boss, f"/admin/votes/{vote_id}", {"action": "open"})).status_code == 303
+    with node.ctx:
+        assert (await Vote.get(id=vote_id)).translations == {"ar": {"title": "الموافقة على الحسابات", "text": "*الحسابات*."}}
+    async with session(node, "m01") as m01:
+        page = (await m01.get(f"/votes/{vote_id}")).text
+        assert "<h1><span dir=\"auto\">Approve the accounts</span></h1>" in page and "<em>accounts</em>" in page
+        m01.cookies.set("lang", "ar")
+        page = (await m01.get(f"/votes/{vote_id}")).text
+        assert 'dir="rtl"' in page and "الموافقة على الحسابات</span></h1>" in page and "<em>الحسابات</em>" in page

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHAINS = {
     "Accept": ["events.on_accept", "policy.on_accept", "social.on_accept"],
     "Announce": ["forum.on_announce", "social.on_announce"],
-    "Create": ["events.on_event", "initiatives.on_initiative", "forum.on_create", "opportunities.on_opportunity", "guides.on_guide", "social.on_create"],
+    "Create": ["polls.on_vote", "events.on_event", "initiatives.on_initiative", "forum.on_create", "opportunities.on_opportunity", "guides.on_guide", "polls.on_question", "social.on_create"],
     "Delete": ["accounts.on_delete", "events.on_delete", "initiatives.on_delete", "forum.on_delete", "opportunities.on_delete", "guides.on_delete", "social.on_delete"],
     "EmojiReact": ["moderation.on_like", "initiatives.on_like", "social.on_like"],
     "Flag": ["moderation.on_flag"],
@@ -30,7 +30,7 @@ CHAINS = {
     "Reject": ["events.on_reject", "policy.on_reject", "social.on_reject"],
     "Remove": ["forum.on_move"],
     "Undo": ["social.on_undo_follow", "events.on_undo_join", "initiatives.on_unlike", "forum.on_undo", "social.on_undo"],
-    "Update": ["accounts.on_update", "events.on_event", "initiatives.on_initiative", "forum.on_update", "opportunities.on_opportunity", "guides.on_guide", "social.on_update"],
+    "Update": ["polls.on_question_update", "accounts.on_update", "events.on_event", "initiatives.on_initiative", "forum.on_update", "opportunities.on_opportunity", "guides.on_guide", "polls.on_question", "social.on_update"],
 }
 
 

@@ -9,9 +9,14 @@ from federation.polls.model import MAX_REMOTE_OPTION, MAX_REMOTE_OPTIONS, Option
 from federation.vocab import as_list, id_of, ids_of, parse_datetime, text, type_of
 
 
+MAX_COUNT = 2**31 - 1  # what a database integer holds: larger counts are read as this
+
+
 def _count(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53:
-        return value
+    if isinstance(value, float) and value.is_integer():  # JavaScript servers may send 3.0
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return min(value, MAX_COUNT)
     return None
 
 

@@ -98,3 +98,12 @@ def test_vote_activity_as_mastodon_sends_it() -> None:
     assert note == {"id": "https://b.example/users/bob#votes/7-1", "type": "Note", "name": "Park",
                     "attributedTo": "https://b.example/users/bob", "inReplyTo": "https://a.example/posts/q",
                     "to": ["https://a.example/users/asso"]}
+
+
+def test_counts_are_bounded_and_tolerant() -> None:
+    question = polls.parse_question({"type": "Question", "votersCount": 10**30, "oneOf": [
+        {"name": "A", "replies": {"totalItems": 4.0}}, {"name": "B", "replies": {"totalItems": -3}},
+        {"name": "C", "replies": {"totalItems": True}}, {"name": "A", "replies": {"totalItems": 1}},
+    ]})
+    assert [(o.name, o.count) for o in question.options] == [("A", 4), ("B", None), ("C", None)]
+    assert question.voters_count == 2**31 - 1

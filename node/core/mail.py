@@ -72,8 +72,14 @@ def _text_of(message: EmailMessage) -> str:
     return part.get_content() if isinstance(part, EmailMessage) else ""
 
 
+def _tls(mail: MailSettings) -> ssl.SSLContext | None:
+    """The TLS context of a server spoken to over TLS (port 465 or STARTTLS); None for plain SMTP, since
+    making one reads the system's certificates (about 0.1 s a message on a busy machine)."""
+    return ssl.create_default_context() if mail.port == 465 or mail.starttls else None
+
+
 def _deliver(mail: MailSettings, message: EmailMessage) -> None:
-    context = ssl.create_default_context()
+    context = _tls(mail)
     smtp: smtplib.SMTP
     if mail.port == 465:
         smtp = smtplib.SMTP_SSL(mail.host, mail.port, timeout=TIMEOUT, context=context)
@@ -157,7 +163,7 @@ class _Conversation:
 
     def _open(self) -> smtplib.SMTP:
         if self.smtp is None:
-            mail, context = self.mail, ssl.create_default_context()
+            mail, context = self.mail, _tls(self.mail)
             smtp = (smtplib.SMTP_SSL(mail.host, mail.port, timeout=TIMEOUT, context=context) if mail.port == 465
                     else smtplib.SMTP(mail.host, mail.port, timeout=TIMEOUT))
             try:

@@ -21,8 +21,7 @@ from node.web.pages import editor, node_of
 RECIPIENTS_SHOWN = 200
 
 
-def _refused(request: Request, path: str, text: str, **variables: object) -> Response:
-    admin_access.flash(request, text, error=True, **variables)
+def _back(path: str) -> Response:
     return RedirectResponse(path, status_code=303)
 
 
@@ -56,7 +55,8 @@ async def test_submit(request: Request) -> Response:
     try:
         sent = await send_test(node, mailing, user, connection)
     except MailError as exc:
-        return _refused(request, path, "The test was not sent: %(reason)s", reason=str(exc))
+        admin_access.flash(request, "The test was not sent: %(reason)s", error=True, reason=str(exc))
+        return _back(path)
     finally:
         await connection.close()
     return admin_access.done(request, path, "Test sent to %(email)s (%(num)s languages).", email=user.email, num=sent)
@@ -86,7 +86,8 @@ async def send_submit(request: Request) -> Response:
                 return admin_access.done(request, path, "Scheduled for %(when)s (UTC).", when=moment.strftime("%Y-%m-%d %H:%M"))
         queued = await sending.send_now(node, mailing)
     except (MailingError, AudienceError) as exc:
-        return _refused(request, path, "Not sent: %(reason)s", reason=str(exc))
+        admin_access.flash(request, "Not sent: %(reason)s", error=True, reason=str(exc))
+        return _back(path)
     return admin_access.done(request, path, "Sending to %(num)s recipients.", num=queued)
 
 

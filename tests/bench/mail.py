@@ -44,8 +44,8 @@ from node.newsletters import sending  # noqa: E402
 from node.newsletters.mailings import MailingInput, create_mailing  # noqa: E402
 from node.newsletters.models import Mailing  # noqa: E402
 
-SUBSCRIBERS = 1000
-RAW = 300
+SUBSCRIBERS = 500
+RAW = 100
 BODY = ("Dear members,\n\nthe **spring assembly** is on *Saturday* at the town hall. We vote on the accounts "
         "and on the garden project; [the papers](https://asso.example/papers) are online.\n\n" * 3)
 

@@ -11,6 +11,7 @@ from node.core.models import Job
 from node.core.multilingual import Translation
 from node.mailing.models import Subscriber, Suppression
 from node.newsletters import sending
+from node.newsletters.mailings import cancel
 from node.newsletters.models import Mailing, MailingRecipient
 from tests.conftest import Federation
 from tests.mailserver import MailServer, html_part, text_part, use_mail_server
@@ -120,3 +121,19 @@ async def test_a_temporary_refusal_is_tried_again_later(federation: Federation, 
         await Job.filter(kind=sending.JOB).update(run_at=row.next_at - timedelta(hours=1))
     await settle(node)
     assert sorted(r for m in mail_server.messages for r in m.rcpt_tos) == ["s0@example.org", "s1@example.org"]
+
+
+async def test_a_mailing_cancelled_while_sending_sends_no_more(federation: Federation, mail_server: MailServer) -> None:
+    node = await federation.add_node("a.test")
+    use_mail_server(node, mail_server)
+    await subscribers(node, 3)
+    found = await mailing(node)
+    with node.ctx:
+        await sending.send_now(node, found)
+        assert await cancel(await Mailing.get(id=found.id))
+    await settle(node)
+    assert mail_server.messages == []
+    with node.ctx:
+        assert (await Mailing.get(id=found.id)).status == "cancelled"
+        assert await MailingRecipient.filter(mailing_id=found.id, status="queued").count() == 3
+        assert (await Job.get(kind=sending.JOB)).status == "done"

@@ -51,8 +51,11 @@ class Item:
         """Title, excerpt and details in `language` when the item has it, else in its own."""
         picked = multilingual.shown(self.language, [language], self.title, ("", None), self.text)
         excerpt = plain_text(picked.content, EXCERPT)
-        title = _short(" ".join(picked.title.split())) or plain_text(picked.content, TITLE)  # titles are plain text
-        when = formats.format_datetime(self.start, "medium", tz=self.timezone) if self.start is not None else ""
+        title = _short(" ".join(picked.title.split()))  # titles are plain text
+        if not title:  # a post without a content warning: its text's beginning, not twice when short
+            title = plain_text(picked.content, TITLE)
+            excerpt = "" if excerpt == title else excerpt
+        when = _when(self.start, self.timezone) if self.start is not None else ""
         category = _localized(self.category_names, language)
         return Shown(title=title, excerpt=excerpt, url=self.url, when=when, category=category,
                      language=picked.language, dir=picked.dir)
@@ -67,6 +70,13 @@ class Shown:
     category: str  # a forum topic's category
     language: str
     dir: str
+
+
+def _when(start: datetime, zone: str | None) -> str:
+    """An event's start in the reader's language, in the event's own time zone (named)."""
+    day = formats.format_date(start, "full", tz=zone)
+    hour = formats.format_time(start, "short", tz=zone)
+    return f"{day}, {hour} ({zone})" if zone else f"{day}, {hour}"
 
 
 def _short(text: str) -> str:

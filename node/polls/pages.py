@@ -21,10 +21,10 @@ view.install(templates.env)
 
 
 async def _poll(request: Request) -> tuple[Post, Poll]:
-    try:
-        post_id = int(request.path_params["post_id"])
-    except ValueError:
-        raise PageRefusal(404, "Not found", "There is no such poll here.") from None
+    raw = request.path_params["post_id"]
+    post_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else 0  # a database bigint
+    if post_id <= 0:
+        raise PageRefusal(404, "Not found", "There is no such poll here.")
     post = await Post.get_or_none(id=post_id, deleted_at=None, draft=False)
     poll = None
     if post is not None:

@@ -49,6 +49,7 @@ async def test_poll_page_and_one_vote_per_member(federation: Federation) -> None
         assert await PollVote.filter(poll__post_id=post.id).count() == 1
     assert (await client_for(a).get("/polls/999999")).status_code == 404
     assert (await client_for(a).get("/polls/nope")).status_code == 404
+    assert (await client_for(a).get("/polls/99999999999999999999999")).status_code == 404
 
 
 async def test_multiple_choice_and_no_vote_after_the_end(federation: Federation) -> None:

@@ -7,7 +7,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from federation import vocab
+from node.accounts.actors import local_actor
 from node.core.jobs import utcnow
+from node.core.models import Job
+from node.polls.inputs import PollInput
+from node.posts.content import Draft
 from node.polls import polls
 from node.polls.models import Poll, PollVote
 from tests.conftest import Federation, client_for
@@ -72,3 +77,22 @@ async def test_multiple_choice_and_no_vote_after_the_end(federation: Federation)
         token = await csrf_of(http, "/")
         late = await http.post(f"/polls/{post.id}/vote", data={"csrf": token, "choice": "1"})
         assert late.status_code == 409 and "ended" in late.text
+
+
+async def test_hidden_counts_until_the_end(federation: Federation) -> None:
+    a = await federation.add_node("a.example")
+    with a.ctx:
+        asso = await local_actor("asso")
+        assert asso is not None
+        post = await polls.create_poll_post(a, asso, Draft(text="Secret ballot?"),
+                                            PollInput(options=("Yes", "No"), hide_totals=True))
+    async with logged_in(a, "gus") as http:
+        token = await csrf_of(http, f"/polls/{post.id}")
+        assert (await http.post(f"/polls/{post.id}/vote", data={"csrf": token, "choice": "0"})).status_code == 303
+        page = await http.get(f"/polls/{post.id}")
+        assert "The counts are shown when the poll ends." in page.text and "1 vote" not in page.text
+    async with client_for(a) as visitor:
+        doc = (await visitor.get(post.uri, headers={"Accept": vocab.AS2_MEDIA_TYPE})).json()
+    assert doc["oneOf"][0]["replies"] == {"type": "Collection"} and "votersCount" not in doc
+    with a.ctx:
+        assert not await Job.filter(kind=polls.UPDATE_JOB).exists()  # nothing to tell before the end

@@ -66,6 +66,10 @@ async def give(vote: Vote, giver: User, holder: User, now: datetime | None = Non
         ensure_open(vote, now)
     await _check_parties(vote, giver, holder)
     async with in_transaction():
+        # One proxy change of a vote at a time (PostgreSQL: the vote's row locked until the commit;
+        # SQLite serialises writers anyway): two members giving their votes to the same holder at once
+        # cannot both pass the limit, nor two members to each other form a chain.
+        await Vote.select_for_update().filter(id=vote.id).first()
         await _check_no_chain(vote, giver, holder)
         proxy = await Proxy.create(vote_id=vote.id, giver_id=giver.id, holder_id=holder.id)
         await audit.record(giver, "vote.proxy", target(vote), giver=giver.username, holder=holder.username)

@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 ('next_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'mailing_recipients', 'app': 'models', 'unique_together': (('mailing', 'email'),), 'indexes': [Index(fields=['mailing', 'status'])], 'pk_attr': 'id', 'table_description': 'One address a mailing goes to, snapshotted when the sending starts: queued, sending (claimed by'},
+            options={'table': 'mailing_recipients', 'app': 'models', 'unique_together': (('mailing', 'email'),), 'indexes': [Index(fields=['mailing_id', 'status'])], 'pk_attr': 'id', 'table_description': 'One address a mailing goes to, snapshotted when the sending starts: queued, sending (claimed by'},
             bases=['Model'],
         ),
     ]

@@ -79,4 +79,4 @@ class MailingRecipient(Model):
     class Meta:
         table = "mailing_recipients"
         unique_together = (("mailing", "email"),)
-        indexes = (("mailing", "status"),)
+        indexes = (("mailing_id", "status"),)

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from federation import polls as wire
 from federation import vocab
 from node.core import i18n, jobs
-from node.core.models import Actor, Post
+from node.core.models import Actor, Follow, Post, User
 from node.core.runtime import Node
 from node.polls.inputs import PollError, PollInput
 from node.polls.models import Poll, PollVote
@@ -93,6 +93,15 @@ async def choices_of(poll: Poll, actor: Actor) -> list[int]:
     return sorted(int(str(c)) for c in rows)
 
 
+async def voted_in(user: User | None, post_ids: list[int]) -> set[int]:
+    """Which of these posts' polls the member voted in (one query for a page of posts): their poll shows
+    the counts and their choice, not the form again."""
+    if user is None or not post_ids:
+        return set()
+    rows = await PollVote.filter(actor_id=user.actor_id, poll__post_id__in=post_ids).values_list("poll__post_id", flat=True)
+    return {int(str(r)) for r in rows}
+
+
 async def recount(poll: Poll) -> None:
     """Our poll's counts from its votes."""
     rows = await PollVote.filter(poll_id=poll.id).annotate(n=Count("id")).group_by("choice").values("choice", "n")
@@ -159,12 +168,29 @@ async def receive_vote(node: Node, voter: Actor, vote: wire.Vote, poll: Poll, po
     if vocab.host_of(vote.id) != voter.domain:
         log.info("vote %s refused: not on its author's server", vote.id)
         return
+    if not await may_read(post, voter):
+        log.info("vote %s refused: %s may not read %s", vote.id, voter.uri, post.uri)
+        return
     if not await add_vote(poll, voter, choice, vote.id):
         log.info("vote %s ignored: %s voted already", vote.id, voter.uri)
         return
     await recount(poll)
     await sync(poll, post)
     await schedule_update(node, poll)
+
+
+async def may_read(post: Post, voter: Actor) -> bool:
+    """Whether another server's member may vote in this poll: one they can read (a vote would make them
+    a recipient of the counts' Updates). Members-only posts never leave the node, followers-only ones
+    go to the author's accepted followers and the actors addressed, direct ones to those addressed."""
+    if post.visibility in ("public", "unlisted"):
+        return True
+    if post.visibility == MEMBERS:
+        return False
+    if voter.uri in {*post.to, *post.cc}:
+        return True
+    return post.visibility == "followers" and await Follow.filter(
+        follower_id=voter.id, target_id=post.author_id, state="accepted").exists()
 
 
 async def schedule_update(node: Node, poll: Poll) -> None:

@@ -170,8 +170,14 @@ async def send_test(node: Node, mailing: Mailing, user: User, connection: Any) -
     return count
 
 
-async def sent_mailings(limit: int = 100) -> list[Mailing]:
-    return await Mailing.filter(status="sent").order_by("-sent_at").limit(limit)
+PUBLIC_AUDIENCES = ("subscribers",)  # anyone may subscribe: what they got may be on the site
+MEMBER_AUDIENCES = ("subscribers", "members")  # a signed-in member sees the members' mailings too
+
+
+async def sent_mailings(limit: int = 100, audiences: tuple[str, ...] = PUBLIC_AUDIENCES) -> list[Mailing]:
+    """The sent mailings of these audiences (an event's participants or an initiative's supporters got
+    theirs alone: never on the site)."""
+    return await Mailing.filter(status="sent", audience__in=list(audiences)).order_by("-sent_at").limit(limit)
 
 
 async def cancel(mailing: Mailing) -> bool:

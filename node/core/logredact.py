@@ -1,5 +1,7 @@
-"""Keeps secrets out of the logs: PEM private keys, the node's `secret_key`, the mail password and session
-cookie values are replaced before any handler sees a record.
+"""Keeps secrets out of the logs: PEM private keys, the node's `secret_key`, the mail password, session
+cookie values and the mailing list's link tokens (`/mail/preferences/<token>`, `/mail/unsubscribe/...`,
+`/mail/confirm/...`: each is a subscriber's key to their choices) are replaced before any handler sees
+a record.
 
 Installed through the log record factory, so it covers every logger and every handler, including
 handlers that are added later (uvicorn's, a test's capture): each record's message is formatted once,
@@ -22,6 +24,8 @@ PRIVATE_KEY = re.compile(
 )
 # `agora_session=<value>` in a Cookie or Set-Cookie header, however it is quoted or escaped.
 SESSION_COOKIE = re.compile(r"(agora_session\s*=\s*)[^;,\s'\"\\]+")
+# the token of a mailing-list link, in a request path (uvicorn's access log) or any message
+MAIL_TOKEN = re.compile(r"(/mail/(?:preferences|unsubscribe|confirm)/)[^/?#\s'\"]+")
 MIN_SECRET_LENGTH = 6  # shorter "secrets" (tests, typos) would redact ordinary words
 
 _secrets: set[str] = set()
@@ -35,6 +39,8 @@ def redact(text: str) -> str:
         text = PRIVATE_KEY.sub(r"[\1private key redacted]", text)
     if "agora_session" in text:
         text = SESSION_COOKIE.sub(r"\1" + REDACTED, text)
+    if "/mail/" in text:
+        text = MAIL_TOKEN.sub(r"\1" + REDACTED, text)
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)

@@ -20,11 +20,21 @@ def _count(value: Any) -> int | None:
     return None
 
 
+def count_of(value: Any) -> int | None:
+    """A count as another server wrote it: a non-negative integer (bounded), or None."""
+    return _count(value)
+
+
+def option_name(item: Mapping[str, Any]) -> str:
+    """An option's text as read from a question's item ("" when it has none)."""
+    # Mastodon reads `name`, then `content` (app/lib/activitypub/parser/poll_parser.rb)
+    return text(item.get("name"), MAX_REMOTE_OPTION).strip() or text(item.get("content"), MAX_REMOTE_OPTION).strip()
+
+
 def _option(item: Any) -> Option | None:
     if not isinstance(item, Mapping):
         return None
-    # Mastodon reads `name`, then `content` (app/lib/activitypub/parser/poll_parser.rb)
-    name = text(item.get("name"), MAX_REMOTE_OPTION).strip() or text(item.get("content"), MAX_REMOTE_OPTION).strip()
+    name = option_name(item)
     if not name:
         return None
     replies = item.get("replies")

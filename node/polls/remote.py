@@ -58,20 +58,25 @@ async def current(post: Post) -> Poll | None:
     return await store_question(post, doc) if doc is not None else None
 
 
-def _counted(data: dict[str, Any], chosen: list[int]) -> dict[str, Any]:
-    """The post's document with our member's vote counted, until the author's next Update."""
+def _counted(data: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The post's document with our member's vote counted, until the author's next Update. The options
+    are found by their text: the poll keeps only the first of repeated ones and none of the blank ones,
+    so its indexes need not be the document's."""
     data = copy.deepcopy(data)
     key = "anyOf" if "anyOf" in data and "oneOf" not in data else "oneOf"
     items = data.get(key)
-    for choice in chosen:
-        item = items[choice] if isinstance(items, list) and choice < len(items) else None
-        if isinstance(item, dict):
+    wanted = set(names)
+    for item in items if isinstance(items, list) else []:
+        name = wire.option_name(item) if isinstance(item, dict) else ""
+        if name in wanted:
+            wanted.discard(name)
             found = item.get("replies")
             replies: dict[str, Any] = found if isinstance(found, dict) else {"type": "Collection"}
-            replies["totalItems"] = int(replies.get("totalItems") or 0) + 1
+            replies["totalItems"] = (wire.count_of(replies.get("totalItems")) or 0) + 1
             item["replies"] = replies
-    if isinstance(data.get("votersCount"), int):
-        data["votersCount"] += 1
+    voters = wire.count_of(data.get("votersCount"))
+    if voters is not None:
+        data["votersCount"] = voters + 1
     return data
 
 
@@ -98,5 +103,5 @@ async def vote_there(node: Node, poll: Poll, post: Post, voter: Actor, choices: 
         locked.options = options
         locked.voters_count += 1
         await Poll.filter(id=locked.id).update(options=options, voters_count=locked.voters_count)
-        post.data = _counted(dict(post.data or {}), chosen)
+        post.data = _counted(dict(post.data or {}), [str(options[c]["name"]) for c in chosen])
         await Post.filter(id=post.id).update(data=post.data)

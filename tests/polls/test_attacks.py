@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from federation.polls import model as wire
 from node.accounts.actors import local_actor, store_remote_actor
-from node.core.models import Actor, Follow, Post
+from node.core.models import Activity, Actor, Follow, Post
 from node.polls import polls
 from node.polls.inputs import PollInput
+from node.polls.models import Poll
 from node.posts.content import MEMBERS, Draft
-from tests.conftest import Federation
-from tests.polls.test_inbound import deliver, load, state, vote_from
+from tests.conftest import Federation, client_for
+from tests.helpers import csrf_of, logged_in
+from tests.polls.test_inbound import deliver, followed, load, state, vote_from
 
 
 async def _poll(node: Any, visibility: str) -> Post:
@@ -49,3 +52,48 @@ async def test_votes_only_from_those_who_may_read_the_poll(federation: Federatio
         members = await Post.get(id=members.id)
     await deliver(a, vote_from(load("mastodon_vote.json", members, a.urls.actor("asso")), "dan", "Park", 8))
     assert await state(a, members) == ([0, 0], 0, 0)
+
+
+async def test_another_servers_broken_question_takes_a_vote(federation: Federation) -> None:
+    """A blank and a repeated option are left out, so the form's indexes are those of the options kept;
+    counts that are no number are no error; 10,000 long options are cut to the bounds."""
+    b = await federation.add_node("b.example")
+    await followed(b, "https://mastodon.example/users/alice")
+    create = load("mastodon_create_question.json")
+    create["object"]["oneOf"] = [
+        {"type": "Note", "name": "  ", "replies": {"type": "Collection", "totalItems": 9}},
+        {"type": "Note", "name": "Saturday", "replies": {"type": "Collection", "totalItems": "lots"}},
+        {"type": "Note", "name": "Saturday", "replies": {"type": "Collection", "totalItems": 4}},
+        {"type": "Note", "name": "Sunday", "replies": {"type": "Collection", "totalItems": [1]}},
+    ]
+    create["object"]["votersCount"] = "many"
+    await deliver(b, create)
+    with b.ctx:
+        post = await Post.get(uri=create["object"]["id"])
+    async with logged_in(b, "cleo") as http:
+        page = await http.get(f"/polls/{post.id}")
+        assert page.text.count('type="radio" name="choice"') == 2
+        token = await csrf_of(http, f"/polls/{post.id}")
+        voted = await http.post(f"/polls/{post.id}/vote", data={"csrf": token, "choice": "1"})
+        assert voted.status_code == 303
+        page = await http.get(f"/polls/{post.id}")
+        assert "You voted for: Sunday" in page.text
+    with b.ctx:
+        data = (await Post.get(id=post.id)).data
+        sent = [a.data["object"]["name"] for a in await Activity.filter(kind="Create", outgoing=True)
+                if a.data["object"].get("inReplyTo") == post.uri]
+    assert [item["replies"]["totalItems"] for item in data["oneOf"]] == [9, "lots", 4, 1]
+    assert sent == ["Sunday"]
+
+    huge = load("mastodon_create_question.json")
+    huge["id"] = huge["id"].replace("0123/", "0124/")
+    huge["object"]["id"] = huge["object"]["id"].replace("0123", "0124")
+    huge["object"]["oneOf"] = [{"type": "Note", "name": f"{i} " + "x" * 2000,
+                                "replies": {"totalItems": -5 if i % 2 else 10**40}} for i in range(10_000)]
+    await deliver(b, huge)
+    with b.ctx:
+        poll = await Poll.get(post__uri=huge["object"]["id"])
+    assert len(poll.options) == wire.MAX_REMOTE_OPTIONS
+    assert all(len(o["name"]) <= wire.MAX_REMOTE_OPTION and 0 <= o["count"] < 2**31 for o in poll.options)
+    async with client_for(b) as http:
+        assert (await http.get(f"/polls/{poll.post_id}")).status_code == 200

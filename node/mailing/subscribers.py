@@ -29,6 +29,7 @@ from typing import Any
 
 from markupsafe import escape
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from node.core import i18n, jobs
 from node.core.mail import MailError, send_message
@@ -143,8 +144,12 @@ async def subscribe(node: Node, email: str, choices: Choices) -> None:
         _apply(row, choices)
     due = row.confirm_sent_at is None or now() - row.confirm_sent_at >= CONFIRM_INTERVAL
     send = due and not await suppression.blocked(address)
+    stamp = now()
+    if send and row.id is not None:  # one message per interval even when many requests come at once
+        send = await Subscriber.filter(Q(confirm_sent_at__isnull=True) | Q(confirm_sent_at__lte=stamp - CONFIRM_INTERVAL),
+                                       id=row.id).update(confirm_sent_at=stamp) > 0
     if send:
-        row.confirm_sent_at = now()
+        row.confirm_sent_at = stamp
     if send or row.id is None or row.status != "active":
         try:
             await row.save()

@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -193,3 +194,16 @@ async def test_a_mail_server_outage_delays_the_confirmation_and_loses_nothing(fe
     assert CONFIRM.search(text_part(message))
     with node.ctx:
         assert (await Job.get(id=job.id)).status == "done"
+
+
+async def test_many_requests_at_once_for_one_address_send_one_confirmation(federation: Federation,
+                                                                          mail_server: MailServer) -> None:
+    """A stranger firing the subscribe form many times in parallel at someone's address (mail bombing)
+    still gets that address one message per interval."""
+    node = await mailing_node(federation, mail_server)
+    choices = subscribers.Choices()
+    with node.ctx:
+        await subscribers.subscribe(node, "victim@example.org", choices)
+        await Subscriber.filter(email="victim@example.org").update(confirm_sent_at=utcnow() - timedelta(hours=1))
+        await asyncio.gather(*(subscribers.subscribe(node, "victim@example.org", choices) for _ in range(12)))
+        assert await Job.filter(kind=subscribers.CONFIRM_JOB).count() == 2  # the first request's, then one

@@ -3,7 +3,7 @@ link (/mail/confirm/<token>), a subscriber's preferences (/mail/preferences/<tok
 (/mail/unsubscribe/<token>, with RFC 8058 one-click). `routes()` also gathers a member's own choices
 (pages_account.py, /account/email) and the admin's list (pages_admin.py, /admin/subscribers).
 
-The token in the address is the secret: no sign-in. A GET never changes anything (mail scanners open
+The token in the address is the secret: no sign-in. A GET (or HEAD) never changes anything (mail scanners open
 links), so confirming and unsubscribing take a POST: a button on the page, or the mail client's own
 one-click POST, which carries no cookie and no CSRF token."""
 
@@ -38,7 +38,7 @@ async def subscriber_of(request: Request) -> Subscriber:
 
 async def subscribe_page(request: Request) -> Response:
     """GET: the subscribe form alone; POST: the box's form, answered the same way for every address."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (Starlette routes it here too)
         kind = request.query_params.get("kind", "")
         return await render(request, "mailing/subscribe.html", subscribe_kind=kind if kind in KINDS else "newsletter")
     form = await checked_form(request, limit=FORM_LIMIT)
@@ -54,7 +54,7 @@ async def subscribe_page(request: Request) -> Response:
 async def confirm_page(request: Request) -> Response:
     """GET: a page with the button (nothing changes yet); POST: confirmed, on to the preferences."""
     row = await subscriber_of(request)
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD too: a mail scanner's probe confirms nothing
         return no_store(await render(request, "mailing/confirm.html", sub=row))
     await checked_form(request, limit=FORM_LIMIT)
     await subscribers.confirm(row.token)
@@ -90,7 +90,7 @@ async def unsubscribe_page(request: Request) -> Response:
     secret): the page's button, or a mail client's RFC 8058 one-click POST (no cookie, no CSRF token),
     answered 200 in plain text."""
     row = await subscriber_of(request)
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD too: a mail scanner's probe unsubscribes nobody
         return no_store(await render(request, "mailing/unsubscribe.html", sub=row))
     try:
         form = await read_form(request, ONE_CLICK_LIMIT)

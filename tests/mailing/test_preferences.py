@@ -200,3 +200,24 @@ async def test_the_whole_forum_wins_over_some_categories(federation: Federation)
         page = await http.get("/mail/preferences/tok-ana")
         assert 'name="kinds" value="forum" checked' not in page.text
         assert f'name="category" value="{housing.id}" checked' in page.text
+
+
+async def test_a_head_request_changes_nothing_and_token_pages_send_no_referrer_outside(federation: Federation) -> None:
+    """Mail scanners probe links with HEAD as well as GET: neither unsubscribes nor confirms. The pages
+    whose address holds the token never send it to another site in a Referer."""
+    node = await federation.add_node("a.test")
+    row = await subscriber(node)
+    pending = await subscriber(node, email="bo@example.org", token="tok-bo", status="pending")
+    async with client_for(node) as http:
+        paths = ("/mail/unsubscribe/tok-ana", "/mail/preferences/tok-ana", "/mail/confirm/tok-bo")
+        probes = [(await http.head(path)).status_code for path in paths]
+        with node.ctx:
+            assert (await Subscriber.get(id=row.id)).status == "active"
+        assert probes == [200, 200, 200]
+        for path in paths:
+            page = await http.get(path)
+            assert page.headers["referrer-policy"] in ("no-referrer", "same-origin"), path
+            assert page.headers["cache-control"] == "no-store", path
+    with node.ctx:
+        assert (await Subscriber.get(id=row.id)).status == "active"
+        assert (await Subscriber.get(id=pending.id)).status == "pending"

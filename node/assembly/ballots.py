@@ -45,6 +45,17 @@ def ensure_open(vote: Vote, now: datetime | None = None) -> None:
         raise VoteError("This vote is closed: no more ballots or proxies.", status=409)
 
 
+async def still_open(vote: Vote, now: datetime | None = None) -> None:
+    """Inside the transaction that stores a ballot or a proxy: the vote's row read again, locked until
+    the commit on PostgreSQL (SQLite serialises writers anyway), and still open. A vote closing at the
+    same time waits for this ballot (and counts it) or has closed before it (and it is refused): no
+    ballot is stored after the tally."""
+    locked = await Vote.select_for_update().get_or_none(id=vote.id)
+    if locked is None:
+        raise VoteError("This vote is closed: no more ballots or proxies.", status=409)
+    ensure_open(locked, now)
+
+
 def checked_choices(vote: Vote, choices: Sequence[int]) -> list[int]:
     chosen = sorted(set(choices))
     if any(not 0 <= i < len(vote.options) for i in chosen):
@@ -97,6 +108,7 @@ async def cast(vote: Vote, caster: User, choices: Sequence[int], for_user: User 
     chosen = checked_choices(vote, choices)
     code = new_receipt()
     async with in_transaction():
+        await still_open(vote, now)
         if not await Voter.filter(id=voter.id, voted=False).update(voted=True):
             raise VoteError(i18n.lazy_gettext("A ballot was already cast for %(name)s.", name=subject.username), status=409)
         if proxy is not None and not await Proxy.filter(id=proxy.id, status="active").update(status="used"):

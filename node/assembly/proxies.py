@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from node.core import audit, i18n
 from node.core.models import User
-from node.assembly.ballots import ensure_open
+from node.assembly.ballots import ensure_open, still_open
 from node.assembly.inputs import VoteError
 from node.assembly.models import Proxy, Vote, Voter
 from node.assembly.votes import target
@@ -69,7 +69,11 @@ async def give(vote: Vote, giver: User, holder: User, now: datetime | None = Non
         # One proxy change of a vote at a time (PostgreSQL: the vote's row locked until the commit;
         # SQLite serialises writers anyway): two members giving their votes to the same holder at once
         # cannot both pass the limit, nor two members to each other form a chain.
-        await Vote.select_for_update().filter(id=vote.id).first()
+        locked = await Vote.select_for_update().get_or_none(id=vote.id)
+        if locked is None or locked.status != vote.status:
+            raise VoteError("This vote has just opened or closed: try again from its page.", status=409)
+        if locked.status != "draft":
+            ensure_open(locked, now)
         await _check_no_chain(vote, giver, holder)
         proxy = await Proxy.create(vote_id=vote.id, giver_id=giver.id, holder_id=holder.id)
         await audit.record(giver, "vote.proxy", target(vote), giver=giver.username, holder=holder.username)
@@ -83,6 +87,8 @@ async def revoke(vote: Vote, giver: User, now: datetime | None = None) -> Proxy:
     if proxy is None:
         raise VoteError("You have not given your vote to anyone in this vote.", status=409)
     async with in_transaction():
+        if vote.status != "draft":
+            await still_open(vote, now)
         if proxy.status == "used" or not await Proxy.filter(id=proxy.id, status="active").update(status="revoked"):
             raise VoteError(i18n.lazy_gettext("%(name)s has already voted for you: the proxy cannot be revoked any more.",
                                               name=proxy.holder.username), status=409)

@@ -18,6 +18,7 @@ from node.forum import access, pages_cache, subscriptions, threads
 from node.forum.categories import localized
 from node.forum.models import Category, Entry, ReadMark, Revision, Subscription, Topic
 from node.forum.pages_feeds import thread_meta
+from node.polls import polls
 from node.forum.pages import Viewer, category_view, language_of, page_number, small_number, viewer_of
 from node.web.errors import PageRefusal
 from node.web.forms import checked_form, no_store
@@ -153,6 +154,7 @@ async def rendered_thread(request: Request) -> Response:
         pages=pages, moderator=shown.moderator, me=viewer.actor, member=viewer.member, quote=quote, quoted=quoted,
         may_reply=await access.may_reply(viewer.user, topic, category), subscribed=subscribed, language=language,
         og=await thread_meta(request, topic, category, opening, language), held=held,
+        polls_voted=await polls.voted_in(viewer.user, [v["post"].id for v in views]),
     ))
 
 

@@ -27,6 +27,7 @@ from node.forum.pages_thread import thread_location
 from node.initiatives.models import Initiative
 from node.polls import inputs as poll_inputs
 from node.polls.inputs import PollError, PollInput
+from node.polls import polls
 from node.polls.polls import create_poll_post
 from node.web import compose
 from node.web.editor import Editor, association_author, form_page
@@ -72,6 +73,7 @@ async def post_page(request: Request) -> Response:
         request, "post.html", post=post, author=author, replies=replies, shown=shown, editor_view=editor_view,
         description=plain_text(shown.content), handle=f"@{author.username}@{node.urls.host}", actor=author,
         slug=request.path_params["slug"], og=og, comment_box=await comment_box(request, post),
+        polls_voted=await polls.voted_in(user, [post.id]),
     )
     return no_store(response) if post.draft else response
 

@@ -214,6 +214,8 @@ class Run:
         connection = Connection(self.node.settings)
         try:
             while True:
+                if not await Mailing.exists(id=self.mailing.id, status="sending", generation=self.mailing.generation):
+                    return  # cancelled (or rescheduled) while this run was going: the rest get nothing
                 rows = await self.next_rows()
                 if not rows:
                     waiting = await (MailingRecipient.filter(mailing_id=self.mailing.id, status="queued")

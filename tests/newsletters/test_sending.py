@@ -137,3 +137,19 @@ async def test_a_mailing_cancelled_while_sending_sends_no_more(federation: Feder
         assert (await Mailing.get(id=found.id)).status == "cancelled"
         assert await MailingRecipient.filter(mailing_id=found.id, status="queued").count() == 3
         assert (await Job.get(kind=sending.JOB)).status == "done"
+
+
+async def test_a_run_already_going_stops_at_its_next_batch_when_cancelled(federation: Federation, mail_server: MailServer) -> None:
+    """Cancel while a run is in the middle of its recipients: that run sends no further batch (not up
+    to the end of its RUN_SECONDS)."""
+    node = await federation.add_node("a.test")
+    use_mail_server(node, mail_server)
+    await subscribers(node, 3)
+    found = await mailing(node)
+    with node.ctx:
+        await sending.send_now(node, found)
+        running = await Mailing.get(id=found.id)  # what the run read when it started
+        assert await cancel(await Mailing.get(id=found.id))
+        await sending.Run(node, running, sending.job_key(running)).go()
+        assert await MailingRecipient.filter(mailing_id=found.id, status="queued").count() == 3
+    assert mail_server.messages == []

@@ -44,7 +44,10 @@ def links(node: Node, subscriber: Subscriber) -> Links:
 
 
 def list_id(node: Node) -> str:
-    return f"{node.settings.association.name} <list.{node.urls.host}>"
+    """RFC 2919: a phrase (the association's name, without what would end it or open an address) and
+    the list's id."""
+    name = " ".join("".join(" " if c in '<>"\\()[],;:@' else c for c in node.settings.association.name).split())
+    return f"{name} <list.{node.urls.host}>" if name else f"<list.{node.urls.host}>"
 
 
 def list_headers(node: Node, subscriber: Subscriber) -> dict[str, str]:

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from federation import polls as wire
 from federation import vocab
+from node.accounts.actors import HIDDEN_KIND
 from node.core import i18n, jobs
 from node.core.models import Actor, Follow, Post, User
 from node.core.runtime import Node
@@ -179,14 +180,23 @@ async def receive_vote(node: Node, voter: Actor, vote: wire.Vote, poll: Poll, po
     await schedule_update(node, poll)
 
 
+async def members_only(post: Post) -> bool:
+    """A members-only post, or a topic of a forum category made members-only since it was posted (its
+    post stayed public, but its poll is now the members')."""
+    if post.visibility == MEMBERS:
+        return True
+    group = (post.data or {}).get("audience")
+    return isinstance(group, str) and await Actor.filter(uri=group, local=True, kind=HIDDEN_KIND).exists()
+
+
 async def may_read(post: Post, voter: Actor) -> bool:
     """Whether another server's member may vote in this poll: one they can read (a vote would make them
     a recipient of the counts' Updates). Members-only posts never leave the node, followers-only ones
     go to the author's accepted followers and the actors addressed, direct ones to those addressed."""
+    if await members_only(post):
+        return False
     if post.visibility in ("public", "unlisted"):
         return True
-    if post.visibility == MEMBERS:
-        return False
     if voter.uri in {*post.to, *post.cc}:
         return True
     return post.visibility == "followers" and await Follow.filter(
@@ -214,7 +224,7 @@ async def send_update(node: Node, poll_id: int) -> None:
     other servers' voters. The post's `updated` is kept: Mastodon shows no "edited" for counts."""
     poll = await Poll.get_or_none(id=poll_id, local=True)
     post = await Post.get_or_none(id=poll.post_id) if poll is not None else None
-    if poll is None or post is None or post.deleted_at is not None or post.draft or post.visibility == MEMBERS:
+    if poll is None or post is None or post.deleted_at is not None or post.draft or await members_only(post):
         return
     await recount(poll)
     await sync(poll, post)

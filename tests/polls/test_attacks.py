@@ -10,11 +10,14 @@ from typing import Any
 from federation.polls import model as wire
 from node.accounts.actors import local_actor, store_remote_actor
 from node.core.models import Activity, Actor, Follow, Post
+from node.forum import threads
+from node.forum.categories import CategoryInput, update_category
 from node.polls import polls
 from node.polls.inputs import PollInput
 from node.polls.models import Poll
 from node.posts.content import MEMBERS, Draft
-from tests.conftest import Federation, client_for
+from tests.conftest import Federation, client_for, member
+from tests.forum.test_pages import _category
 from tests.helpers import csrf_of, logged_in
 from tests.polls.test_inbound import deliver, followed, load, state, vote_from
 
@@ -97,3 +100,26 @@ async def test_another_servers_broken_question_takes_a_vote(federation: Federati
     assert all(len(o["name"]) <= wire.MAX_REMOTE_OPTION and 0 <= o["count"] < 2**31 for o in poll.options)
     async with client_for(b) as http:
         assert (await http.get(f"/polls/{poll.post_id}")).status_code == 200
+
+
+async def test_a_topic_of_a_category_made_members_only_takes_no_vote_from_outside(federation: Federation) -> None:
+    """Its post stays public (it went out when the category was public), but its poll is now for the
+    members: no vote from another server, no Update of the counts."""
+    a = await federation.add_node("a.example")
+    category = await _category(a)
+    starter, _ = await member(a, "starter")
+    with a.ctx:
+
+        async def start(draft: Draft) -> Post:
+            topic = await threads.start_topic(a, starter, category, draft)
+            return await Post.get(id=topic.post_id)
+
+        post = await polls.with_poll(Draft(text="Which day?", title="Laundry", kind="Page"),
+                                     PollInput(options=("Library", "Park")), start)
+        await update_category(a, category, CategoryInput(names={"en": "Housing"}, read_access="members"))
+    await deliver(a, load("mastodon_vote.json", post, starter.uri))
+    assert await state(a, post) == ([0, 0], 0, 0)
+    with a.ctx:
+        before = await Activity.filter(kind="Update", outgoing=True).count()
+        await polls.send_update(a, (await Poll.get(post_id=post.id)).id)
+        assert await Activity.filter(kind="Update", outgoing=True).count() == before

@@ -5,6 +5,7 @@ options were deduplicated."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from federation.polls import model as wire
@@ -14,12 +15,13 @@ from node.forum import threads
 from node.forum.categories import CategoryInput, update_category
 from node.polls import polls
 from node.polls.inputs import PollInput
-from node.polls.models import Poll
+from node.polls.models import Poll, PollVote
 from node.posts.content import MEMBERS, Draft
 from tests.conftest import Federation, client_for, member
 from tests.forum.test_pages import _category
 from tests.helpers import csrf_of, logged_in
 from tests.polls.test_inbound import deliver, followed, load, state, vote_from
+from tests.polls.test_two_nodes import poll_on
 
 
 async def _poll(node: Any, visibility: str) -> Post:
@@ -123,3 +125,19 @@ async def test_a_topic_of_a_category_made_members_only_takes_no_vote_from_outsid
         before = await Activity.filter(kind="Update", outgoing=True).count()
         await polls.send_update(a, (await Poll.get(post_id=post.id)).id)
         assert await Activity.filter(kind="Update", outgoing=True).count() == before
+
+
+async def test_a_member_voting_twice_at_once_is_counted_once(federation: Federation) -> None:
+    """Two requests at once (a double click, two tabs) in a multiple-choice poll: one is counted, the
+    other is refused (run on PostgreSQL too, where the poll's row is locked)."""
+    a = await federation.add_node("a.example")
+    post = await poll_on(a, ("Library", "Park", "Café"), multiple=True)
+    dora, _ = await member(a, "dora")
+    with a.ctx:
+        poll = await Poll.get(post_id=post.id)
+        outcomes = await asyncio.gather(polls.vote_here(a, poll, post, dora, [0, 1]),
+                                        polls.vote_here(a, poll, post, dora, [2]), return_exceptions=True)
+        assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "PollError"], outcomes
+        assert await PollVote.filter(poll_id=poll.id).count() in (1, 2)
+        poll = await Poll.get(id=poll.id)
+        assert poll.voters_count == 1 and sum(o["count"] for o in poll.options) == await PollVote.filter(poll_id=poll.id).count()

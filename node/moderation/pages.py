@@ -152,13 +152,19 @@ async def _report_action(request: Request, report: Report, user: User) -> Respon
 
 # ------------------------------------------------------------------ the audit log
 
+ADMIN_ONLY_AUDIT = "vote."
+
 
 async def audit_log(request: Request) -> Response:
-    """Every moderation and admin action, newest first; `?action=` keeps those starting with it."""
+    """Every moderation and admin action, newest first; `?action=` keeps those starting with it. The
+    general assembly's entries (`vote.*`: drafts not yet announced, who gave their vote to whom) are the
+    admins' alone: moderators moderate content, they do not run the votes."""
     user = await staff(request, admin_only=False)
     prefix = request.query_params.get("action", "").strip()[:64]
     number = page_number(request)
     query = AuditEntry.all()
+    if user.role != "admin":
+        query = query.exclude(action__startswith=ADMIN_ONLY_AUDIT)
     if prefix:
         query = query.filter(action__startswith=prefix)
     rows = await query.order_by("-id").offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)

@@ -283,3 +283,16 @@ async def test_moderation_pages_refuse_members_and_visitors(federation: Federati
     async with logged_in(a, "mod", "moderator") as http:
         for path in paths:
             assert (await http.get(path)).status_code == 200, path
+
+
+async def test_the_assemblys_audit_entries_are_for_admins_only(federation: Federation) -> None:
+    a = await federation.add_node("a.test")
+    with a.ctx:
+        await AuditEntry.create(by="root", action="vote.proxy", target="/votes/1", details={"giver": "ana", "holder": "bo"})
+        await AuditEntry.create(by="root", action="domain.block", target="bad.example")
+    async with logged_in(a, "mod", "moderator") as http:
+        shown = re.findall(r"<code>([a-z_.]+)</code>", (await http.get("/admin/audit")).text)
+        assert "domain.block" in shown and "vote.proxy" not in shown, "a moderator read who gave their vote to whom"
+        assert "vote.proxy" not in (await http.get("/admin/audit", params={"action": "vote."})).text
+    async with logged_in(a, "root", "admin") as http:
+        assert "vote.proxy" in re.findall(r"<code>([a-z_.]+)</code>", (await http.get("/admin/audit")).text)

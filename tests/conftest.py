@@ -79,7 +79,8 @@ async def _create_pg_database(template: str | None = None) -> str:
 # Migrating a fresh database replays every migration (about a second with Tortoise's executor), and
 # the suite starts well over a thousand nodes: each test node gets a copy of one database migrated
 # once per session instead (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL).
-# The migrations themselves still run from scratch in that template and in the CLI tests.
+# The migrations themselves are replayed in that template (replay=True: the schema of a node upgraded
+# release after release); `agora init` in the CLI tests creates its database from the models.
 _template: dict[str, str] = {}
 
 
@@ -87,12 +88,12 @@ async def _migrated_template() -> str:
     if "path" not in _template:
         if PG_URL:
             url = await _create_pg_database()
-            await run_migrations(node_settings(Path(tempfile.mkdtemp()), "template.test", database_url=url))
+            await run_migrations(node_settings(Path(tempfile.mkdtemp()), "template.test", database_url=url), replay=True)
             _template["path"] = urlsplit(url).path.lstrip("/")
             atexit.register(lambda: asyncio.run(_drop_pg_database(url)))
         else:
             folder = Path(tempfile.mkdtemp(prefix="agora-template-"))
-            await run_migrations(node_settings(folder, "template.test"))
+            await run_migrations(node_settings(folder, "template.test"), replay=True)
             _template["path"] = str(folder / "agora.sqlite3")
             atexit.register(shutil.rmtree, folder, True)
     return _template["path"]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import pkgutil
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.recorder import MigrationRecorder
+from tortoise.transactions import in_transaction
+from tortoise.utils import get_schema_sql
 
 from node.core.settings import Settings
 
@@ -73,14 +81,78 @@ def activate(ctx: TortoiseContext) -> Iterator[TortoiseContext]:
         _current_context.reset(token)
 
 
-async def run_migrations(settings: Settings) -> None:
-    """Apply every pending migration (idempotent)."""
+async def run_migrations(settings: Settings, *, replay: bool = False) -> None:
+    """Apply every pending migration (idempotent).
+
+    An empty database is created from the models in one transaction and every migration recorded as
+    applied (`create_fresh`): replaying them costs Tortoise seconds of CPU (it rebuilds every model's
+    state at each operation: 7 to 12 s for `agora init` on a small machine). `replay` replays them even
+    then, as on a database created by an older release (tests/core/test_fresh_schema.py checks that both
+    give the same schema)."""
     ctx = TortoiseContext()
     with activate(ctx):
         try:
+            if not replay:
+                await ctx.init(config=tortoise_config(settings))
+                created = await create_fresh(ctx.connections.get("default"))
+                if created:
+                    return
             await migrate_api(config=tortoise_config(settings))
         finally:
             await ctx.close_connections()
+
+
+# What migrations do beyond the models' own schema, run again on a database created from the models:
+# (migration module, function taking (apps, schema_editor)).
+FRESH_SCHEMA_STEPS = (("0013_assembly", "ballots_without_rowid"),)
+_STATEMENT_END = re.compile(r";\s*(?:\n|$)")
+
+
+def migration_names() -> list[str]:
+    package = importlib.import_module(MIGRATIONS_MODULE)
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name[:4].isdigit())
+
+
+async def _table_count(client: BaseDBAsyncClient) -> int:
+    if client.capabilities.dialect == "sqlite":
+        query = "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    else:
+        query = "SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema()"
+    rows = await client.execute_query_dict(query)
+    return int(rows[0]["n"])
+
+
+async def create_fresh(client: BaseDBAsyncClient) -> bool:
+    """On a database with no table: create the models' tables, the migrations' extra steps and the
+    migration records, all in one transaction (a crash leaves the database empty). False when the
+    database has tables already (then the migrations apply)."""
+    if await _table_count(client):
+        return False
+    # One statement at a time: a script (executescript) would commit the transaction on SQLite.
+    # The models' docstrings (table comments) must hold no semicolon: tests/core/test_fresh_schema.py.
+    statements = [s for s in _STATEMENT_END.split(get_schema_sql(client, safe=False)) if s.strip()]
+    async with in_transaction(client.connection_name) as txn:
+        if await _table_count(txn):  # another process created it meanwhile
+            return False
+        for statement in statements:
+            await txn.execute_query(statement)
+        editor = SimpleNamespace(client=txn)
+        for module, function in FRESH_SCHEMA_STEPS:
+            step = getattr(importlib.import_module(f"{MIGRATIONS_MODULE}.{module}"), function)
+            await step(None, editor)
+        await txn.execute_query(_records_table_sql(client))
+        for name in migration_names():
+            await MigrationRecorder(txn).record_applied("models", name)
+    return True
+
+
+def _records_table_sql(client: BaseDBAsyncClient) -> str:
+    """Tortoise's own migration records table (tortoise.migrations.recorder), as its executor makes it."""
+    from tortoise.migrations.executor import MigrationExecutor
+
+    editor = MigrationExecutor(client, {})._schema_editor(atomic=False)
+    sql: str = editor._get_model_sql_data(MigrationRecorder(client).model).table_sql
+    return sql.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
 
 
 async def open_database(settings: Settings) -> TortoiseContext:

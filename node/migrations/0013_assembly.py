@@ -15,10 +15,11 @@ async def ballots_without_rowid(apps, schema_editor):
         "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'assembly_ballots' AND sql IS NOT NULL")
     table = next(r["sql"] for r in rows if r["type"] == "table")
     indexes = [r["sql"] for r in rows if r["type"] == "index"]
-    await client.execute_script("DROP TABLE assembly_ballots")
-    await client.execute_script(table + " WITHOUT ROWID")
+    # One statement each (execute_query): a script would commit the transaction it runs in on SQLite.
+    await client.execute_query("DROP TABLE assembly_ballots")
+    await client.execute_query(table + " WITHOUT ROWID")
     for index in indexes:
-        await client.execute_script(index)
+        await client.execute_query(index)
 
 
 class Migration(migrations.Migration):

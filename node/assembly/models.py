@@ -43,6 +43,9 @@ class Vote(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     opened_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
+    # How many members the snapshot held when it opened: the turnout's denominator. A member who deletes
+    # their account removes their `Voter` row but not the ballot cast, so the rows are not counted again.
+    eligible = fields.IntField(null=True)
     result: fields.JSONField[Any] = fields.JSONField(null=True)  # the tally, written at close
 
     class Meta:

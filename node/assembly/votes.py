@@ -116,6 +116,7 @@ async def open_vote(user: User | None, vote: Vote, now: datetime | None = None, 
             raise VoteError("This vote is already open or closed.", status=409)
         members = await eligible_users(vote)
         await Voter.bulk_create([Voter(vote_id=vote.id, user_id=m.id, role=m.role) for m in members])
+        await Vote.filter(id=vote.id).update(eligible=len(members))
         ids = {m.id for m in members}
         void = [p for p in await Proxy.filter(vote_id=vote.id, status="active")
                 if p.giver_id not in ids or p.holder_id not in ids]
@@ -126,6 +127,13 @@ async def open_vote(user: User | None, vote: Vote, now: datetime | None = None, 
         await vote.refresh_from_db()
         await _schedule(vote)
     return vote
+
+
+async def eligible_count(vote: Vote) -> int:
+    """The members eligible when the vote opened (votes opened before the count was kept: the rows)."""
+    if vote.eligible is not None:
+        return vote.eligible
+    return await Voter.filter(vote_id=vote.id).count()
 
 
 async def _shuffle_ballots(vote: Vote) -> list[Ballot]:
@@ -151,7 +159,7 @@ async def close_vote(user: User | None, vote: Vote, now: datetime | None = None,
             raise VoteError("Only an open vote can be closed.", status=409)
         ballots = await _shuffle_ballots(vote)
         await Proxy.filter(vote_id=vote.id, status="active").update(status="void")
-        eligible = await Voter.filter(vote_id=vote.id).count()
+        eligible = await eligible_count(vote)
         result = tally.count(vote.options, (b.choices for b in ballots), eligible=eligible, kind=vote.kind,
                              majority=vote.majority, seats=vote.max_choices, quorum_percent=vote.quorum_percent,
                              quorum_count=vote.quorum_count)

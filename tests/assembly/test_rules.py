@@ -12,7 +12,8 @@ from node.core.runtime import Node
 from node.assembly import votes
 from node.assembly.inputs import VoteInput
 from node.assembly.models import Proxy, Vote, Voter
-from tests.assembly.common import crowd, open_vote, post, session, soon
+from node.accounts.deletion import delete_account
+from tests.assembly.common import PASSWORD, crowd, open_vote, post, session, soon
 from tests.conftest import client_for
 
 
@@ -262,3 +263,20 @@ async def test_a_vote_in_another_language_is_shown_in_the_readers_language(node:
         m01.cookies.set("lang", "ar")
         page = (await m01.get(f"/votes/{vote_id}")).text
         assert 'dir="rtl"' in page and "الموافقة على الحسابات</span></h1>" in page and "<em>الحسابات</em>" in page
+
+
+async def test_a_member_who_deletes_their_account_after_voting_stays_counted_as_eligible(node: Node) -> None:
+    with node.ctx:
+        await crowd(node, 4)
+    vote = await open_vote(node, quorum_percent=60)
+    async with session(node, "m01") as m01:
+        assert (await post(m01, f"/votes/{vote.id}/ballot", {"choice": "0"})).status_code == 200
+    async with session(node, "m02") as m02:
+        assert (await post(m02, f"/votes/{vote.id}/ballot", {"choice": "0"})).status_code == 200
+    with node.ctx:
+        await delete_account(node, await User.get(username="m01"), PASSWORD)
+        assert await Voter.filter(vote_id=vote.id).count() == 3  # their row went with the account
+        closed = await votes.close_vote(None, await Vote.get(id=vote.id))
+    # 2 ballots of the 4 members of the snapshot: 50 %, under the quorum (not 2 of 3, 66.7 %, over it).
+    assert closed.result["eligible"] == 4 and closed.result["ballots"] == 2
+    assert closed.result["turnout_percent"] == 50.0 and not closed.result["quorum_met"]

@@ -15,6 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.recorder import MigrationRecorder
 from tortoise.transactions import in_transaction
 from tortoise.utils import get_schema_sql
@@ -105,6 +106,7 @@ async def run_migrations(settings: Settings, *, replay: bool = False) -> None:
 # What migrations do beyond the models' own schema, run again on a database created from the models:
 # (migration module, function taking (apps, schema_editor)).
 FRESH_SCHEMA_STEPS = (("0013_assembly", "ballots_without_rowid"),)
+_CREATE_LOCK = 0x61676F7261  # "agora": the advisory lock key of create_fresh on PostgreSQL
 _STATEMENT_END = re.compile(r";\s*(?:\n|$)")
 
 
@@ -132,7 +134,13 @@ async def create_fresh(client: BaseDBAsyncClient) -> bool:
     # The models' docstrings (table comments) must hold no semicolon: tests/core/test_fresh_schema.py.
     statements = [s for s in _STATEMENT_END.split(get_schema_sql(client, safe=False)) if s.strip()]
     async with in_transaction(client.connection_name) as txn:
-        if await _table_count(txn):  # another process created it meanwhile
+        # Two processes starting at once on one new database: the second waits, then finds the tables.
+        # PostgreSQL: a lock held until this transaction ends. SQLite: a write first takes the write lock
+        # (waiting busy_timeout), where a read first could not be upgraded later.
+        if client.capabilities.dialect == "postgres":
+            await txn.execute_query("SELECT pg_advisory_xact_lock(%d)" % _CREATE_LOCK)
+        await txn.execute_query(_records_table_sql(client))
+        if await _table_count(txn) > 1:  # another process created it meanwhile: the migrations apply
             return False
         for statement in statements:
             await txn.execute_query(statement)
@@ -140,7 +148,6 @@ async def create_fresh(client: BaseDBAsyncClient) -> bool:
         for module, function in FRESH_SCHEMA_STEPS:
             step = getattr(importlib.import_module(f"{MIGRATIONS_MODULE}.{module}"), function)
             await step(None, editor)
-        await txn.execute_query(_records_table_sql(client))
         for name in migration_names():
             await MigrationRecorder(txn).record_applied("models", name)
     return True
@@ -148,8 +155,6 @@ async def create_fresh(client: BaseDBAsyncClient) -> bool:
 
 def _records_table_sql(client: BaseDBAsyncClient) -> str:
     """Tortoise's own migration records table (tortoise.migrations.recorder), as its executor makes it."""
-    from tortoise.migrations.executor import MigrationExecutor
-
     editor = MigrationExecutor(client, {})._schema_editor(atomic=False)
     sql: str = editor._get_model_sql_data(MigrationRecorder(client).model).table_sql
     return sql.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)

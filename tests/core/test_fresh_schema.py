@@ -5,6 +5,7 @@ database empty, and the next start creates it whole."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -105,5 +106,17 @@ async def test_a_failure_while_creating_leaves_the_database_empty(tmp_path: Path
         await run_migrations(settings)
         assert len(await _rows(settings, "SELECT name FROM tortoise_migrations")) == len(migration_names())
         assert (await _rows(settings, "SELECT count(*) AS n FROM posts"))[0]["n"] == 0
+    finally:
+        await _cleanup(settings)
+
+
+async def test_two_processes_creating_one_new_database_at_once(tmp_path: Path) -> None:
+    """`agora serve` and `agora worker` started together on a new database: one creates it, the other
+    waits for it (SQLite's write lock, PostgreSQL's advisory lock) and finds it made."""
+    settings = await _settings(tmp_path, "both")
+    try:
+        await asyncio.gather(run_migrations(settings), run_migrations(settings))
+        names = [r["name"] for r in await _rows(settings, "SELECT name FROM tortoise_migrations ORDER BY name")]
+        assert names == migration_names()
     finally:
         await _cleanup(settings)

@@ -130,6 +130,9 @@ def new_token() -> str:
 # ------------------------------------------------------------------ subscribing and confirming
 
 
+_SUBSCRIBE_FIELDS = ("status", "unsubscribed_at", "kinds", "categories", "frequency", "language", "notify_kinds")
+
+
 async def subscribe(node: Node, email: str, choices: Choices) -> None:
     """Someone asked to receive mail at `email`: a new or pending address gets these choices and a
     confirmation message; an unsubscribed one becomes pending again with them; an active one keeps its
@@ -150,11 +153,15 @@ async def subscribe(node: Node, email: str, choices: Choices) -> None:
                                        id=row.id).update(confirm_sent_at=stamp) > 0
     if send:
         row.confirm_sent_at = stamp
-    if send or row.id is None or row.status != "active":
+    if row.id is None:
         try:
             await row.save()
         except IntegrityError:  # the same new address, submitted twice at once: the other request sends
             return
+    elif send or row.status != "active":
+        # Only what this request changes: a whole-row save would write back the confirm_sent_at it read
+        # before another request claimed the sending moment (and a third would claim it again).
+        await row.save(update_fields=[*_SUBSCRIBE_FIELDS, *(["confirm_sent_at"] if send else [])])
     if send:
         await jobs.enqueue(CONFIRM_JOB, {"subscriber": row.id})
         node.wake_worker()

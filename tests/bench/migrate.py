@@ -1,9 +1,10 @@
 """Creating a node's database: every migration replayed (what a database created by an older release
 went through) against the models' schema made in one transaction (node/core/db.create_fresh, what
-`agora init` and the first `agora serve` do now), on SQLite and, with --postgres URL, on PostgreSQL.
-Wall time and this process's CPU time of each, the median of --rounds, measured in the same run.
+`agora init` and the first `agora serve` do now), on SQLite and, with --postgres, on the PostgreSQL of
+tests/scale (a database made and dropped per round). Wall time and this process's CPU time of each, the
+median of --rounds, measured in the same run.
 
-    .venv/bin/python tests/bench/migrate.py [--rounds 3] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python tests/bench/migrate.py [--rounds 3] [--postgres]
 """
 
 from __future__ import annotations
@@ -14,17 +15,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
-
 from node.core.db import run_migrations  # noqa: E402
 from node.core.settings import AssociationSettings, Settings  # noqa: E402
+from tests.scale.cluster import check_postgres, create_database, drop_database  # noqa: E402
 
 
 def settings_for(folder: Path, url: str | None) -> Settings:
@@ -33,41 +31,32 @@ def settings_for(folder: Path, url: str | None) -> Settings:
                     association=AssociationSettings(handle="asso", name="Bench"))
 
 
-async def _pg(admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def one(replay: bool, postgres: str | None) -> tuple[float, float]:
+async def one(replay: bool, postgres: bool) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="agora-bench-migrate-") as tmp:
-        url = None
-        if postgres:
-            name = f"agora_bench_{uuid.uuid4().hex[:10]}"
-            await _pg(postgres, f'CREATE DATABASE "{name}"')
-            url = urlsplit(postgres)._replace(path=f"/{name}").geturl()
+        name = await create_database() if postgres else None
+        url = f"postgres://postgres@127.0.0.1:5432/{name}" if name else None
         try:
             wall, cpu = time.perf_counter(), time.process_time()
             await run_migrations(settings_for(Path(tmp), url), replay=replay)
             return time.perf_counter() - wall, time.process_time() - cpu
         finally:
-            if postgres:
-                await _pg(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if name:
+                await drop_database(name)
 
 
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--postgres", metavar="URL", help="also on PostgreSQL (a server URL; a database is made per round)")
+    p.add_argument("--postgres", action="store_true", help="also on PostgreSQL (127.0.0.1:5432, user postgres)")
     args = p.parse_args()
-    engines: list[tuple[str, str | None]] = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
-    await one(False, None)  # imports and first-use costs out of the figures
-    for engine, url in engines:
+    engines = [("SQLite", False)] + ([("PostgreSQL", True)] if args.postgres else [])
+    if args.postgres:
+        await check_postgres()
+    await one(False, False)  # imports and first-use costs out of the figures
+    for engine, postgres in engines:
         figures = {}
         for replay in (True, False):
-            runs = [await one(replay, url) for _ in range(args.rounds)]
+            runs = [await one(replay, postgres) for _ in range(args.rounds)]
             figures[replay] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
         (rw, rc), (fw, fc) = figures[True], figures[False]
         print(f"{engine}: every migration replayed {rw:.2f} s ({rc:.2f} s CPU); created from the models "

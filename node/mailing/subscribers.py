@@ -158,10 +158,10 @@ async def subscribe(node: Node, email: str, choices: Choices) -> None:
             await row.save()
         except IntegrityError:  # the same new address, submitted twice at once: the other request sends
             return
-    elif send or row.status != "active":
-        # Only what this request changes: a whole-row save would write back the confirm_sent_at it read
-        # before another request claimed the sending moment (and a third would claim it again).
-        await row.save(update_fields=[*_SUBSCRIBE_FIELDS, *(["confirm_sent_at"] if send else [])])
+    elif row.status != "active":
+        # Only the choices: the claim above stored confirm_sent_at, and a whole-row save would write back
+        # the one read before another request claimed the sending moment (then a third claims it again).
+        await row.save(update_fields=list(_SUBSCRIBE_FIELDS))
     if send:
         await jobs.enqueue(CONFIRM_JOB, {"subscriber": row.id})
         node.wake_worker()

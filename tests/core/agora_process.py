@@ -86,6 +86,17 @@ async def wait_for(event: asyncio.Event, proc: subprocess.Popen[bytes], log: Pat
             await asyncio.wait_for(event.wait(), 0.2)
 
 
+async def wait_for_log(text: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+    """Wait until the process's log holds `text`, while the process lives (start-up on a loaded
+    machine can take seconds, so no fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while text not in (log.read_text() if log.exists() else ""):
+        assert proc.poll() is None, f"agora exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
+        assert loop.time() < deadline, f"{text!r} not logged after {timeout:.0f} s:\n{log.read_text()[-3000:]}"
+        await asyncio.sleep(0.1)
+
+
 async def deliveries(settings: Settings, *statuses: str) -> int:
     """Delivery jobs in these statuses, read through a connection of the test's own."""
     ctx = await open_database(settings)

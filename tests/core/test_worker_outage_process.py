@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from node.core.settings import load_settings
 from tests.conftest import PG_URL, migrated_database
 from tests.core.agora_process import (
-    deliveries, free_port, prepare, start_agora, stop, wait_for, wait_settled, write_config,
+    deliveries, free_port, prepare, start_agora, stop, wait_for, wait_for_log, wait_settled, write_config,
 )
 from tests.core.inbox_sink import Breaker, InboxCounter, served
 
@@ -82,7 +82,7 @@ async def _forward(target: tuple[str, int], reader: asyncio.StreamReader, writer
 
 async def test_agora_worker_waits_for_a_database_that_is_not_there_yet(tmp_path: Path) -> None:
     """PostgreSQL lane: `agora worker` started while nothing answers on the database's address (a
-    loopback relay to the real database, opened 2 s later) waits, then works. SQLite lane: a stand-alone
+    loopback relay to the real database, opened once it has logged the outage) waits, then works. SQLite lane: a stand-alone
     worker is refused with one line, since `agora serve` runs the worker on SQLite."""
     data = tmp_path / "node"
     data.mkdir()
@@ -103,9 +103,9 @@ async def test_agora_worker_waits_for_a_database_that_is_not_there_yet(tmp_path:
         config = write_config(data, free_port(), relayed, "in_process = false", "database_retry_max_seconds = 0.5")
         proc = start_agora(config, log, "worker")
         try:
-            await asyncio.sleep(2)
+            await wait_for_log("database unavailable while starting", proc, log)
+            await asyncio.sleep(1.5)  # several retries of 0.5 s at most
             assert proc.poll() is None, log.read_text()  # no database, and still waiting
-            assert "database unavailable while starting" in log.read_text()
             relay = await asyncio.start_server(
                 lambda r, w: _forward((real.hostname or "127.0.0.1", real.port or 5432), r, w), "127.0.0.1", relay_port)
             try:

@@ -4,6 +4,7 @@ Fixtures and the in-process network stay in tests/conftest.py; this module holds
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
@@ -107,3 +108,16 @@ async def publish_initiative(node: Node, **changes: Any) -> Initiative:
         actor = await local_actor("asso")
         assert actor is not None
         return await create_initiative(node, actor, InitiativeInput(**values))
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02) -> bool:
+    """Whether `condition()` holds within `timeout` seconds of the loop's clock, asked every `interval`.
+    It returns as soon as it holds, so a generous timeout costs nothing on a fast machine and still
+    waits long enough on a loaded one."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(interval)
+    return True

@@ -23,6 +23,7 @@ from node.posts.content import Draft, create_post
 from node.web.pages import association_actor
 from tests.conftest import PG_URL, Federation, create_app, migrated_database, node_settings
 from tests.core.inbox_sink import Breaker, InboxCounter, add_followers
+from tests.helpers import eventually
 
 INBOXES = 150
 SINK = "inbox.test"
@@ -130,10 +131,7 @@ async def test_a_crashed_worker_loop_is_logged_and_restarted(
             await jobs.enqueue("work", {"n": n})
     stop = asyncio.Event()
     task = asyncio.create_task(supervise.run_worker(node, stop))
-    for _ in range(200):
-        if len(seen) == 3:
-            break
-        await asyncio.sleep(0.02)
+    await eventually(lambda: len(seen) == 3)
     stop.set()
     await asyncio.wait_for(task, 10)
     assert sorted(seen) == [0, 1, 2] and crashes == [1]

@@ -14,6 +14,7 @@ from typing import Any
 from node.core import jobs, supervise, worker_identity
 from node.core.models import Job
 from node.core.runtime import Node
+from tests.helpers import eventually
 
 HOLD_A_SLOT = """
 import sys, time
@@ -70,11 +71,7 @@ class Recorder:
 
 
 async def wait_for_count(recorder: Recorder, count: int) -> None:
-    for _ in range(200):
-        if len(recorder.seen) >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{len(recorder.seen)} of {count} jobs ran")
+    assert await eventually(lambda: len(recorder.seen) >= count), f"{len(recorder.seen)} of {count} jobs ran"
 
 
 async def test_a_restarted_node_hands_back_its_own_leases_but_not_a_live_workers(node: Node) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from federation import vocab
 from federation.client import FetchError
 from node.accounts.actors import fetch_actor
+from node.core import local_actors
 from node.core.models import Activity, Actor
 from node.core.runtime import Node
 from node.policy import policy
@@ -140,5 +141,6 @@ async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None
     actor = await _sender(node, record.actor_uri)
     if actor.deleted_at is not None and kind != "Delete":
         return  # a deleted account's late deliveries change nothing
-    await run(node, actor, doc, refetch)
-    await notify.after_activity(node, actor, doc)
+    with local_actors.remembered():  # the local actors it names, read once for all its handlers
+        await run(node, actor, doc, refetch)
+        await notify.after_activity(node, actor, doc)

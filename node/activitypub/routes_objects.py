@@ -112,7 +112,7 @@ def initiative_view(html_view: HtmlView) -> HtmlView:
     """An initiative of this node: its Article for AS2 clients (410 Tombstone once deleted), else the page."""
     async def view(request: Request) -> Response:
         node = node_of(request)
-        initiative = await Initiative.get_or_none(uri=f"{node.urls.base}/initiatives/{request.path_params['slug']}", local=True)
+        initiative = await Initiative.get_or_none(uri=node.urls.initiative(request.path_params['slug']), local=True)
         if initiative is None:
             return not_found()
         if not wants_as2(request):

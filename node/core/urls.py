@@ -52,5 +52,15 @@ class Urls:
     def activity(self, slug: str) -> str:
         return f"{self.base}/activities/{slug}"
 
+    def initiative(self, slug: str) -> str:
+        return f"{self.base}/initiatives/{slug}"
+
+    def is_initiative(self, uri: str) -> bool:
+        """Whether `uri` has the shape of this node's initiatives (every one was minted by
+        `initiative`): the inbox asks before looking one up for each Like of a post."""
+        prefix = f"{self.base}/initiatives/"
+        slug = uri[len(prefix):] if uri.startswith(prefix) else ""
+        return bool(slug) and "/" not in slug
+
     def is_local(self, uri: str) -> bool:
         return uri == self.base or uri.startswith(self.base + "/") or uri.startswith(self.base + "#")

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from federation import remote
 from federation import vocab
+from node.core.local_actors import live_local_actor
 from node.core.models import Actor, Interaction, Post
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
@@ -53,7 +54,7 @@ async def addressed_category(node: Node, activity: Doc, obj: Doc) -> Actor | Non
             named += vocab.ids_of(doc.get(key))
     for uri in dict.fromkeys(named):
         if node.urls.is_local(uri):
-            actor = await Actor.get_or_none(uri=uri, local=True, deleted_at=None)
+            actor = await live_local_actor(uri)
             if actor is not None and await Category.filter(actor_id=actor.id).exists():
                 return actor
     return None

@@ -105,7 +105,7 @@ def language_of(request: Request, initiative: Initiative) -> str:
 async def find_initiative(request: Request) -> Initiative:
     node = node_of(request)
     await i18n.activate_request(request, node)  # labels, money and errors in the reader's language
-    initiative = await Initiative.get_or_none(uri=f"{node.urls.base}/initiatives/{slug_of(request)}", local=True)
+    initiative = await Initiative.get_or_none(uri=node.urls.initiative(slug_of(request)), local=True)
     if initiative is not None and initiative.draft:  # a draft: for editors and admins only
         user = await auth.current_user(request)
         if not (user and user.role in PUBLISHING_ROLES and not user.disabled):

@@ -57,7 +57,7 @@ def stamp(status: str, at: datetime) -> dict[str, str]:
 async def create_row(node: Node, organizer: Actor, inp: InitiativeInput, *, status: str = "proposed",
                   history: list[dict[str, str]] | None = None, published: datetime | None = None) -> Initiative:
     now = utcnow()
-    uri = f"{node.urls.base}/initiatives/{new_slug()}"
+    uri = node.urls.initiative(new_slug())
     initiative = await Initiative.create(
         uri=uri, url=uri, local=True, organizer=organizer, status=status,
         status_history=history if history is not None else [stamp(status, now)],

@@ -74,7 +74,7 @@ async def unsupport(node: Node, initiative: Initiative, actor: Actor) -> None:
 async def liked(node: Node, actor: Actor, doc: Mapping[str, Any]) -> bool:
     """An inbound `Like`: True when it was of one of our initiatives (and now counts as support)."""
     ref = vocab.id_of(doc.get("object"))
-    if ref is None or not node.urls.is_local(ref):
+    if ref is None or not node.urls.is_initiative(ref):
         return False
     initiative = await Initiative.get_or_none(uri=ref, local=True)
     if initiative is None:

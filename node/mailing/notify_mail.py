@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from node.core import i18n, jobs
-from node.core.models import Actor, Notification, User
+from node.core.models import Actor, Notification
 from node.core.runtime import Node
 from node.mailing import messages, sending
 from node.mailing.models import Subscriber
@@ -27,10 +27,7 @@ def job_key(notification_id: int) -> str:
 
 async def _subscriber_for(recipient_id: int, kind: str) -> Subscriber | None:
     """The member's own active address row when it has chosen this kind by email."""
-    user = await User.get_or_none(actor_id=recipient_id, disabled=False)
-    if user is None:
-        return None
-    row = await Subscriber.filter(user_id=user.id, status="active").first()
+    row = await Subscriber.filter(user__actor_id=recipient_id, user__disabled=False, status="active").first()
     chosen = row.notify_kinds if row is not None and isinstance(row.notify_kinds, list) else []
     return row if kind in chosen else None
 

@@ -84,7 +84,7 @@ async def held_like(node: Node, actor: Actor, doc: Mapping[str, Any]) -> bool:
     """A remote Like of one of our initiatives that must wait (stored as held support, not counted) or
     is refused (replies closed). True when it was handled here; False lets it count at once."""
     ref = vocab.id_of(doc.get("object"))
-    if ref is None or not node.urls.is_local(ref) or actor.local:
+    if ref is None or not node.urls.is_initiative(ref) or actor.local:
         return False
     initiative = await Initiative.get_or_none(uri=ref, local=True, deleted_at=None)
     if initiative is None:

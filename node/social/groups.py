@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from federation import vocab
+from node.core.local_actors import live_local_actor
 from node.core.models import Activity, Actor, Follow, Post
 from node.core.runtime import Node
 from node.social.delivery import publish
@@ -18,8 +19,8 @@ async def relay_to_group(node: Node, actor: Actor, post: Post) -> None:
         return
     audience = set(post.to) | set(post.cc) | set(vocab.ids_of((post.data or {}).get("audience")))
     for uri in audience:
-        group = await Actor.get_or_none(uri=uri, local=True, kind="Group", deleted_at=None) if node.urls.is_local(uri) else None
-        if group is None or not await Follow.filter(follower=actor, target=group, state="accepted").exists():
+        group = await live_local_actor(uri) if node.urls.is_local(uri) else None
+        if group is None or group.kind != "Group" or not await Follow.filter(follower=actor, target=group, state="accepted").exists():
             continue
         announce_id = f"{group.uri}#announces/{hashlib.sha256(post.uri.encode()).hexdigest()[:24]}"
         if await Activity.filter(uri=announce_id).exists():

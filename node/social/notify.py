@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 
 from federation import vocab
 from node.policy import policy
+from node.core.local_actors import live_local_actor
 from node.core.models import Actor, Follow, Interaction, Notification, Post, User
 from node.events.models import Event, Participation
 from node.initiatives.models import Initiative, Support
@@ -57,7 +58,7 @@ async def notify(recipient: Actor, kind: str, source: Actor | None, cause: str, 
 async def _local_actor(uri: str | None) -> Actor | None:
     if not uri:
         return None
-    return await Actor.get_or_none(uri=uri, local=True, deleted_at=None)
+    return await live_local_actor(uri)
 
 
 # ------------------------------------------------------------------ by activity type
@@ -146,16 +147,18 @@ async def _on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     if not ref or not node.urls.is_local(ref):
         return
     cause = str(doc.get("id"))
-    initiative = await Initiative.get_or_none(uri=ref, local=True, deleted_at=None)
+    initiative = await Initiative.get_or_none(uri=ref, local=True, deleted_at=None) if node.urls.is_initiative(ref) else None
     if initiative is not None:
         support = await Support.get_or_none(initiative=initiative, actor=actor, held=False)  # held: not yet
         organizer = await Actor.get_or_none(id=initiative.organizer_id)
         if support is not None and organizer is not None:
             await notify(organizer, "support", actor, cause, initiative.url or initiative.uri, initiative.title)
         return
-    post = await Post.get_or_none(uri=ref, local=True, deleted_at=None)
-    if post is None or not await Interaction.filter(kind="Like", actor=actor, post=post).exists():
+    liked = await Interaction.filter(kind="Like", actor=actor, post__uri=ref, post__local=True,
+                                     post__deleted_at=None).select_related("post").first()
+    if liked is None:
         return
+    post = liked.post
     author = await Actor.get_or_none(id=post.author_id)
     if author is not None:
         await notify(author, "like", actor, cause, post.url or post.uri, plain_text(post.content, EXCERPT))

@@ -1,0 +1,37 @@
+"""This node's live actors by URI, read at most once while one inbound activity is handled.
+
+An inbound Create names the same local actors several times over: the forum asks whether one is a
+category, the groups whether one is a Group its sender follows, the notifications whom it mentions,
+each with its own query. Inside `remembered()` (the inbox dispatcher opens it for each activity, in
+that job's own task) the first answer for a URI is kept and reused; outside it every call asks the
+database. Nothing outlives the activity, so another process's changes are seen by the next one."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from node.core.models import Actor
+
+_memo: ContextVar[dict[str, Actor | None] | None] = ContextVar("agora_local_actors", default=None)
+
+
+@contextlib.contextmanager
+def remembered() -> Iterator[None]:
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+async def live_local_actor(uri: str) -> Actor | None:
+    """The local, not deleted actor at `uri`, or None."""
+    memo = _memo.get()
+    if memo is not None and uri in memo:
+        return memo[uri]
+    actor = await Actor.get_or_none(uri=uri, local=True, deleted_at=None)
+    if memo is not None:
+        memo[uri] = actor
+    return actor

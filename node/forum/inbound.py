@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from federation import remote
 from federation import vocab
-from node.core.local_actors import live_local_actor
+from node.core.local_actors import live_local_actor, named_here
 from node.core.models import Actor, Interaction, Post
 from node.core.runtime import Node
 from node.core.sanitize import plain_text
@@ -52,11 +52,10 @@ async def addressed_category(node: Node, activity: Doc, obj: Doc) -> Actor | Non
     for doc in (obj, activity):
         for key in ("audience", "to", "cc"):
             named += vocab.ids_of(doc.get(key))
-    for uri in dict.fromkeys(named):
-        if node.urls.is_local(uri):
-            actor = await live_local_actor(uri)
-            if actor is not None and await Category.filter(actor_id=actor.id).exists():
-                return actor
+    for uri in named_here(node.urls, named):
+        actor = await live_local_actor(uri)
+        if actor is not None and await Category.filter(actor_id=actor.id).exists():
+            return actor
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from federation import vocab
-from node.core.local_actors import live_local_actor
+from node.core.local_actors import live_local_actor, named_here
 from node.core.models import Activity, Actor, Follow, Post
 from node.core.runtime import Node
 from node.social.delivery import publish
@@ -17,9 +17,9 @@ async def relay_to_group(node: Node, actor: Actor, post: Post) -> None:
     followers is re-published by the group with an Announce, so all its followers see it."""
     if post.in_reply_to_uri or post.visibility != "public":
         return
-    audience = set(post.to) | set(post.cc) | set(vocab.ids_of((post.data or {}).get("audience")))
-    for uri in audience:
-        group = await live_local_actor(uri) if node.urls.is_local(uri) else None
+    audience = [*post.to, *post.cc, *vocab.ids_of((post.data or {}).get("audience"))]
+    for uri in named_here(node.urls, audience):
+        group = await live_local_actor(uri)
         if group is None or group.kind != "Group" or not await Follow.filter(follower=actor, target=group, state="accepted").exists():
             continue
         announce_id = f"{group.uri}#announces/{hashlib.sha256(post.uri.encode()).hexdigest()[:24]}"

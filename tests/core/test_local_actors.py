@@ -35,3 +35,14 @@ def test_the_initiative_uri_shape() -> None:
     assert not urls.is_initiative("https://asso.example/initiatives/abc/edit")
     assert not urls.is_initiative("https://other.example/initiatives/abc123")
     assert not urls.is_initiative("https://asso.example.evil/initiatives/abc123")
+
+
+def test_named_here_keeps_distinct_local_uris_in_order_and_caps_them() -> None:
+    urls = Urls("https://agora.example")
+    local = [f"https://agora.example/actors/m{i}" for i in range(local_actors.MAX_NAMED_HERE + 500)]
+    remote = [f"https://elsewhere.example/users/u{i}" for i in range(300)]
+    kept = local_actors.named_here(urls, [remote[0], local[1], local[0], local[1], *remote, *local])
+    assert kept[:2] == [local[1], local[0]]
+    assert len(kept) == local_actors.MAX_NAMED_HERE == len(set(kept))
+    assert not any(uri.startswith("https://elsewhere.example") for uri in kept)
+    assert local_actors.named_here(urls, remote) == []

@@ -14,10 +14,12 @@ from federation.client import FetchError
 from node.accounts.actors import fetch_actor
 from node.activitypub.registry import dispatch
 from node.core.models import Activity, Actor, Post, User
-from node.forum import moderation, threads, wire
+from node.core.local_actors import MAX_NAMED_HERE, live_local_actor
+from node.forum import inbound, moderation, threads, wire
 from node.forum.categories import CategoryInput, create_category, set_moderators
 from node.forum.models import Category, Entry, Revision, Topic
 from node.posts.content import Draft, create_post, delete_post, update_post
+from node.social import groups
 from node.social.social import follow, like, undo
 from tests.conftest import Federation, client_for, member
 
@@ -362,3 +364,28 @@ async def test_a_members_only_category_leaks_nowhere(federation: Federation) -> 
         await _deliver(a, bob.uri, stranger)
         assert await Post.get_or_none(uri=f"{bob.uri}/statuses/9") is None
         assert await Entry.filter(topic_id=topic.id).count() == 2 and entry.position == 1
+
+
+async def test_an_activity_naming_thousands_of_local_addresses_costs_a_few_dozen_lookups(
+        federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    a, b, alice, bob, category = await _forum(federation, start_policy="everyone")
+    looked_up: list[str] = []
+
+    async def counted(uri: str) -> Actor | None:
+        looked_up.append(uri)
+        return await live_local_actor(uri)
+
+    monkeypatch.setattr(inbound, "live_local_actor", counted)
+    monkeypatch.setattr(groups, "live_local_actor", counted)
+    crowd = [a.urls.actor(f"nobody{i}") for i in range(5000)]
+    with a.ctx:
+        for n, cc in enumerate(([a.urls.actor("housing"), *crowd], [*crowd, a.urls.actor("housing")])):
+            looked_up.clear()
+            doc = {"id": f"{bob.uri}/statuses/crowd{n}/activity", "type": "Create", "actor": bob.uri,
+                   "object": {"id": f"{bob.uri}/statuses/crowd{n}", "type": "Note", "attributedTo": bob.uri,
+                              "name": f"Crowded {n}", "content": "<p>Who is there?</p>", "to": [vocab.PUBLIC], "cc": cc}}
+            await _deliver(a, bob.uri, doc)
+            assert 0 < len(looked_up) <= 2 * MAX_NAMED_HERE
+        # named first, the category takes the topic; named after thousands of others, it is not looked at
+        assert await Topic.filter(post__uri=f"{bob.uri}/statuses/crowd0", category_id=category.id).exists()
+        assert not await Topic.filter(post__uri=f"{bob.uri}/statuses/crowd1").exists()

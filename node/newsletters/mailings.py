@@ -73,6 +73,8 @@ async def checked(inp: MailingInput) -> MailingInput:
         raise MailingError("choose one of the association's events", "target")
     if inp.audience == "initiative" and not await Initiative.exists(id=inp.target_id or 0, local=True, deleted_at=None):
         raise MailingError("choose one of the association's initiatives", "target")
+    if inp.also_post and inp.audience != "subscribers":  # the others are not public: a post would be
+        raise MailingError("only a mailing to the mailing list's subscribers can also be published as a post", "also_post")
     target = inp.target_id if inp.audience in ("event", "initiative") else None
     return MailingInput(inp.subject.strip(), inp.body, language, translations, inp.audience, target, inp.also_post)
 

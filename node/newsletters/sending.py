@@ -158,7 +158,11 @@ async def count(mailing: Mailing) -> dict[str, int]:
 
 
 async def _publish_post(node: Node, mailing: Mailing) -> None:
-    """A sent mailing with `also_post`: published as a post of the association, in every language."""
+    """A sent mailing with `also_post`: published as a post of the association, in every language.
+    Only a mailing to the subscribers (the public archive shows those): a post is public."""
+    if mailing.audience != "subscribers":
+        log.warning("mailing %s: not published as a post: its audience (%s) is not public", mailing.id, mailing.audience)
+        return
     author = await local_actor(node.settings.association.handle)
     if author is None:
         return

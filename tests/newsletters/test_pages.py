@@ -109,3 +109,22 @@ async def test_only_editors_and_admins_use_the_mailing_pages(federation: Federat
         assert (await http.get("/admin/mailings")).status_code == 200
         assert (await http.get("/admin/mailings/999999")).status_code == 404
         assert (await http.get(f"/mailings/{found.slug}")).status_code == 404  # a draft is not on the site
+
+
+async def test_only_a_mailing_to_the_subscribers_is_also_published_as_a_post(federation: Federation) -> None:
+    """A post is public: a mailing to the members (or to an event's participants) must not become one."""
+    node = await federation.add_node("a.test")
+    async with logged_in(node, "edith", "editor") as http:
+        token = await csrf_of(http, "/admin/mailings/new")
+        refused = await http.post("/admin/mailings/new", data={**FORM, "csrf": token, "audience": "members", "also_post": "1"})
+        assert refused.status_code == 400 and "subscribers can also be published as a post" in refused.text
+        assert 'name="also_post" value="1" checked' in refused.text  # the form keeps what was typed
+    with node.ctx:
+        assert not await Mailing.exists()
+        # one saved before this check, sent now: still not published
+        members_only = await mailing(node, audience="members")
+        await Mailing.filter(id=members_only.id).update(also_post=True, status="sending")
+        before = await Post.all().count()
+        await sending._finish(node, await Mailing.get(id=members_only.id))
+        assert (await Mailing.get(id=members_only.id)).status == "sent"
+        assert await Post.all().count() == before

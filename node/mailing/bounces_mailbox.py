@@ -147,7 +147,7 @@ async def _read_locked(node: Node, box: mailbox.Mailbox, path: str, run: Run, li
         report = await asyncio.to_thread(parse_bytes, data) if data else Report(ref=digest(data))
         run.read += 1
         if report.events:
-            run.tally.add(await record(node, report.events, report.ref, source=f"mailbox {report.format}"))
+            run.tally.add(await record(node, report.events, report.ref, source=f"mailbox {report.format}", trusted=False))
         else:
             await asyncio.to_thread(set_aside, box, path, key)
             run.unrecognized += 1

@@ -29,23 +29,30 @@ class Tally:
                                                  self.complaints + other.complaints)
 
 
-async def address_for(event: Event) -> str:
+async def address_for(event: Event, *, token_needed: bool = False) -> str:
     """The address an event is about: the subscriber named by the list token of the returned message
     when there is one (the message went to them: a forward bounces under another address, complaint
-    loops hide the recipient's), else the event's own."""
+    loops hide the recipient's), else the event's own. With `token_needed`, only the token's
+    subscriber: anyone can write to the bounce mailbox, and a complaint unsubscribes at once, so one
+    read from it must carry a copy of what we sent (its List-Unsubscribe token is a secret of the
+    recipient's), or it would let a stranger unsubscribe any address."""
     if event.token:
         subscriber = await Subscriber.get_or_none(token=event.token)
         if subscriber is not None:
             return subscriber.email
-    return event.email
+    return "" if token_needed else event.email
 
 
-async def record(node: Node, events: Iterable[Event], ref: str = "", source: str = "") -> Tally:
-    """Record each event (a report read again counts nothing: see suppression.py on `ref`)."""
+async def record(node: Node, events: Iterable[Event], ref: str = "", source: str = "", *, trusted: bool = True) -> Tally:
+    """Record each event (a report read again counts nothing: see suppression.py on `ref`). Not
+    `trusted` (the bounce mailbox, where anyone can write): a complaint counts only with the token of
+    the subscriber it came back from."""
     tally = Tally()
     for event in events:
-        email = await address_for(event)
+        email = await address_for(event, token_needed=not trusted and event.kind == "complaint")
         if not email:
+            if event.kind == "complaint" and event.email:
+                log.warning("mail complaint about %s without a list token of ours (%s): not recorded", event.email, source)
             continue
         detail = " ".join(x for x in (source, event.detail) if x)
         if event.kind == "complaint":

@@ -39,8 +39,11 @@ def postfix_bounce(n: int, email: str = "nobody@example.org") -> bytes:
                                         "6A1D31C2B4@mail": f"6A1D31C2B4.{n}@mail"})
 
 
-async def subscriber(email: str) -> Subscriber:
-    return await Subscriber.create(email=email, token=email.replace("@", "-").replace(".", "-") + "-token-0001",
+YAHOO_TOKEN = "Q7mP2xY9kL4vN8rT3wBz"  # in the List-Unsubscribe of yahoo_arf.eml's returned message
+
+
+async def subscriber(email: str, token: str = "") -> Subscriber:
+    return await Subscriber.create(email=email, token=token or email.replace("@", "-").replace(".", "-") + "-token-0001",
                                    status="active")
 
 
@@ -96,7 +99,7 @@ async def test_the_job_reads_a_maildir_records_and_empties_it(node: Node, tmp_pa
     fill(mailbox.Maildir(str(path), create=True))
     with_mail(node, bounce_mailbox=str(path), bounce_threshold=3)
     with node.ctx:
-        await subscriber("annoyed@yahoo.com")
+        await subscriber("annoyed@yahoo.com", YAHOO_TOKEN)
         assert await bounce_jobs.ensure_mailbox_job(node)
         assert not await bounce_jobs.ensure_mailbox_job(node)  # one chain
         assert await node.extra["worker"].drain() == 1
@@ -119,7 +122,7 @@ async def test_the_job_reads_an_mbox_and_empties_it(node: Node, tmp_path: Path) 
     fill(mailbox.mbox(str(path), create=True))
     with_mail(node, bounce_mailbox=str(path), bounce_threshold=3)
     with node.ctx:
-        await subscriber("annoyed@yahoo.com")
+        await subscriber("annoyed@yahoo.com", YAHOO_TOKEN)
         await bounce_jobs.ensure_mailbox_job(node)
         assert await node.extra["worker"].drain() == 1
         await check_recorded(node)
@@ -201,3 +204,27 @@ async def test_a_complaint_that_hides_the_address_finds_the_subscriber_by_the_li
                                                       **{"Original-Rcpt-To: <annoyed@yahoo.com>\n": "",
                                                          "To: annoyed@yahoo.com": "To: a@x.org, b@x.org"})).events)
                 ).complaints == 0  # nobody to name: nothing recorded
+
+
+async def test_a_complaint_in_the_mailbox_without_our_token_unsubscribes_nobody(node: Node, tmp_path: Path) -> None:
+    """Anyone can write to the bounce mailbox: a complaint naming an address, with no copy of a message
+    we sent to it (no list token of ours), must not unsubscribe it. The webhook (behind its secret)
+    and the same complaint with the subscriber's token do."""
+    forged = sample("yahoo_arf.eml", Q7mP2xY9kL4vN8rT3wBz="made-up-token-000000")
+    stripped = sample("yahoo_arf.eml", **{"List-Unsubscribe: <https://asso.example/mail/unsubscribe/Q7mP2xY9kL4vN8rT3wBz>\n": ""})
+    assert parse_bytes(stripped).events[0].token == ""
+    path = tmp_path / "Maildir"
+    box = mailbox.Maildir(str(path), create=True)
+    box.add(forged)
+    box.add(stripped)
+    box.flush()
+    with_mail(node, bounce_mailbox=str(path))
+    with node.ctx:
+        await subscriber("annoyed@yahoo.com")  # a token of its own, not the one in the sample
+        assert await bounce_jobs.ensure_mailbox_job(node)
+        await node.extra["worker"].drain()
+        assert (await Subscriber.get(email="annoyed@yahoo.com")).status == "active"
+        assert not await suppression.blocked("annoyed@yahoo.com")
+        assert not list(mailbox.Maildir(str(path)).keys())  # read and removed all the same
+        assert (await record(node, parse_bytes(stripped).events, "<hook>", source="webhook")).complaints == 1
+        assert (await Subscriber.get(email="annoyed@yahoo.com")).status == "unsubscribed"

@@ -148,6 +148,8 @@ async def vote_here(node: Node, poll: Poll, post: Post, voter: Actor, choices: l
     chosen = checked_choices(poll, choices)
     async with in_transaction():
         locked = await Poll.select_for_update().get(id=poll.id)
+        if ended(locked):  # closed while the vote was on its way: the final counts have gone out
+            raise PollError(i18n.gettext("This poll has ended."), 409)
         if await PollVote.filter(poll_id=locked.id, actor_id=voter.id).exists():
             raise PollError(i18n.gettext("You have already voted in this poll."), 409)
         for choice in chosen:
@@ -173,12 +175,17 @@ async def receive_vote(node: Node, voter: Actor, vote: wire.Vote, poll: Poll, po
     if not await may_read(post, voter):
         log.info("vote %s refused: %s may not read %s", vote.id, voter.uri, post.uri)
         return
-    if not await add_vote(poll, voter, choice, vote.id):
-        log.info("vote %s ignored: %s voted already", vote.id, voter.uri)
-        return
-    await recount(poll)
-    await sync(poll, post)
-    await schedule_update(node, poll)
+    async with in_transaction():  # under the poll's lock, as `close` sets the end: no vote counts after it
+        locked = await Poll.select_for_update().get(id=poll.id)
+        if ended(locked):
+            log.info("vote %s ignored: %s closed meanwhile", vote.id, post.uri)
+            return
+        if not await add_vote(locked, voter, choice, vote.id):
+            log.info("vote %s ignored: %s voted already", vote.id, voter.uri)
+            return
+        await recount(locked)
+        await sync(locked, post)
+        await schedule_update(node, locked)
 
 
 async def members_only(post: Post) -> bool:
@@ -251,7 +258,11 @@ async def close(node: Node, poll_id: int) -> None:
         await jobs.enqueue(CLOSE_JOB, {"poll": poll.id}, run_at=poll.ends_at,
                            dedupe_key=f"poll-close:{poll.id}:{int(poll.ends_at.timestamp())}")
         return
-    await Poll.filter(id=poll.id).update(closed_at=poll.ends_at)
+    async with in_transaction():  # waits for a vote being counted (receive_vote, vote_here hold the lock)
+        locked = await Poll.select_for_update().get(id=poll.id)
+        if locked.closed_at is not None:
+            return
+        await Poll.filter(id=poll.id).update(closed_at=poll.ends_at)
     await send_update(node, poll.id)
 
 

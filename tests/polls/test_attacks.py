@@ -6,7 +6,10 @@ options were deduplicated."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Any
+
+import pytest
 
 from federation.polls import model as wire
 from node.accounts.actors import local_actor, store_remote_actor
@@ -141,3 +144,22 @@ async def test_a_member_voting_twice_at_once_is_counted_once(federation: Federat
         assert await PollVote.filter(poll_id=poll.id).count() in (1, 2)
         poll = await Poll.get(id=poll.id)
         assert poll.voters_count == 1 and sum(o["count"] for o in poll.options) == await PollVote.filter(poll_id=poll.id).count()
+
+
+async def test_a_vote_on_its_way_when_the_poll_closes_is_not_counted_after_the_final_counts(federation: Federation) -> None:
+    """The handler read the poll while it was open; the close job ended it (and sent the final counts)
+    before the vote was stored: the vote must not change counts that went out as final, from the
+    Fediverse or from the page (both check the end again under the poll's lock)."""
+    a = await federation.add_node("a.example")
+    post = await poll_on(a)
+    dora, _ = await member(a, "dora")
+    with a.ctx:
+        carol = await _remote("https://mastodon.example/users/carol")
+        stale = await Poll.get(post_id=post.id)
+        await Poll.filter(id=stale.id).update(closed_at=datetime.now(timezone.utc))  # close() ran meanwhile
+        vote = wire.Vote(id="https://mastodon.example/users/carol#votes/1", actor=carol.uri, question=post.uri, name="Park")
+        await polls.receive_vote(a, carol, vote, stale, post)
+        with pytest.raises(polls.PollError):
+            await polls.vote_here(a, stale, post, dora, [0])
+        assert await PollVote.filter(poll_id=stale.id).count() == 0
+        assert (await Poll.get(id=stale.id)).voters_count == 0

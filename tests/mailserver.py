@@ -7,7 +7,7 @@ accepts, parsed, with its envelope, so a test reads back what a node sent.
         ...
         [message] = mail_server.to("ana@example.org")
 
-`refuse(address)` makes the server answer 550 for one recipient; `stop()` / `start()` take it away and
+`refuse(address)` makes the server answer 550 for one recipient, `defer_data(n)` 451 to the next n final dots; `stop()` / `start()` take it away and
 back (an outage mid-job)."""
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Received:
 class _Handler:
     messages: list[Received] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    deferred_data: int = 0  # the next messages answered 451 after their final dot
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -49,6 +50,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.deferred_data > 0:
+            self.deferred_data -= 1
+            return "451 4.3.0 message deferred, try again later"
         raw = envelope.original_content or (envelope.content if isinstance(envelope.content, bytes) else b"")
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
@@ -87,6 +91,10 @@ class MailServer:
 
     def refuse(self, address: str) -> None:
         self.handler.refused.add(address.lower())
+
+    def defer_data(self, count: int = 1) -> None:
+        """The next `count` messages are refused (451) when their final dot arrives."""
+        self.handler.deferred_data += count
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """At least `count` messages, waiting for them (the server runs in its own thread)."""

@@ -190,9 +190,18 @@ async def send_digest(node: Node, payload: Mapping[str, Any], attempt: int) -> N
     since = max(last or end - PERIODS.get(frequency, PERIODS["weekly"]), end - LONGEST)
     kinds = [k for k in KINDS if k in (subscriber.kinds if isinstance(subscriber.kinds, list) else [])]
     found = [i for i in await published_between(node, since, end, kinds) if matches(subscriber, i)]
-    if found:
-        await sending.deliver(node, subscriber, lambda: digest_message(node, subscriber, frequency, found), payload, attempt)
-    await Subscriber.filter(id=subscriber.id).update(last_digest_at=end)
+    async def recorded() -> None:
+        await Subscriber.filter(id=subscriber.id).update(last_digest_at=end)
+
+    async def undone() -> None:
+        await Subscriber.filter(id=subscriber.id).update(last_digest_at=subscriber.last_digest_at)
+
+    if not found:
+        await recorded()
+        return
+    if not await sending.deliver(node, subscriber, lambda: digest_message(node, subscriber, frequency, found), payload,
+                                 attempt, recorded, undone):
+        await recorded()  # a blocked address: this period is over for it all the same
 
 
 # ------------------------------------------------------------------ the chains

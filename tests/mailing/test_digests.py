@@ -155,3 +155,28 @@ async def test_a_subscriber_saved_active_starts_the_chains(federation: Federatio
             digests.SCAN_JOB, digests.DAILY_JOB, digests.WEEKLY_JOB}
         await subscriber("cy@example.org", ["posts"])
         assert await Job.filter(kind__startswith="mail.").count() == 3
+
+
+async def test_a_digest_refused_at_its_final_dot_is_taken_back_and_sent_later(federation: Federation, mail_server: MailServer) -> None:
+    """The period's end is written before the dot: a server that then defers the message (451) must
+    not leave the digest counted as sent; its job goes back to the queue and sends it once."""
+    node = await federation.add_node("a.test")
+    use_mail_server(node, mail_server)
+    with node.ctx:
+        ana = await subscriber("ana@example.org", ["posts"])
+    await publish(node, "News")
+    mail_server.defer_data(1)
+    end = soon()
+    assert await run_period(node, "daily", end) == 1
+    with node.ctx:
+        await ana.refresh_from_db()
+        assert ana.last_digest_at is None
+        [job] = await Job.filter(kind=digests.DIGEST_JOB)
+        assert job.status == "queued" and job.attempts == 1 and "451" in (job.last_error or "")
+        await Job.filter(id=job.id).update(run_at=datetime.now(timezone.utc))
+    await node.extra["worker"].drain()
+    assert len(mail_server.to("ana@example.org")) == 1
+    with node.ctx:
+        assert (await Job.get(id=job.id)).status == "done"
+        await ana.refresh_from_db()
+        assert ana.last_digest_at is not None

@@ -197,3 +197,29 @@ async def test_only_what_the_public_sees_published_here_is_an_item(federation: F
         assert (await items.load(node, "opportunities", open_one.id)) == found[1]
         await Opportunity.filter(id=open_one.id).update(status="closed")
         assert await items.load(node, "opportunities", open_one.id) is None
+
+
+async def test_a_worker_lost_between_the_send_and_its_done_mark_sends_no_second_copy(federation: Federation, mail_server: MailServer) -> None:
+    """The job is marked done before the message's final dot: when the process (or its database) is
+    lost after the send, the job whose lease then passes is not run again, nobody gets two copies.
+    The same for a digest, whose period end is written in that same transaction."""
+    node = await started(federation, mail_server)
+    with node.ctx:
+        await subscriber("ana@example.org", ["events"])
+        await subscriber("di@example.org", ["events"], frequency="daily")
+    await publish_event(node, name="Picnic")
+    with node.ctx:
+        assert await digests.scan(node, now=later()) == 1
+        await digests.run_period(node, "daily", later())
+        due = await Job.filter(kind__in=[digests.ITEM_JOB, digests.DIGEST_JOB], status="queued")
+        assert len(due) == 2
+        lease = datetime.now(timezone.utc) + timedelta(minutes=5)
+        for job in due:  # what the worker's claim writes; then the handler runs and the process dies
+            await Job.filter(id=job.id).update(status="running", locked_by="w-gone", locked_until=lease)
+            handler = digests.send_item if job.kind == digests.ITEM_JOB else digests.send_digest
+            await handler(node, job.payload, 1)
+        assert len(mail_server.messages) == 2
+        assert await Job.filter(id__in=[j.id for j in due], status="done").count() == 2
+        await Job.filter(status="running").update(locked_until=datetime.now(timezone.utc) - timedelta(seconds=1))
+    await node.extra["worker"].drain()  # another worker after the lease: nothing left to run
+    assert len(mail_server.to("ana@example.org")) == 1 and len(mail_server.to("di@example.org")) == 1

@@ -29,6 +29,24 @@ async def store_question(post: Post, obj: Mapping[str, Any]) -> Poll | None:
     Pages read the counts from the post itself (node/polls/view.py); the row keeps who voted here, and
     is refreshed before a vote (`current`). When the options change, our members' votes are dropped, as
     Mastodon does (they may vote again)."""
+    values = _values(post, obj)
+    if values is None:
+        return None
+    options = values["options"]
+    async with in_transaction():
+        poll = await Poll.select_for_update().get_or_none(post_id=post.id)
+        if poll is None:
+            poll = await Poll.create(post_id=post.id, **values)
+        else:
+            if [o.get("name") for o in poll.options] != [o["name"] for o in options] or poll.multiple != values["multiple"]:
+                await PollVote.filter(poll_id=poll.id).delete()
+            await Poll.filter(id=poll.id).update(**values)
+            poll = await Poll.get(id=poll.id)
+    return poll
+
+
+def _values(post: Post, obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The poll row's columns from a Question (None: it is no poll)."""
     try:
         question = wire.parse_question(obj)
     except wire.PollError as exc:
@@ -38,24 +56,23 @@ async def store_question(post: Post, obj: Mapping[str, Any]) -> Poll | None:
     voters = question.voters_count
     if voters is None:  # Misskey and older servers send no votersCount: a single-choice poll's total
         voters = 0 if question.multiple else sum(o.count or 0 for o in question.options)
-    values: dict[str, Any] = {"multiple": question.multiple, "options": options, "voters_count": voters,
-              "ends_at": question.end_time, "closed_at": question.closed, "local": False}
-    async with in_transaction():
-        poll = await Poll.select_for_update().get_or_none(post_id=post.id)
-        if poll is None:
-            poll = await Poll.create(post_id=post.id, **values)
-        else:
-            if [o.get("name") for o in poll.options] != [o["name"] for o in options] or poll.multiple != question.multiple:
-                await PollVote.filter(poll_id=poll.id).delete()
-            await Poll.filter(id=poll.id).update(**values)
-            poll = await Poll.get(id=poll.id)
-    return poll
+    return {"multiple": question.multiple, "options": options, "voters_count": voters,
+            "ends_at": question.end_time, "closed_at": question.closed, "local": False}
 
 
 async def current(post: Post) -> Poll | None:
-    """Another server's post's poll, as its document last said (None: it has none)."""
+    """Another server's post's poll, as its document last said (None: it has none). Read, and written
+    only when the row is missing or differs from the document: a page view writes nothing."""
     doc = view.question_doc_of(post)
-    return await store_question(post, doc) if doc is not None else None
+    if doc is None:
+        return None
+    values = _values(post, doc)
+    if values is None:
+        return None
+    poll = await Poll.get_or_none(post_id=post.id)
+    if poll is not None and all(getattr(poll, name) == value for name, value in values.items()):
+        return poll
+    return await store_question(post, doc)
 
 
 def _counted(data: dict[str, Any], names: list[str]) -> dict[str, Any]:

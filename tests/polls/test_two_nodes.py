@@ -5,18 +5,21 @@ the counts reaches B, whose page shows them."""
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pytest
 
 from federation import vocab
 from node.accounts.actors import fetch_actor, local_actor
 from node.core.jobs import utcnow
 from node.core.models import Activity, Job, Post
 from node.core.runtime import Node
-from node.polls import polls
+from node.polls import polls, remote
 from node.polls.inputs import PollInput
 from node.polls.models import Poll, PollVote
 from node.posts.content import Draft
 from node.social.social import follow
-from tests.conftest import Federation, client_for
+from tests.conftest import Federation, client_for, member
 from tests.helpers import csrf_of, logged_in
 
 
@@ -106,3 +109,39 @@ async def test_the_question_served_by_a(federation: Federation) -> None:
     assert doc["votersCount"] == 0 and doc["endTime"].endswith("Z") and "closed" not in doc
     assert {"votersCount": "toot:votersCount"}.items() <= doc["@context"][2].items()
     assert "summary" not in doc  # a summary would be a content warning over the poll in Mastodon
+
+
+async def test_viewing_another_servers_poll_writes_nothing(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page view reads the stored poll; it is written again only when the post's document says
+    something else (a vote of ours counted in it, an Update), never once per visitor."""
+    a = await federation.add_node("a.example")
+    b = await federation.add_node("b.example")
+    with b.ctx:
+        bob, _ = await member(b, "bob")
+        await follow(b, bob, await fetch_actor(b, a.urls.actor("asso")))
+    await federation.settle()
+    post = await poll_on(a)
+    await federation.settle()
+    stored: list[int] = []
+    real = remote.store_question
+
+    async def counted(post: Post, obj: Any) -> Poll | None:
+        stored.append(post.id)
+        return await real(post, obj)
+
+    monkeypatch.setattr(remote, "store_question", counted)
+    with b.ctx:
+        copy = await Post.get(uri=post.uri)
+    async with client_for(b) as visitor:
+        for _ in range(3):
+            assert (await visitor.get(f"/polls/{copy.id}")).status_code == 200
+        assert stored == []
+        with b.ctx:  # the document changed (as an Update of the author would change it): stored once
+            data = dict(copy.data or {})
+            data["oneOf"] = [{**o, "replies": {"type": "Collection", "totalItems": 5}} for o in data["oneOf"]]
+            await Post.filter(id=copy.id).update(data=data)
+        for _ in range(2):
+            page = await visitor.get(f"/polls/{copy.id}")
+        assert stored == [copy.id] and counts(page.text) == ["5", "5"]
+    with b.ctx:
+        assert [o["count"] for o in (await Poll.get(post_id=copy.id)).options] == [5, 5]

@@ -280,6 +280,15 @@ def test_arabic_has_six_plural_forms() -> None:
     assert len(set(counts.values())) == 6, counts
 
 
+def test_arabic_counts_from_11_to_99_take_the_accusative_and_from_100_the_genitive() -> None:
+    """Form 4 (11-99: "١١ صوتًا") has the noun in the accusative, with its tanwin; form 5 (100 and
+    more: "١٠٠ صوت") in the genitive, without: the two were swapped in a few messages once."""
+    tanwin = "\u064b"
+    swapped = [m.id[0] for m in catalog("ar") if m.id and isinstance(m.id, (tuple, list))
+               and tanwin in m.string[5] and tanwin not in m.string[4]]
+    assert not swapped, swapped
+
+
 def test_catalogs_hold_every_message_of_the_sources(tmp_path: Path) -> None:
     """The .pot and the .po files are up to date: extraction from today's code and templates finds no
     message the catalogs lack (run scripts/messages.sh, then translate)."""

@@ -266,12 +266,24 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return fill(_translations.get().ngettext(str(singular), str(plural), num), source, variables)
 
 
+def pgettext(context: str, message: str, **variables: Any) -> str:
+    """`message` as meant in `context` (a status "Open" against a button "Open"), in the current language."""
+    text = str(message)
+    if not text:
+        return ""
+    return fill(_translations.get().pgettext(context, text), text, variables)
+
+
 _ = gettext
 
 
 def lazy_gettext(message: str, **variables: Any) -> Any:
     """A string translated each time it is used (for labels defined at import time)."""
     return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+def lazy_pgettext(context: str, message: str, **variables: Any) -> Any:
+    return LazyProxy(pgettext, context, message, enable_cache=False, **variables)
 
 
 lazy = lazy_gettext

@@ -35,6 +35,15 @@ def _jinja_ngettext(context: Context, singular: Any, plural: Any, num: int, **va
     return i18n.fill(translated, source, variables)
 
 
+@jinja2.pass_context
+def _jinja_pgettext(context: Context, message_context: str, message: Any, **variables: Any) -> str:
+    text = str(message) if message is not None else ""
+    translated = i18n.translations().pgettext(message_context, text) if text else ""
+    if context.eval_ctx.autoescape:
+        return i18n.fill(Markup(translated), Markup(text), variables)
+    return i18n.fill(translated, text, variables)
+
+
 def _jinja_text(message: Any) -> Markup:
     """`_(variable)`: a text that is not a template literal (a message title or text from Python, a
     label) translated when the catalog has it, and always escaped: it may carry what a visitor typed."""
@@ -86,5 +95,5 @@ def install(env: jinja2.Environment) -> None:
         lambda s, p, n: i18n.translations().ngettext(s, p, n),
         newstyle=True,
     )
-    env.globals.update(gettext=_jinja_gettext, ngettext=_jinja_ngettext, _text=_jinja_text)
+    env.globals.update(gettext=_jinja_gettext, ngettext=_jinja_ngettext, pgettext=_jinja_pgettext, _text=_jinja_text)
     env.filters.update({name: _per_request(function) for name, function in FILTERS.items()})

@@ -23,7 +23,7 @@ KIND_LABELS: dict[str, Any] = {
 }
 PURPOSE_LABELS: dict[str, Any] = {"offer": _l("Offer"), "request": _l("Request")}
 PLACE_LABELS: dict[str, Any] = {"here": _l("Here"), "there": _l("There (back home)"), "remote": _l("Remote")}
-STATUS_LABELS: dict[str, Any] = {"pending": _l("Waiting for approval"), "open": _l("Open"), "closed": _l("Closed"),
+STATUS_LABELS: dict[str, Any] = {"pending": _l("Waiting for approval"), "open": i18n.lazy_pgettext("opportunity status", "Open"), "closed": _l("Closed"),
                                  "removed": _l("Removed by a moderator")}
 
 

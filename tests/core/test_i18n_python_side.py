@@ -7,7 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from jinja2 import Environment
+
 from federation import events as wire
+from node.core import i18n, i18n_jinja
+from node.opportunities.pages_common import STATUS_LABELS
 from node.initiatives import initiatives
 from node.accounts.actors import local_actor
 from node.events.events import create_event
@@ -115,3 +119,20 @@ async def test_initiative_labels_money_and_titles_follow_the_reader(federation: 
         page = (await http.get(f"/initiatives/{slug(initiative)}", headers=FR)).text
         assert "Entraide" in page
         assert "1\u202f500,50\xa0€" in page or "1\xa0500,50\xa0€" in page  # the totals in French
+
+
+def test_a_word_that_is_a_status_and_an_action_is_translated_by_its_context() -> None:
+    """"Open" is a vote's or an opportunity's status and a link's action; "Vote" a noun and a button."""
+    env = Environment(autoescape=True)
+    i18n_jinja.install(env)
+    page = env.from_string('{{ pgettext("vote status", "Open") }}|{{ _("Open") }}|{{ pgettext("noun", "Vote") }}|{{ _("Vote") }}')
+    expected = {"fr": ("Ouvert", "Ouvrir", "Vote", "Voter", "Ouverte"), "es": ("Abierta", "Abrir", "Votación", "Votar", "Abierta"),
+                "ar": ("مفتوح", "افتح", "التصويت", "تصويت", "مفتوحة")}
+    try:
+        for language, (status, action, noun, verb, opportunity) in expected.items():
+            i18n.activate(language)
+            assert page.render() == f"{status}|{action}|{noun}|{verb}"
+            assert str(STATUS_LABELS["open"]) == opportunity
+    finally:
+        i18n.activate("en")
+    assert str(STATUS_LABELS["open"]) == "Open"

@@ -231,10 +231,30 @@ def excerpt(html: str, limit: int = EXCERPT) -> str:
     return plain_text(html, limit)
 
 
+MAX_LOCK_DEPTH = 20  # ancestors looked at for another server's lock (Lemmy locks the post, not each comment)
+
+
+async def _locked_there(post: Post) -> bool:
+    """A post of another server, or one of the stored posts it answers, locked by that server's
+    moderators (node/forum/mirror.py): the server refuses replies under it, so they are refused here."""
+    current: Post | None = post
+    for _ in range(MAX_LOCK_DEPTH):
+        if current is None or current.local:
+            return False
+        if current.replies_moderation == "closed":
+            return True
+        if not current.in_reply_to_uri:
+            return False
+        current = await Post.get_or_none(uri=current.in_reply_to_uri, local=False)
+    return False
+
+
 async def reply_target(node: Node, uri: str) -> tuple[Post | None, str]:
     """The post replied to (when stored here) and its author's actor id."""
     parent = await Post.get_or_none(uri=uri, deleted_at=None, draft=False)
     if parent is not None:
+        if await _locked_there(parent):
+            raise ContentError("this thread was locked by its moderators: it takes no new replies")
         return parent, (await Actor.get(id=parent.author_id)).uri
     event = await Event.get_or_none(uri=uri, deleted_at=None, draft=False)
     if event is not None:  # comments and announcements under an event

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from federation import remote, vocab
 from node.accounts.actors import store_remote_actor
 from node.activitypub.registry import dispatch
@@ -17,7 +19,7 @@ from node.core.models import Activity, Actor, Follow, Interaction, Post
 from node.forum import threads
 from node.forum.categories import CategoryInput, create_category
 from node.forum.models import Category, Entry, Revision, Topic
-from node.posts.content import Draft
+from node.posts.content import ContentError, Draft, create_post
 from tests.conftest import Federation, member
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -246,8 +248,15 @@ async def test_remote_moderation_of_a_mirrored_community(federation: Federation)
         locked = await _mirrored(f"{alpha}/post/2", f"{alpha}/u/someone", f"{alpha}/c/main")
         await deliver(a, load("lemmy_lock_page.json"))
         assert (await Post.get(id=locked.id)).replies_moderation == "closed"
+        under = await _mirrored(f"{alpha}/comment/7", f"{alpha}/u/someone", f"{alpha}/c/main")
+        await Post.filter(id=under.id).update(in_reply_to_uri=locked.uri)
+        for target in (locked.uri, under.uri):  # Lemmy would refuse them: members here may not reply
+            with pytest.raises(ContentError, match="locked"):
+                await create_post(a, alice, Draft(text="Still open?", in_reply_to=target))
         await deliver(a, load("lemmy_undo_lock_page.json"))
         assert (await Post.get(id=locked.id)).replies_moderation == "default"
+        reply = await create_post(a, alice, Draft(text="Open again", in_reply_to=under.uri))
+        assert reply.in_reply_to_uri == under.uri
         elsewhere = load("lemmy_lock_page.json", {f"{alpha}/u/lemmy_alpha": "http://ds9.lemmy.ml/u/lemmy_alpha"})
         elsewhere["id"] = "http://ds9.lemmy.ml/activities/lock/1"
         await deliver(a, elsewhere)  # a "moderator" of another server changes nothing

@@ -18,7 +18,7 @@ from node.core.local_actors import MAX_NAMED_HERE, live_local_actor
 from node.forum import inbound, moderation, threads, wire
 from node.forum.categories import CategoryInput, create_category, set_moderators
 from node.forum.models import Category, Entry, Revision, Topic
-from node.posts.content import Draft, create_post, delete_post, update_post
+from node.posts.content import ContentError, Draft, create_post, delete_post, update_post
 from node.social import groups
 from node.social.social import follow, like, undo
 from tests.conftest import Federation, client_for, member
@@ -173,9 +173,15 @@ async def test_a_locked_topic_refuses_remote_replies(federation: Federation) -> 
     await federation.settle()
     with b.ctx:  # the moderator's Lock, announced by the category, closes B's copy to replies
         assert (await Post.get(uri=opening.uri)).replies_moderation == "closed"
-    reply = await _reply_from_b(federation, b, bob, opening.uri)
-    with a.ctx:
-        assert await Post.get_or_none(uri=reply.uri) is None
+    with b.ctx, pytest.raises(ContentError, match="locked"):  # B's members may not reply to it any more
+        await create_post(b, bob, Draft(text="Try the town hall.", in_reply_to=opening.uri))
+    with a.ctx:  # and a reply sent all the same (another software) is refused by A
+        reply_uri = f"{bob.uri}/statuses/late"
+        await _deliver(a, bob.uri, {"id": f"{reply_uri}/activity", "type": "Create", "actor": bob.uri,
+                                    "object": {"id": reply_uri, "type": "Note", "attributedTo": bob.uri,
+                                               "content": "<p>Try the town hall.</p>", "inReplyTo": opening.uri,
+                                               "to": [vocab.PUBLIC], "cc": [a.urls.actor("housing")]}})
+        assert await Post.get_or_none(uri=reply_uri) is None
         assert await Entry.filter(topic_id=topic.id).count() == 1
         assert (await Topic.get(id=topic.id)).reply_count == 0
         await moderation.set_locked(a, await Topic.get(id=topic.id), moderator, False)

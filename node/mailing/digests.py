@@ -199,9 +199,10 @@ async def send_digest(node: Node, payload: Mapping[str, Any], attempt: int) -> N
     if not found:
         await recorded()
         return
-    if not await sending.deliver(node, subscriber, lambda: digest_message(node, subscriber, frequency, found), payload,
-                                 attempt, recorded, undone):
-        await recorded()  # a blocked address: this period is over for it all the same
+    outcome = await sending.deliver(node, subscriber, lambda: digest_message(node, subscriber, frequency, found),
+                                    payload, attempt, recorded, undone)
+    if outcome == sending.BLOCKED:
+        await recorded()  # this period is over for it all the same (taken over: the other run records it)
 
 
 # ------------------------------------------------------------------ the chains

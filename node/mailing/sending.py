@@ -60,15 +60,18 @@ async def _mark_unsent(key: object, undo: Record) -> None:
         await undo()
 
 
+SENT, BLOCKED, TAKEN_OVER = "sent", "blocked", "taken over"
+
+
 async def deliver(node: Node, subscriber: Subscriber, build: Callable[[], EmailMessage], payload: Mapping[str, Any],
-                  attempt: int, record: Record = _nothing, undo: Record = _nothing) -> bool:
-    """Send the message `build` makes (called only when it goes now); False when the address is
-    blocked, or another run of the job took it over. `record` is written with the job's done mark
+                  attempt: int, record: Record = _nothing, undo: Record = _nothing) -> str:
+    """Send the message `build` makes (called only when it goes now): SENT, BLOCKED (the address is
+    blocked) or TAKEN_OVER (another run of the job holds it now, and sends it). `record` is written with the job's done mark
     before the message's final dot, `undo` takes it back when the server then refuses. Raises
     RetryLater to wait for the throttle or after a refusal of the mail server."""
     if await suppression.blocked(subscriber.email):
         log.info("mail to subscriber %s not sent: the address is blocked", subscriber.id)
-        return False
+        return BLOCKED
     key = payload.get("key")
     wait = await throttle.turn(node)
     if wait > 0:
@@ -85,16 +88,16 @@ async def deliver(node: Node, subscriber: Subscriber, build: Callable[[], EmailM
         if not await _mark_sent(key, record):
             log.info("mail to subscriber %s not sent: its job was taken over by another run", subscriber.id)
             await connection.abort()
-            return False
+            return TAKEN_OVER
         try:
             await connection.finish()
         except MailError as exc:
             if isinstance(exc, MailUnavailable) and exc.after_data:
                 log.warning("mail to subscriber %s: connection lost after the message, taken as sent: %s", subscriber.id, exc)
-                return True
+                return SENT
             await _mark_unsent(key, undo)
             raise RetryLater(str(exc), generic_retry_delay(attempt)) from exc
     finally:
         await connection.close()
     log.info("mail sent to subscriber %s: %s", subscriber.id, message["Subject"])
-    return True
+    return SENT

@@ -235,17 +235,18 @@ MAX_LOCK_DEPTH = 20  # ancestors looked at for another server's lock (Lemmy lock
 
 
 async def _locked_there(post: Post) -> bool:
-    """A post of another server, or one of the stored posts it answers, locked by that server's
-    moderators (node/forum/mirror.py): the server refuses replies under it, so they are refused here."""
+    """A post of another server, or one of the stored posts it answers (ours among them: a member's
+    comment under a Lemmy post), locked by that server's moderators (node/forum/mirror.py): the
+    server refuses replies under it, so they are refused here."""
     current: Post | None = post
     for _ in range(MAX_LOCK_DEPTH):
-        if current is None or current.local:
+        if current is None:
             return False
-        if current.replies_moderation == "closed":
+        if not current.local and current.replies_moderation == "closed":
             return True
         if not current.in_reply_to_uri:
             return False
-        current = await Post.get_or_none(uri=current.in_reply_to_uri, local=False)
+        current = await Post.get_or_none(uri=current.in_reply_to_uri)
     return False
 
 

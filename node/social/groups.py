@@ -17,7 +17,7 @@ async def relay_to_group(node: Node, actor: Actor, post: Post) -> None:
     followers is re-published by the group with an Announce, so all its followers see it."""
     if post.in_reply_to_uri or post.visibility != "public":
         return
-    audience = [*post.to, *post.cc, *vocab.ids_of((post.data or {}).get("audience"))]
+    audience = [*vocab.ids_of((post.data or {}).get("audience")), *post.to, *post.cc]
     for uri in named_here(node.urls, audience):
         group = await live_local_actor(uri)
         if group is None or group.kind != "Group" or not await Follow.filter(follower=actor, target=group, state="accepted").exists():

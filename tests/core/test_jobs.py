@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from federation import vocab
 from federation.signatures import verify_request
-from node.core import jobs
+from node.core import jobs, queue
 from node.accounts.actors import fetch_actor, local_actor
 from node.social.delivery import DELIVER, publish, revive_host
 from node.core.models import Host, Job
@@ -424,3 +424,19 @@ async def test_a_delivery_job_with_a_recovered_host_is_sent(federation: Federati
     with a.ctx:
         assert (await Job.get(kind=DELIVER)).status == "done"
         assert (await Host.get(domain=SINK)).failures == 0
+
+
+async def test_a_failing_run_does_not_requeue_a_job_already_marked_done(node: Node) -> None:
+    """A mail job marks itself done before its message's final dot (node/mailing/sending.py): a run
+    that later fails on the same row (it took the job over after a lease passed) must not requeue it,
+    or the message would go a second time."""
+    with node.ctx:
+        job = await Job.create(kind="x", payload={}, status="running", run_at=jobs.utcnow(), locked_by="w-b",
+                               locked_until=jobs.utcnow() + timedelta(seconds=60))
+        await Job.filter(id=job.id).update(status="done", finished_at=jobs.utcnow())
+        await queue.fail(job, "throttled", 5.0)
+        await queue.fail(job, "gave up", None)
+        assert (await Job.get(id=job.id)).status == "done"
+        running = await Job.create(kind="x", payload={}, status="running", run_at=jobs.utcnow(), locked_by="w-b")
+        await queue.fail(running, "throttled", 5.0)
+        assert (await Job.get(id=running.id)).status == "queued"

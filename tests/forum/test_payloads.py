@@ -257,6 +257,10 @@ async def test_remote_moderation_of_a_mirrored_community(federation: Federation)
         assert (await Post.get(id=locked.id)).replies_moderation == "default"
         reply = await create_post(a, alice, Draft(text="Open again", in_reply_to=under.uri))
         assert reply.in_reply_to_uri == under.uri
+        await Post.filter(id=locked.id).update(replies_moderation="closed")  # locked there again
+        with pytest.raises(ContentError, match="locked"):  # under our own member's comment too
+            await create_post(a, alice, Draft(text="And now?", in_reply_to=reply.uri))
+        await Post.filter(id=locked.id).update(replies_moderation="default")
         elsewhere = load("lemmy_lock_page.json", {f"{alpha}/u/lemmy_alpha": "http://ds9.lemmy.ml/u/lemmy_alpha"})
         elsewhere["id"] = "http://ds9.lemmy.ml/activities/lock/1"
         await deliver(a, elsewhere)  # a "moderator" of another server changes nothing

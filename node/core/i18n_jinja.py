@@ -16,32 +16,30 @@ from node.core import i18n
 from node.core.formats import FILTERS
 
 
-@jinja2.pass_context
-def _jinja_gettext(context: Context, message: Any, **variables: Any) -> str:
-    text = str(message) if message is not None else ""
-    translated = i18n.translations().gettext(text) if text else ""
-    if context.eval_ctx.autoescape:
-        return i18n.fill(Markup(translated), Markup(text), variables)
-    return i18n.fill(translated, text, variables)
-
-
-@jinja2.pass_context
-def _jinja_ngettext(context: Context, singular: Any, plural: Any, num: int, **variables: Any) -> str:
-    variables.setdefault("num", num)
-    source = str(singular) if num == 1 else str(plural)
-    translated = i18n.translations().ngettext(str(singular), str(plural), num)
+def _filled(context: Context, translated: str, source: str, variables: dict[str, Any]) -> str:
+    """A template literal's translation with its placeholders filled (as markup when escaping)."""
     if context.eval_ctx.autoescape:
         return i18n.fill(Markup(translated), Markup(source), variables)
     return i18n.fill(translated, source, variables)
 
 
 @jinja2.pass_context
+def _jinja_gettext(context: Context, message: Any, **variables: Any) -> str:
+    text = str(message) if message is not None else ""
+    return _filled(context, i18n.translations().gettext(text) if text else "", text, variables)
+
+
+@jinja2.pass_context
+def _jinja_ngettext(context: Context, singular: Any, plural: Any, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    source = str(singular) if num == 1 else str(plural)
+    return _filled(context, i18n.translations().ngettext(str(singular), str(plural), num), source, variables)
+
+
+@jinja2.pass_context
 def _jinja_pgettext(context: Context, message_context: str, message: Any, **variables: Any) -> str:
     text = str(message) if message is not None else ""
-    translated = i18n.translations().pgettext(message_context, text) if text else ""
-    if context.eval_ctx.autoescape:
-        return i18n.fill(Markup(translated), Markup(text), variables)
-    return i18n.fill(translated, text, variables)
+    return _filled(context, i18n.translations().pgettext(message_context, text) if text else "", text, variables)
 
 
 def _jinja_text(message: Any) -> Markup:

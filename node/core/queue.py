@@ -136,8 +136,8 @@ async def complete_many(worker_id: str, ids: list[int]) -> None:
 async def fail(job: Job, error: str, delay: float | None, *, counted: bool = True) -> None:
     """Requeue after `delay` seconds, or mark dead when delay is None. A worker whose lease passed
     and was taken by another worker changes nothing (like `complete`), nor does a job its handler
-    already marked done (node/mailing/sending.py marks it before a message's final dot). `counted=False`: the attempt
-    does not count (the database failed, not the job)."""
+    already marked done (node/mailing/sending.py marks it before a message's final dot).
+    `counted=False`: the attempt does not count (the database failed, not the job)."""
     now = utcnow()
     if delay is None:
         await Job.filter(id=job.id, locked_by=job.locked_by, status="running").update(

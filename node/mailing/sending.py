@@ -66,9 +66,9 @@ SENT, BLOCKED, TAKEN_OVER = "sent", "blocked", "taken over"
 async def deliver(node: Node, subscriber: Subscriber, build: Callable[[], EmailMessage], payload: Mapping[str, Any],
                   attempt: int, record: Record = _nothing, undo: Record = _nothing) -> str:
     """Send the message `build` makes (called only when it goes now): SENT, BLOCKED (the address is
-    blocked) or TAKEN_OVER (another run of the job holds it now, and sends it). `record` is written with the job's done mark
-    before the message's final dot, `undo` takes it back when the server then refuses. Raises
-    RetryLater to wait for the throttle or after a refusal of the mail server."""
+    blocked) or TAKEN_OVER (another run of the job holds it now, and sends it). `record` is written
+    with the job's done mark before the message's final dot, `undo` takes it back when the server
+    then refuses. Raises RetryLater to wait for the throttle or after a refusal of the mail server."""
     if await suppression.blocked(subscriber.email):
         log.info("mail to subscriber %s not sent: the address is blocked", subscriber.id)
         return BLOCKED

@@ -262,7 +262,7 @@ async def close(node: Node, poll_id: int) -> None:
         locked = await Poll.select_for_update().get(id=poll.id)
         if locked.closed_at is not None:
             return
-        await Poll.filter(id=poll.id).update(closed_at=poll.ends_at)
+        await Poll.filter(id=poll.id).update(closed_at=locked.ends_at)
     await send_update(node, poll.id)
 
 

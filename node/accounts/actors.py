@@ -14,6 +14,7 @@ from federation.client import FetchError, Signer
 from federation.remote import RemoteActor, parse_actor
 from federation.signatures import PublicKey, generate_key_pair
 from node.policy import policy
+from node.core import sql
 from node.core.models import Actor, Follow, Interaction, Post
 from node.core.runtime import Node
 from node.core.urls import Urls
@@ -172,7 +173,7 @@ async def store_remote_actor(doc: dict[str, Any], *, source_url: str | None = No
 async def fetch_actor(node: Node, uri: str, *, refresh: bool = False) -> Actor:
     """A remote actor from the cache, or fetched (signed by the instance actor). Raises FetchError,
     also for an actor the federation policy blocks (cached or not: no contact at all)."""
-    actor = await Actor.get_or_none(uri=uri)
+    actor = await sql.get(Actor, uri=uri)
     if actor is not None and actor.local:
         return actor
     refusal = await policy.block_reason(node, uri)

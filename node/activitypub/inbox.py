@@ -237,7 +237,7 @@ async def receive(request: Request) -> Response:
     if not result.ok:
         log.info("inbox refused %s from %s: %s", envelope.type, actor_uri, result.reason)
         raise Refused(401, f"signature not verified: {result.reason}")
-    log.info("inbox verified scheme=%s key=%s type=%s", result.scheme, result.key_id, envelope.type)
+    log.debug("inbox verified scheme=%s key=%s type=%s", result.scheme, result.key_id, envelope.type)
     refetch = False
     if result.owner != actor_uri:
         if await verify_forwarded(node, doc, len(body), actor_uri, result.key_id or ""):

@@ -21,7 +21,7 @@ from typing import Any
 from federation import vocab
 from federation.client import FetchError
 from node.accounts.actors import fetch_actor
-from node.core import local_actors
+from node.core import local_actors, sql
 from node.core.models import Activity, Actor
 from node.core.runtime import Node
 from node.policy import policy
@@ -128,7 +128,7 @@ async def _sender(node: Node, actor_uri: str) -> Actor:
 
 async def dispatch(node: Node, activity_uri: str, refetch: bool = False) -> None:
     """Handle one received activity (stored by the inbox), by its type."""
-    record = await Activity.get_or_none(uri=activity_uri)
+    record = await sql.get(Activity, uri=activity_uri)
     if record is None:
         return
     doc: Doc = dict(record.data)

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 
+from node.core import sql
 from node.core.models import Actor
 from node.core.urls import Urls
 
@@ -47,7 +48,7 @@ async def live_local_actor(uri: str) -> Actor | None:
     memo = _memo.get()
     if memo is not None and uri in memo:
         return memo[uri]
-    actor = await Actor.get_or_none(uri=uri, local=True, deleted_at=None)
+    actor = await sql.get(Actor, uri=uri, local=True, deleted_at=None)
     if memo is not None:
         memo[uri] = actor
     return actor

@@ -114,6 +114,7 @@ class ServerSettings:
     body_timeout: float = 60.0  # seconds for a request's body to arrive, then 408
     keep_alive_timeout: int = 5  # seconds an idle kept-alive connection stays open
     max_connections: int = 1000  # open connections beyond this get 503
+    access_log: bool = True  # one log line per request (off when a reverse proxy keeps the access log)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from federation import remote
 from federation import vocab
+from node.core import sql
 from node.core.local_actors import live_local_actor, named_here
 from node.core.models import Actor, Interaction, Post
 from node.core.runtime import Node
@@ -41,8 +42,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_ENTRY_SQL = "SELECT {columns} FROM forum_entries e JOIN posts p ON p.id = e.post_id WHERE p.uri = ? LIMIT 1"
+
+
 async def entry_of(uri: str | None) -> Entry | None:
-    return await Entry.get_or_none(post__uri=uri) if uri else None
+    """The thread entry of the post at `uri` (asked for every Like and reply received)."""
+    return await sql.instance(Entry, _ENTRY_SQL.format(columns=sql.columns(Entry, "e")), [uri]) if uri else None
 
 
 async def addressed_category(node: Node, activity: Doc, obj: Doc) -> Actor | None:
@@ -54,7 +59,7 @@ async def addressed_category(node: Node, activity: Doc, obj: Doc) -> Actor | Non
             named += vocab.ids_of(doc.get(key))
     for uri in named_here(node.urls, named):
         actor = await live_local_actor(uri)
-        if actor is not None and await Category.filter(actor_id=actor.id).exists():
+        if actor is not None and await sql.exists(Category, actor_id=actor.id):
             return actor
     return None
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from node.core import i18n, jobs
+from node.core import i18n, jobs, sql
 from node.core.models import Actor, Notification
 from node.core.runtime import Node
 from node.mailing import messages, sending
@@ -25,16 +25,28 @@ def job_key(notification_id: int) -> str:
     return f"{NOTIFICATION_JOB} {notification_id}"
 
 
-async def _subscriber_for(recipient_id: int, kind: str) -> Subscriber | None:
-    """The member's own active address row when it has chosen this kind by email."""
-    row = await Subscriber.filter(user__actor_id=recipient_id, user__disabled=False, status="active").first()
-    chosen = row.notify_kinds if row is not None and isinstance(row.notify_kinds, list) else []
-    return row if kind in chosen else None
+# The member's own active address row (Subscriber.user), when the member is not disabled: read for
+# every notification written, so in plain SQL (node/core/sql.py).
+_ADDRESS_SQL = (
+    "SELECT s.id, s.notify_kinds FROM mail_subscribers s JOIN users u ON u.id = s.user_id"
+    " WHERE u.actor_id = ? AND u.disabled = ? AND s.status = 'active' ORDER BY s.id LIMIT 1"
+)
 
 
-async def notified(notification: Notification) -> None:
-    """A notification was written: queue its email when its recipient wants this kind by email."""
-    if await _subscriber_for(notification.recipient_id, notification.kind) is None:
+async def _subscriber_id(recipient_id: int, kind: str) -> int | None:
+    """The id of the member's own active address row when it has chosen this kind by email."""
+    row = await sql.first(_ADDRESS_SQL, [recipient_id, False])
+    if row is None:
+        return None
+    chosen = sql.json_value(row["notify_kinds"])
+    return int(row["id"]) if isinstance(chosen, list) and kind in chosen else None
+
+
+async def notified(notification: Notification, recipient: Actor) -> None:
+    """A notification was written: queue its email when its recipient wants this kind by email. A
+    member's account is always a Person: the association's own notifications, and a category's, have
+    no address to go to, and are not looked up (most likes and replies a node receives are theirs)."""
+    if recipient.kind != "Person" or await _subscriber_id(notification.recipient_id, notification.kind) is None:
         return
     key = job_key(notification.id)
     await jobs.enqueue(NOTIFICATION_JOB, {"notification": notification.id, "key": key}, dedupe_key=key)
@@ -75,7 +87,8 @@ async def send_notification(node: Node, payload: Mapping[str, Any], attempt: int
     notification = await Notification.get_or_none(id=payload.get("notification"))
     if notification is None:
         return  # deleted meanwhile
-    subscriber = await _subscriber_for(notification.recipient_id, notification.kind)
+    subscriber_id = await _subscriber_id(notification.recipient_id, notification.kind)
+    subscriber = await Subscriber.get_or_none(id=subscriber_id) if subscriber_id is not None else None
     if subscriber is None:
         return
     source = await Actor.get_or_none(id=notification.source_id) if notification.source_id else None

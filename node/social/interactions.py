@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from federation import vocab
+from node.core import sql
 from node.core.models import Actor, Interaction, Post
 
 
@@ -51,7 +52,7 @@ async def recount_kind(post_id: int, kind: str) -> None:
 async def interact(actor: Actor, doc: Mapping[str, Any], kind: str) -> None:
     """A Like or an Announce (`kind`) of one of the posts we have; the same one again changes nothing."""
     ref = vocab.id_of(doc.get("object"))
-    post = await Post.get_or_none(uri=ref, deleted_at=None) if ref else None
+    post = await sql.get(Post, uri=ref, deleted_at=None) if ref else None
     if post is None:
         return
     try:

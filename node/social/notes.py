@@ -14,6 +14,7 @@ from tortoise.expressions import Q
 
 from federation import remote
 from federation import vocab
+from node.core import sql
 from node.core.models import Actor, Follow, Post
 from node.core.runtime import Node
 from node.core.sanitize import clean_html
@@ -66,7 +67,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any], *, wanted
     if note.attributed_to != actor.uri or vocab.host_of(note.id) != actor.domain:
         log.info("refused %s: author is not the sender", note.id)
         return None
-    parent = await Post.get_or_none(uri=note.in_reply_to) if note.in_reply_to else None
+    parent = await sql.get(Post, uri=note.in_reply_to) if note.in_reply_to else None
     decision, target = await holds.reply_decision(node, actor, note.in_reply_to)
     if decision == "refuse":
         log.info("reply %s to %s refused: replies are closed", note.id, note.in_reply_to)
@@ -74,7 +75,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any], *, wanted
     if target is None and not wanted and not await _is_relevant(node, note, parent):
         return None
     values = _values(note, actor, parent, obj)
-    if not await Post.filter(uri=note.id).exists():  # held is decided once; an edit keeps the decision
+    if not await sql.exists(Post, uri=note.id):  # held is decided once; an edit keeps the decision
         try:
             await Post.create(uri=note.id, local=False, held=hold or decision == "hold", **values)
         except IntegrityError:
@@ -83,7 +84,7 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any], *, wanted
         await _update_if_newer(note, actor, values)
     if parent is not None:
         await recount(parent.id)
-    return await Post.get_or_none(uri=note.id)
+    return await sql.get(Post, uri=note.id)
 
 
 async def _update_if_newer(note: remote.RemoteNote, actor: Actor, values: dict[str, Any]) -> None:

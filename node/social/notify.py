@@ -16,8 +16,9 @@ from tortoise.exceptions import IntegrityError
 
 from federation import vocab
 from node.policy import policy
+from node.core import sql
 from node.core.local_actors import live_local_actor
-from node.core.models import Actor, Follow, Interaction, Notification, Post, User
+from node.core.models import Actor, Follow, Notification, Post, User
 from node.events.models import Event, Participation
 from node.initiatives.models import Initiative, Support
 from node.mailing import notify_mail
@@ -51,7 +52,7 @@ async def notify(recipient: Actor, kind: str, source: Actor | None, cause: str, 
         )
     except IntegrityError:
         return None  # the same activity again
-    await notify_mail.notified(row)  # by email too, when the member chose this kind
+    await notify_mail.notified(row, recipient)  # by email too, when the member chose this kind
     return row
 
 
@@ -66,7 +67,7 @@ async def _local_actor(uri: str | None) -> Actor | None:
 
 async def _on_create(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     ref = vocab.id_of(doc.get("object"))
-    post = await Post.get_or_none(uri=ref, author=actor, local=False, deleted_at=None) if ref else None
+    post = await sql.get(Post, uri=ref, author_id=actor.id, local=False, deleted_at=None) if ref else None
     if post is None or post.held:
         return  # not stored (not for us, refused), or waiting for a moderator
     await post_notices(node, actor, post)
@@ -90,14 +91,14 @@ async def post_notices(node: Node, actor: Actor, post: Post) -> set[int]:
     link = post.url or post.uri
     replied: set[int] = set()
     if post.in_reply_to_uri and node.urls.is_local(post.in_reply_to_uri):
-        parent = await Post.get_or_none(uri=post.in_reply_to_uri, local=True, deleted_at=None)
+        parent = await sql.get(Post, uri=post.in_reply_to_uri, local=True, deleted_at=None)
         target_author: int | None = parent.author_id if parent else None
         if parent is None:
             event = await Event.get_or_none(uri=post.in_reply_to_uri, local=True, deleted_at=None)
             initiative = None if event else await Initiative.get_or_none(uri=post.in_reply_to_uri, local=True, deleted_at=None)
             owner = event or initiative
             target_author = owner.organizer_id if owner is not None else None
-        recipient = await Actor.get_or_none(id=target_author) if target_author else None
+        recipient = await sql.get(Actor, id=target_author) if target_author else None
         if recipient is not None and await _may_see(post, recipient):
             await notify(recipient, "reply", actor, post.uri, post.in_reply_to_uri, excerpt)
             replied.add(recipient.id)
@@ -142,6 +143,13 @@ async def _on_join(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         await notify(organizer, "join", actor, str(doc.get("id")), event.url or event.uri, event.name)
 
 
+# The liked post, when the handler stored this actor's Like of it (read for every Like received).
+_LIKED_SQL = (
+    "SELECT p.author_id, p.url, p.uri, p.content FROM interactions i JOIN posts p ON p.id = i.post_id"
+    " WHERE i.kind = 'Like' AND i.actor_id = ? AND p.uri = ? AND p.local = ? AND p.deleted_at IS NULL LIMIT 1"
+)
+
+
 async def _on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
     ref = vocab.id_of(doc.get("object"))
     if not ref or not node.urls.is_local(ref):
@@ -154,14 +162,13 @@ async def _on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         if support is not None and organizer is not None:
             await notify(organizer, "support", actor, cause, initiative.url or initiative.uri, initiative.title)
         return
-    liked = await Interaction.filter(kind="Like", actor=actor, post__uri=ref, post__local=True,
-                                     post__deleted_at=None).select_related("post").first()
+    liked = await sql.first(_LIKED_SQL, [actor.id, ref, True])
     if liked is None:
         return
-    post = liked.post
-    author = await Actor.get_or_none(id=post.author_id)
+    author = await sql.get(Actor, id=liked["author_id"])
     if author is not None:
-        await notify(author, "like", actor, cause, post.url or post.uri, plain_text(post.content, EXCERPT))
+        link = liked["url"] or liked["uri"]
+        await notify(author, "like", actor, cause, link, plain_text(liked["content"] or "", EXCERPT))
 
 
 HANDLERS = {

@@ -187,12 +187,13 @@ def body_clock(scope: Scope) -> BodyClock | None:
 
 def server_config(app: ASGIApp, server: ServerSettings, *, host: str, port: int, log_level: str) -> uvicorn.Config:
     """uvicorn's configuration as `agora serve` runs it: the header and body deadlines, the connection
-    cap (of each server process), keep-alive."""
+    cap (of each server process), keep-alive, the access log."""
     return uvicorn.Config(
         BodyDeadline(app, server.body_timeout), host=host, port=port, log_level=log_level,
         proxy_headers=False, server_header=False, http=with_header_deadline(server.header_timeout),
         # uvicorn refuses a request once the open connections, its own included, reach the limit
         limit_concurrency=server.max_connections + 1, timeout_keep_alive=server.keep_alive_timeout,
+        access_log=server.access_log,
     )
 
 

@@ -131,6 +131,8 @@ def child_env() -> dict[str, str]:
     # would cut at 1,200 inbox POSTs a minute (they are tested in tests/core/test_ratelimit.py).
     for name in ("INBOX_PER_IP", "INBOX_PER_HOST", "LOGIN_PER_IP", "FORMS_PER_IP"):
         env[f"AGORA_LIMITS_{name}_PER_MINUTE"] = "0"
+    # As in config/production.example.toml: behind a proxy, the proxy keeps the access log.
+    env["AGORA_SERVER_ACCESS_LOG"] = "false"
     return env
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from node.core.settings import ServerSettings, SettingsError, load_settings
+from node.web.serving import server_config
 
 AGORA = Path(sys.executable).parent / "agora"
 REPO = Path(__file__).resolve().parents[2]
@@ -270,8 +271,15 @@ def test_connections_beyond_the_cap_get_503(served: Served) -> None:
 def test_server_settings_have_sane_defaults_and_are_checked() -> None:
     settings = load_settings(env={})
     assert settings.server == ServerSettings(header_timeout=10.0, body_timeout=60.0, keep_alive_timeout=5,
-                                             max_connections=1000)
+                                             max_connections=1000, access_log=True)
     assert load_settings(env={"AGORA_SERVER_HEADER_TIMEOUT": "3"}).server.header_timeout == 3.0
     for name in ("HEADER_TIMEOUT", "BODY_TIMEOUT", "KEEP_ALIVE_TIMEOUT", "MAX_CONNECTIONS"):
         with pytest.raises(SettingsError, match="must be positive"):
             load_settings(env={f"AGORA_SERVER_{name}": "0"})
+
+
+def test_the_access_log_can_be_turned_off_for_a_node_behind_a_proxy_that_keeps_one() -> None:
+    on = load_settings(env={}).server
+    off = load_settings(env={"AGORA_SERVER_ACCESS_LOG": "false"}).server
+    assert server_config(lambda *a: None, on, host="127.0.0.1", port=1, log_level="info").access_log is True
+    assert server_config(lambda *a: None, off, host="127.0.0.1", port=1, log_level="info").access_log is False

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from federation import vocab
 from federation.signatures import SignatureResult, extract_key_id, verify_with_keys
-from node.core import jobs
+from node.core import jobs, sql
 from node.policy import policy
 from node.accounts.actors import lookup_key
 from node.activitypub.ldverify import verify_forwarded
@@ -65,7 +65,7 @@ async def is_unknown_self_delete(envelope: vocab.Envelope, doc: dict[str, Any]) 
     actor_uri = vocab.id_of(envelope.actor)
     if envelope.type != "Delete" or vocab.id_of(doc.get("object")) != actor_uri:
         return False
-    return not await Actor.filter(uri=actor_uri).exists()
+    return not await sql.exists(Actor, uri=actor_uri)
 
 
 async def store(node: Node, doc: dict[str, Any], actor_uri: str, refetch: bool) -> bool:
@@ -204,7 +204,7 @@ async def read_activity(node: Node, request: Request) -> tuple[bytes, vocab.Enve
     """The body, its envelope and document, after the cheap refusals (actor, content type, blocked
     signer before the body is even read, size, syntax, id on the actor's host)."""
     username = request.path_params.get("username")
-    if username is not None and not await Actor.filter(local=True, username=username, deleted_at=None).exists():
+    if username is not None and not await sql.exists(Actor, local=True, username=username, deleted_at=None):
         raise Refused(404, "no such actor")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in JSON_TYPES:

@@ -75,16 +75,17 @@ async def store_note(node: Node, actor: Actor, obj: Mapping[str, Any], *, wanted
     if target is None and not wanted and not await _is_relevant(node, note, parent):
         return None
     values = _values(note, actor, parent, obj)
+    created: Post | None = None
     if not await sql.exists(Post, uri=note.id):  # held is decided once; an edit keeps the decision
         try:
-            await Post.create(uri=note.id, local=False, held=hold or decision == "hold", **values)
+            created = await Post.create(uri=note.id, local=False, held=hold or decision == "hold", **values)
         except IntegrityError:
             await _update_if_newer(note, actor, values)  # a concurrent delivery stored it first
     else:
         await _update_if_newer(note, actor, values)
     if parent is not None:
         await recount(parent.id)
-    return await sql.get(Post, uri=note.id)
+    return created if created is not None else await sql.get(Post, uri=note.id)
 
 
 async def _update_if_newer(note: remote.RemoteNote, actor: Actor, values: dict[str, Any]) -> None:

@@ -77,7 +77,7 @@ def _statement(model: type[Model], equal: dict[str, Any], what: str) -> str:
 async def get(model: type[M], **equal: Any) -> M | None:
     """The first row whose columns equal these values, as a model instance (a unique lookup)."""
     row = await first(_statement(model, equal, "row"), [value for value in equal.values() if value is not None])
-    return model._init_from_db(**row) if row is not None else None
+    return model_of(model, row) if row is not None else None
 
 
 def columns(model: type[Model], alias: str) -> str:
@@ -85,10 +85,15 @@ def columns(model: type[Model], alias: str) -> str:
     return ", ".join(f'{alias}."{column}"' for column in model._meta.fields_db_projection.values())
 
 
+def model_of(model: type[M], row: dict[str, Any]) -> M:
+    """A model instance from a row holding its `columns` (other columns of the row are left out)."""
+    return model._init_from_db(**row)
+
+
 async def instance(model: type[M], statement: str, values: Sequence[Any] = ()) -> M | None:
     """The first row of a statement that selects the model's `columns`, as a model instance."""
     row = await first(statement, values)
-    return model._init_from_db(**row) if row is not None else None
+    return model_of(model, row) if row is not None else None
 
 
 async def exists(model: type[Model], **equal: Any) -> bool:

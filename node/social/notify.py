@@ -143,9 +143,11 @@ async def _on_join(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         await notify(organizer, "join", actor, str(doc.get("id")), event.url or event.uri, event.name)
 
 
-# The liked post, when the handler stored this actor's Like of it (read for every Like received).
+# The liked post's link and text, and its author, when the handler stored this actor's Like of it
+# (read for every Like received).
 _LIKED_SQL = (
-    "SELECT p.author_id, p.url, p.uri, p.content FROM interactions i JOIN posts p ON p.id = i.post_id"
+    "SELECT {author}, p.url AS post_url, p.uri AS post_uri, p.content AS post_content FROM interactions i"
+    " JOIN posts p ON p.id = i.post_id JOIN actors a ON a.id = p.author_id"
     " WHERE i.kind = 'Like' AND i.actor_id = ? AND p.uri = ? AND p.local = ? AND p.deleted_at IS NULL LIMIT 1"
 )
 
@@ -162,13 +164,11 @@ async def _on_like(node: Node, actor: Actor, doc: dict[str, Any]) -> None:
         if support is not None and organizer is not None:
             await notify(organizer, "support", actor, cause, initiative.url or initiative.uri, initiative.title)
         return
-    liked = await sql.first(_LIKED_SQL, [actor.id, ref, True])
+    liked = await sql.first(_LIKED_SQL.format(author=sql.columns(Actor, "a")), [actor.id, ref, True])
     if liked is None:
         return
-    author = await sql.get(Actor, id=liked["author_id"])
-    if author is not None:
-        link = liked["url"] or liked["uri"]
-        await notify(author, "like", actor, cause, link, plain_text(liked["content"] or "", EXCERPT))
+    link = liked["post_url"] or liked["post_uri"]
+    await notify(sql.model_of(Actor, liked), "like", actor, cause, link, plain_text(liked["post_content"] or "", EXCERPT))
 
 
 HANDLERS = {

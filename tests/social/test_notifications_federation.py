@@ -71,6 +71,9 @@ async def test_each_kind_makes_exactly_one_notification(federation: Federation) 
         reply = await Notification.get(kind="reply").prefetch_related("source", "recipient")
         assert reply.source.uri == bob.uri and reply.recipient.uri == amal.uri
         assert reply.object_uri == post.uri and "I will come" in reply.text
+        liked = await Notification.get(kind="like").prefetch_related("source", "recipient")
+        assert liked.recipient.uri == amal.uri and liked.source.uri == bob.uri
+        assert liked.object_uri == (post.url or post.uri) and liked.text == "Our choir meets on Sunday"
         join = await Notification.get(kind="join")
         assert join.object_uri == event.uri and join.text == FESTIVAL.name
         assert (await Notification.get(kind="support")).text == SCHOOL.title

@@ -94,7 +94,8 @@ class Received:
 
 class ReceivedWriter:
     """Group commit of received activities: one write at a time; the activities that arrive meanwhile
-    wait for the next, which takes them all in one transaction (a SELECT of the known ids, then one
+    wait for the next (or, arriving within the same turn of the event loop, join this one), which takes
+    them all in one transaction (a SELECT of the known ids, then one
     INSERT of the new activities and one of their jobs). At low load each write has one activity and
     is the single-row transaction it always was. A batch that fails (a concurrent writer inserted
     one of its ids first) is written again one activity at a time."""
@@ -107,6 +108,9 @@ class ReceivedWriter:
 
     async def store(self, item: Received) -> bool:
         self.pending.append(item)
+        # One turn of the loop first: the requests already under way reach this point and join the
+        # batch (SQLite's statements run on the loop's thread and would otherwise never let them in).
+        await asyncio.sleep(0)
         async with self.lock:
             if item.stored is None and item.error is None:
                 batch, self.pending = self.pending, []

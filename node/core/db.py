@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.api import migrate as migrate_api
@@ -39,6 +40,7 @@ MODELS_MODULES = (
     "node.assembly.models",
 )
 MIGRATIONS_MODULE = "node.migrations"
+SQLITE_ENGINE = "node.core.sqlite_inline"
 
 
 def database_url(settings: Settings) -> str:
@@ -52,9 +54,17 @@ def database_url(settings: Settings) -> str:
     return url
 
 
+def connection_config(url: str) -> str | dict[str, Any]:
+    """Tortoise's connection: PostgreSQL by its URL; SQLite through node/core/sqlite_inline.py (the
+    statements run on the event loop's thread), with the URL's path and pragmas."""
+    if not url.startswith("sqlite://"):
+        return url
+    return {"engine": SQLITE_ENGINE, "credentials": expand_db_url(url)["credentials"]}
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url(settings)},
+        "connections": {"default": connection_config(database_url(settings))},
         "apps": {
             "models": {
                 "models": list(MODELS_MODULES),

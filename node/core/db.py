@@ -15,6 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext, _current_context
+from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.migrations.recorder import MigrationRecorder
@@ -99,14 +100,16 @@ async def run_migrations(settings: Settings, *, replay: bool = False) -> None:
     applied (`create_fresh`): replaying them costs Tortoise seconds of CPU (it rebuilds every model's
     state at each operation: 7 to 12 s for `agora init` on a small machine). `replay` replays them even
     then, as on a database created by an older release (tests/core/test_fresh_schema.py checks that both
-    give the same schema)."""
+    give the same schema). A database that has every migration recorded is left alone without loading
+    them: Tortoise would import every migration module and build its model states to find none pending
+    (about 3 MB that a server process then keeps, and CPU at every start)."""
     ctx = TortoiseContext()
     with activate(ctx):
         try:
             if not replay:
                 await ctx.init(config=tortoise_config(settings))
-                created = await create_fresh(ctx.connections.get("default"))
-                if created:
+                client = ctx.connections.get("default")
+                if await create_fresh(client) or await all_applied(client):
                     return
             await migrate_api(config=tortoise_config(settings))
         finally:
@@ -161,6 +164,16 @@ async def create_fresh(client: BaseDBAsyncClient) -> bool:
         for name in migration_names():
             await MigrationRecorder(txn).record_applied("models", name)
     return True
+
+
+async def all_applied(client: BaseDBAsyncClient) -> bool:
+    """Whether every migration of node/migrations is recorded as applied (False without the table)."""
+    table = MigrationRecorder(client).table_name
+    try:
+        rows = await client.execute_query_dict(f'SELECT name FROM "{table}" WHERE app = \'models\'')
+    except OperationalError:
+        return False
+    return set(migration_names()) <= {row["name"] for row in rows}
 
 
 def _records_table_sql(client: BaseDBAsyncClient) -> str:

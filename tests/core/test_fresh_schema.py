@@ -120,3 +120,24 @@ async def test_two_processes_creating_one_new_database_at_once(tmp_path: Path) -
         assert names == migration_names()
     finally:
         await _cleanup(settings)
+
+
+async def test_a_database_with_every_migration_applied_loads_none(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = await _settings(tmp_path, "current")
+    calls: list[object] = []
+
+    async def migrate(**kwargs: object) -> None:
+        calls.append(kwargs)
+
+    try:
+        await run_migrations(settings)
+        monkeypatch.setattr(db, "migrate_api", migrate)
+        await run_migrations(settings)  # every migration recorded: Tortoise's migrator is not even started
+        assert calls == []
+        last = migration_names()[-1]
+        await _rows(settings, f"DELETE FROM tortoise_migrations WHERE name = '{last}'")
+        await run_migrations(settings)  # one missing: the migrator runs and finds it
+        assert len(calls) == 1
+    finally:
+        await _cleanup(settings)

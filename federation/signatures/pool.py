@@ -118,15 +118,12 @@ class SigningPool:
     """``processes`` signing workers (0: every signature in-process)."""
 
     def __init__(
-        self, processes: int, *, start_after: int = 0, queue_limit: int = 16, start_timeout: float = START_TIMEOUT
+        self, processes: int, *, start_after: int = 0, queue_limit: int = 1, start_timeout: float = START_TIMEOUT
     ) -> None:
         """Workers start after ``start_after`` signatures made in-process (a command that signs a
         few requests starts none). A signature goes to the least busy worker when it has fewer than
-        ``queue_limit`` waiting, else it is made here at once. With 16, a fan-out's signatures all go
-        to the workers (a worker's turn comes a little later, but the event loop, which also serves
-        requests, no longer spends a third of a fan-out signing): the node's CPU per 1,000 deliveries
-        went from 0.58 to 0.38 s and the deliveries per second up by about 6 % (BENCHMARKS.md);
-        with 1, most were made here."""
+        ``queue_limit`` waiting, else it is made here at once: on a busy machine a queue behind a
+        worker waiting for the CPU costs a delivery more time than signing it in the event loop."""
         self.processes = max(0, processes)
         self.queue_limit = queue_limit
         self.start_after = start_after

@@ -7,6 +7,7 @@ gathers the groups."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn, TypeAlias, TypeVar
@@ -39,7 +40,10 @@ def fail(message: str) -> NoReturn:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings(getattr(args, "config", None))
+    """The node's settings; `log_level` applies to the node's own loggers (`agora.*`) as to uvicorn's."""
+    settings = load_settings(getattr(args, "config", None))
+    logging.getLogger("agora").setLevel(settings.log_level.upper())
+    return settings
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -122,6 +122,9 @@ class UiSettings:
     languages: tuple[str, ...] = ("en", "fr", "ar", "es")  # interface languages offered
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
 @dataclass(frozen=True)
 class Settings:
     base_url: str = "http://127.0.0.1:8000"
@@ -253,6 +256,8 @@ def validate(settings: Settings) -> Settings:
         raise SettingsError(f"association.handle must be letters, digits or _, got {handle!r}")
     if not settings.resolved_database_url.startswith(("sqlite://", "postgres://", "psql://")):
         raise SettingsError("database_url must start with sqlite:// or postgres://")
+    if settings.log_level not in LOG_LEVELS:
+        raise SettingsError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
     if settings.federation.first_signature_scheme not in ("cavage", "rfc9421"):
         raise SettingsError("federation.first_signature_scheme must be cavage or rfc9421")
     if settings.federation.ld_timeout_seconds <= 0:

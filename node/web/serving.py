@@ -34,7 +34,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -203,6 +203,9 @@ def serve(app: ASGIApp, server: ServerSettings, *, host: str, port: int, log_lev
 
 
 RESTART_PAUSE = 1.0  # seconds before a server process that died is started again
+STOP_GRACE = 30.0  # seconds the server processes have to stop before they are killed
+STOP_POLL = 0.1
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 PR_SET_PDEATHSIG = 1
 
 
@@ -235,34 +238,72 @@ class Supervisor:
         self.sock = sock
         self.children: dict[int, int] = {}  # pid -> index
         self.stopping = False
+        self.stop_started = 0.0
 
     def spawn(self, index: int) -> None:
-        pid = os.fork()
-        if pid == 0:  # the server process
-            code = 0
-            try:
-                os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only, which passes it on once
-                die_with_parent()
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-                    signal.signal(sig, signal.SIG_DFL)
-                self.run_child(index, self.sock)
-            except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
-                log.exception("server process %d failed", index)
-                code = 1
-            finally:
-                logging.shutdown()
-                os._exit(code)
-        self.children[pid] = index
+        # SIGTERM and SIGINT wait while the process is forked: a stop that arrived in between ran the
+        # parent's handler in the new child (its copy of `stop`, which signals the siblings) instead of
+        # stopping it, and the parent, not knowing the child yet, never signalled it: `agora serve`
+        # then waited for it for ever. Blocked, the signal reaches the parent once the child is known.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the server process
+                self._child(index)
+            self.children[pid] = index
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def _child(self, index: int) -> NoReturn:
+        code = 0
+        try:
+            os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only, which passes it on once
+            die_with_parent()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            self.run_child(index, self.sock)
+        except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
+            log.exception("server process %d failed", index)
+            code = 1
+        finally:
+            logging.shutdown()
+            os._exit(code)
 
     def stop(self, signum: int, frame: Any) -> None:
         if self.stopping:
             return
         self.stopping = True
+        self.stop_started = time.monotonic()
+        self._signal_children(signal.SIGTERM)
+
+    def _signal_children(self, sig: int) -> None:
         for pid in list(self.children):
             try:
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
+
+    def _wait(self) -> tuple[int, int]:
+        """The next child that ended, looked for every STOP_POLL seconds (a blocking wait would be
+        resumed after the stop handler and never see a child that keeps running). While stopping,
+        the ones left are asked again each second (a process still starting may not have its
+        handlers yet) and killed after STOP_GRACE seconds."""
+        while True:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid:
+                return pid, status
+            if not self.stopping:
+                time.sleep(STOP_POLL)
+                continue
+            waited = time.monotonic() - self.stop_started
+            if waited > STOP_GRACE:
+                log.warning("server processes %s did not stop in %.0f s: killed", sorted(self.children), STOP_GRACE)
+                self._signal_children(signal.SIGKILL)
+                return os.wait()
+            time.sleep(STOP_POLL)
+            if int(waited + STOP_POLL) > int(waited):  # about once a second
+                self._signal_children(signal.SIGTERM)
 
     def run(self) -> None:
         gc.collect()
@@ -274,7 +315,7 @@ class Supervisor:
         log.info("agora serve: %d server processes (%s)", self.processes,
                  ", ".join(str(pid) for pid in self.children))
         while self.children:
-            pid, status = os.wait()
+            pid, status = self._wait()
             index = self.children.pop(pid, -1)
             if index < 0 or self.stopping:
                 continue

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
 import os
 import stat
 import subprocess
@@ -14,6 +16,7 @@ from typing import TypeVar
 
 import pytest
 
+from node.cli.common import settings_from
 from node.cli.main import main
 from node.core.db import open_database
 from node.core.models import Actor, Post, User
@@ -411,3 +414,16 @@ def test_the_installed_command_inits_checks_and_refuses_cleanly(tmp_path: Path, 
     posted = run_agora("--config", str(config), "post", "Hello from the shell", cwd=tmp_path)
     assert posted.returncode == 0, posted.stderr
     assert posted.stdout.splitlines()[-1].startswith("https://asso.example/posts/")
+
+
+def test_log_level_applies_to_the_nodes_own_loggers_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    agora = logging.getLogger("agora")
+    monkeypatch.setattr(agora, "level", agora.level)  # restored after the test
+    monkeypatch.setenv("AGORA_LOG_LEVEL", "debug")
+    settings_from(argparse.Namespace(config=None))
+    assert logging.getLogger("agora.inbox").isEnabledFor(logging.DEBUG)
+    monkeypatch.setenv("AGORA_LOG_LEVEL", "warning")
+    settings_from(argparse.Namespace(config=None))
+    assert not logging.getLogger("agora.inbox").isEnabledFor(logging.INFO)
+    with pytest.raises(SettingsError, match="log_level must be one of debug, info, warning, error"):
+        load_settings(env={"AGORA_LOG_LEVEL": "loud"})

@@ -97,3 +97,38 @@ def test_killing_the_supervisor_takes_its_children(served: tuple[subprocess.Pope
     process.wait(10)
     until(lambda: not any(alive(pid) for pid in pids), "the children died with their parent")
     assert not answers(port)
+
+
+# A supervisor whose server processes miss the first SIGTERM (one still starting, without its handlers
+# yet): the supervisor asks again each second, and they stop.
+DEAF_CHILDREN = """
+import signal, sys, time
+from node.web.serving import Supervisor, listening_socket
+
+def run_child(index, sock):
+    heard = []
+    signal.signal(signal.SIGTERM, lambda *a: heard.append(1))  # the first one is missed
+    print("child", index, "up", flush=True)
+    while len(heard) < 2:
+        time.sleep(0.01)
+    sys.exit(0)
+
+Supervisor(run_child, 2, listening_socket("127.0.0.1", 0)).run()
+print("supervisor done", flush=True)
+"""
+
+
+def test_server_processes_that_miss_the_first_stop_are_asked_again(tmp_path: Path) -> None:
+    script = tmp_path / "deaf.py"
+    script.write_text(DEAF_CHILDREN)
+    proc = subprocess.Popen([os.sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)] if proc.stdout else []
+        assert sorted(lines) == ["child 0 up\n", "child 1 up\n"]
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert 0.5 < time.monotonic() - started < 5  # stopped by the second request, a second later
+        assert proc.stdout is not None and proc.stdout.read() == "supervisor done\n"
+    finally:
+        proc.kill()

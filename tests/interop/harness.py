@@ -364,7 +364,8 @@ class AgoraNode:
         return self.run_dir / f"agora-{self.name}-cli.log"
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "AGORA_CONFIG": str(self.config), "PYTHONUNBUFFERED": "1"}
+        # debug: the inbox's line per verified activity names the signature scheme (test_fedify reads it)
+        return {**os.environ, "AGORA_CONFIG": str(self.config), "PYTHONUNBUFFERED": "1", "AGORA_LOG_LEVEL": "debug"}
 
     def cli(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
         proc = subprocess.run(

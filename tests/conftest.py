@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
 import os
 import shutil
 import tempfile
@@ -35,6 +36,14 @@ PG_URL = os.environ.get("AGORA_TEST_DATABASE_URL", "")
 # paths, so it stays whole.
 TESTS = Path(__file__).resolve().parent
 XDIST_GROUPS = {TESTS / "browser": "browser"}
+
+
+@pytest.fixture(autouse=True)
+def _node_log_level() -> Iterator[None]:
+    """The CLI sets the `agora` loggers' level from `log_level` (node/cli/common.settings_from): a test
+    that ran a command must not leave it to the next test of the same process (caplog's levels)."""
+    yield
+    logging.getLogger("agora").setLevel(logging.NOTSET)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -417,9 +417,7 @@ def test_the_installed_command_inits_checks_and_refuses_cleanly(tmp_path: Path, 
 
 
 def test_log_level_applies_to_the_nodes_own_loggers_and_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    agora = logging.getLogger("agora")
-    monkeypatch.setattr(agora, "level", agora.level)  # restored after the test
-    monkeypatch.setenv("AGORA_LOG_LEVEL", "debug")
+    monkeypatch.setenv("AGORA_LOG_LEVEL", "debug")  # the level is reset after each test (tests/conftest.py)
     settings_from(argparse.Namespace(config=None))
     assert logging.getLogger("agora.inbox").isEnabledFor(logging.DEBUG)
     monkeypatch.setenv("AGORA_LOG_LEVEL", "warning")

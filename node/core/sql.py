@@ -74,9 +74,14 @@ def _statement(model: type[Model], equal: dict[str, Any], what: str) -> str:
     return found
 
 
+def _bound(equal: dict[str, Any]) -> list[Any]:
+    """The values `_statement` has placeholders for (None is IS NULL, bound to nothing)."""
+    return [value for value in equal.values() if value is not None]
+
+
 async def get(model: type[M], **equal: Any) -> M | None:
     """The first row whose columns equal these values, as a model instance (a unique lookup)."""
-    row = await first(_statement(model, equal, "row"), [value for value in equal.values() if value is not None])
+    row = await first(_statement(model, equal, "row"), _bound(equal))
     return model_of(model, row) if row is not None else None
 
 
@@ -98,4 +103,4 @@ async def instance(model: type[M], statement: str, values: Sequence[Any] = ()) -
 
 async def exists(model: type[Model], **equal: Any) -> bool:
     """Whether a row's columns equal these values."""
-    return await first(_statement(model, equal, "exists"), [value for value in equal.values() if value is not None]) is not None
+    return await first(_statement(model, equal, "exists"), _bound(equal)) is not None

@@ -41,9 +41,6 @@ class InlineCursor:
     async def close(self) -> None:
         self.cursor.close()
 
-    async def fetchall(self) -> list[Any]:
-        return self.cursor.fetchall()
-
 
 class InlineConnection:
     """The part of aiosqlite.Connection that Tortoise's SQLite client uses, on the caller's thread."""
@@ -67,10 +64,6 @@ class InlineConnection:
     @property
     def total_changes(self) -> int:
         return self._conn.total_changes
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._conn.in_transaction
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> InlineCursor:
         return InlineCursor(await self._run(lambda: self._conn.execute(sql, list(parameters or ()))))

@@ -293,17 +293,15 @@ class Supervisor:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid:
                 return pid, status
-            if not self.stopping:
-                time.sleep(STOP_POLL)
-                continue
-            waited = time.monotonic() - self.stop_started
-            if waited > STOP_GRACE:
-                log.warning("server processes %s did not stop in %.0f s: killed", sorted(self.children), STOP_GRACE)
-                self._signal_children(signal.SIGKILL)
-                return os.wait()
+            if self.stopping:
+                waited = time.monotonic() - self.stop_started
+                if waited > STOP_GRACE:
+                    log.warning("server processes %s did not stop in %.0f s: killed", sorted(self.children), STOP_GRACE)
+                    self._signal_children(signal.SIGKILL)
+                    return os.wait()
+                if int(waited + STOP_POLL) > int(waited):  # about once a second
+                    self._signal_children(signal.SIGTERM)
             time.sleep(STOP_POLL)
-            if int(waited + STOP_POLL) > int(waited):  # about once a second
-                self._signal_children(signal.SIGTERM)
 
     def run(self) -> None:
         gc.collect()
